@@ -1,0 +1,1 @@
+"""Contracts and plumbing every newsmon service shares: settings, topics, schemas, Kafka app, metrics."""

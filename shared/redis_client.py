@@ -1,0 +1,12 @@
+"""The Redis connection every service opens the same way."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from newsmon.shared.settings import Settings
+
+
+def connect(settings: Settings) -> Redis:
+    """A pooled client; connections open lazily, so creating it never blocks start-up."""
+    return Redis.from_url(settings.redis, socket_timeout=10, socket_connect_timeout=5, health_check_interval=30)

