@@ -1,0 +1,1 @@
+"""The four pipeline stages; each folder is one service and never imports another."""
