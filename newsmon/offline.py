@@ -1,0 +1,36 @@
+"""The offline path of ``newsmon rules test``: files -> articles -> NER -> rules, no broker needed.
+
+It calls the same cores as the services (fetcher file reading, ner annotation, alerter
+matching), so what it prints is what the running alerter would fire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from newsmon.services.alerter.matching import RuleMatch, compile_rules, evaluate
+from newsmon.services.alerter.rules import load_rules
+from newsmon.services.dedupe.fingerprint import first_of_story
+from newsmon.services.fetcher.files import iter_article_files, read_articles
+from newsmon.services.ner.annotate import enrich, load_pipeline
+from newsmon.shared.schemas import EnrichedArticle
+
+
+def enrich_files(paths: list[Path], model_name: str) -> Iterator[tuple[Path, EnrichedArticle]]:
+    """Each article of each file, enriched by the configured spaCy pipeline."""
+    nlp = load_pipeline(model_name)
+    for path in iter_article_files(paths):
+        articles = [first_of_story(article) for article in read_articles(path)]
+        for enriched in enrich(nlp, articles):
+            yield path, enriched
+
+
+def fired_rules(
+    enriched: Iterator[tuple[Path, EnrichedArticle]], rules_path: Path | None
+) -> Iterator[tuple[Path, RuleMatch]]:
+    """Every rule that fires on every article."""
+    rules = compile_rules(load_rules(rules_path))
+    for path, article in enriched:
+        for match in evaluate(rules, article):
+            yield path, match
