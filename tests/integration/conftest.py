@@ -1,0 +1,137 @@
+"""The embedded stack, started once per test session on ports of its own.
+
+The broker's consumer-group join takes seconds, so every integration test shares one running
+pipeline; tests tell their data apart by article ids, never by global counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from newsmon.shared.kafka_clients import consumer, producer
+from newsmon.shared.settings import Settings
+from newsmon.stack import Stack, service_environment
+from tests.integration.receiver import Receiver
+
+T = TypeVar("T")
+WEBHOOK_SECRET = "whsec_" + "c2VjcmV0LWZvci10ZXN0cy1vbmx5"  # base64 of "secret-for-tests-only"
+
+
+@pytest.fixture(scope="session")
+def receiver() -> Iterator[Receiver]:
+    receiver = Receiver()
+    receiver.url = receiver.start()  # type: ignore[attr-defined]
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> Settings:
+    return Settings(
+        _env_file=None,
+        kafka_bootstrap=None,
+        redis_url=None,
+        embedded_kafka_port=19092,
+        embedded_redis_port=16379,
+        fetcher_port=18081,
+        dedupe_port=18082,
+        ner_port=18083,
+        alerter_port=18084,
+        data_dir=tmp_path_factory.mktemp("newsmon"),
+        webhook_urls=[receiver.url],  # type: ignore[attr-defined]
+        webhook_secret=WEBHOOK_SECRET,
+        webhook_allow_private=True,
+        webhook_backoff_s=0.2,
+        log_format="json",
+    )
+
+
+@pytest.fixture(scope="session")
+def stack(settings: Settings) -> Iterator[Stack]:
+    stack = Stack(settings)
+    stack.start()
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture(scope="session")
+def cli_env(stack: Stack) -> dict[str, str]:
+    """Environment that points the ``newsmon`` CLI at the test stack."""
+    return {**os.environ, **service_environment(stack.settings)}
+
+
+def wait_until(condition: Callable[[], T], timeout: float, what: str) -> T:
+    """Poll ``condition`` until it returns something truthy; fail naming ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(0.25)
+
+
+def metric(stack: Stack, service: str, name: str, **labels: str) -> float:
+    """Current value of one sample of a service's /metrics (0 when absent)."""
+    with urllib.request.urlopen(stack.url(service, "/metrics"), timeout=5) as response:
+        text = response.read().decode()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return sample.value
+    return 0.0
+
+
+def read_topic(settings: Settings, topic: str) -> list[tuple[bytes | None, bytes]]:
+    """Every message on a topic right now, as (key, value)."""
+
+    async def read() -> list[tuple[bytes | None, bytes]]:
+        reader = consumer(settings, topic)
+        await reader.start()
+        try:
+            found: list[tuple[bytes | None, bytes]] = []
+            while batches := await reader.getmany(timeout_ms=1500):
+                found += [(record.key, record.value) for records in batches.values() for record in records]
+            return found
+        finally:
+            await reader.stop()
+
+    return asyncio.run(read())
+
+
+def produce(settings: Settings, topic: str, messages: list[tuple[bytes, bytes]]) -> None:
+    """Publish raw (key, value) pairs and wait for the broker's acknowledgement."""
+
+    async def send() -> None:
+        writer = producer(settings)
+        await writer.start()
+        try:
+            for key, value in messages:
+                await writer.send_and_wait(topic, value, key=key)
+        finally:
+            await writer.stop()
+
+    asyncio.run(send())
+
+
+def replay_cli(cli_env: dict[str, str], *paths: Path) -> str:
+    """Run ``newsmon replay`` like a user would and return its output."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "newsmon", "replay", *map(str, paths)],
+        env=cli_env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout

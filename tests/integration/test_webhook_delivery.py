@@ -1,0 +1,334 @@
+"""Webhook delivery against a real redis-server and a local receiver: once, signed, retried, given up.
+
+Each test uses its own key prefix and receiver path, so tests share the servers but no state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import socket
+import time
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from aiohttp import web
+from prometheus_client import REGISTRY
+from redis.asyncio import Redis
+
+from newsmon.embedded import start_redis
+from newsmon.services.alerter.delivery import WebhookDelivery
+from newsmon.shared.schemas import Alert, MatchedSentence
+
+T = TypeVar("T")
+SECRET = "whsec_" + base64.b64encode(b"integration-secret").decode()
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def signature_valid(secret: str, headers: Any, body: bytes) -> bool:
+    """Standard Webhooks verification, written from the convention, with a 5-minute clock tolerance."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    timestamp = headers.get("webhook-timestamp", "")
+    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > 300:
+        return False
+    content = f"{headers.get('webhook-id', '')}.{timestamp}.".encode() + body
+    wanted = base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()).decode()
+    return any(
+        version == "v1" and hmac.compare_digest(value, wanted)
+        for version, _, value in (part.partition(",") for part in headers.get("webhook-signature", "").split())
+    )
+
+
+@dataclass
+class Hit:
+    headers: dict[str, str]
+    body: bytes
+    status: int
+    signed: bool
+
+
+@dataclass
+class Receiver:
+    """Answers each path by its plan (some statuses first, then one forever) and records every POST."""
+
+    base: str = ""
+    plans: dict[str, tuple[deque[int], int]] = field(default_factory=dict)
+    hits: dict[str, list[Hit]] = field(default_factory=dict)
+
+    def endpoint(self, *first: int, then: int = 200) -> str:
+        path = f"/hook/{uuid.uuid4().hex}"
+        self.plans[path] = (deque(first), then)
+        return self.base + path
+
+    def hits_for(self, url: str) -> list[Hit]:
+        return self.hits.get(url.removeprefix(self.base), [])
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        first, then = self.plans.get(request.path, (deque(), 404))
+        status = first.popleft() if first else then
+        headers = {key.lower(): value for key, value in request.headers.items()}
+        self.hits.setdefault(request.path, []).append(Hit(headers, body, status, signature_valid(SECRET, headers, body)))
+        return web.Response(status=status)
+
+
+@pytest.fixture(scope="module")
+def redis_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    port = free_port()
+    root = tmp_path_factory.mktemp("webhook-redis")
+    server = start_redis(port, root / "data", root / "logs")
+    yield port
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+async def redis(redis_port: int) -> AsyncIterator[Redis]:
+    client = Redis.from_url(f"redis://127.0.0.1:{redis_port}/0")
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture(scope="module")
+async def receiver() -> AsyncIterator[Receiver]:
+    receiver = Receiver()
+    app = web.Application()
+    app.router.add_post("/hook/{name}", receiver.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    receiver.base = f"http://{host}:{port}"
+    yield receiver
+    await runner.cleanup()
+
+
+@pytest.fixture(scope="module")
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(follow_redirects=False) as client:
+        yield client
+
+
+Workers = Callable[..., WebhookDelivery]
+
+
+@pytest.fixture
+async def workers(redis: Redis, http: httpx.AsyncClient) -> AsyncIterator[Workers]:
+    """Start delivery workers on a fresh key prefix; ``count`` workers share one queue."""
+    prefix = f"test:webhooks:{uuid.uuid4().hex}"
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+
+    def start(count: int = 1, *, allow_private: bool = True, max_attempts: int = 5,
+              redis_client: Redis | None = None) -> WebhookDelivery:
+        deliveries = [
+            WebhookDelivery(redis_client or redis, http, secret=SECRET, allow_private=allow_private,
+                            max_attempts=max_attempts, backoff_s=0.01, key_prefix=prefix)
+            for _ in range(count)
+        ]
+        tasks.extend(asyncio.create_task(delivery.run(stop, poll_s=0.01)) for delivery in deliveries)
+        return deliveries[0]
+
+    yield start
+    stop.set()
+    await asyncio.wait_for(asyncio.gather(*tasks), timeout=5)
+
+
+def make_alert() -> Alert:
+    tag = uuid.uuid4().hex
+    return Alert(alert_id=f"alert-{tag}", rule_id="iran-sanctions", rule_name="Iran sanctions",
+                 article_id=f"article-{tag}", story_id=f"article-{tag}", title="New sanctions on Iran",
+                 source="https://example.org/feed",
+                 sentences=[MatchedSentence(text="The EU imposed sanctions on Iran.", start=0, end=33)])
+
+
+async def eventually(condition: Callable[[], Awaitable[T]], what: str, timeout: float = 10.0) -> T:
+    """Poll ``condition`` until it is truthy; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (result := await condition()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+        await asyncio.sleep(0.02)
+    return result
+
+
+async def settled(redis: Redis, delivery: WebhookDelivery, alert: Alert, url: str) -> str:
+    """Wait for the final outcome of one (alert, URL) delivery."""
+    async def outcome() -> bytes | None:
+        return await redis.get(delivery.done_key(alert.alert_id, url))
+
+    return (await eventually(outcome, f"delivery of {alert.alert_id}")).decode()
+
+
+async def nothing_pending(redis: Redis, delivery: WebhookDelivery) -> bool:
+    return await redis.zcard(delivery.queue_key) == 0 and await redis.hlen(delivery.items_key) == 0
+
+
+async def failures(redis: Redis, delivery: WebhookDelivery) -> list[dict[str, Any]]:
+    return [json.loads(raw) for raw in await redis.lrange(delivery.failed_key, 0, -1)]
+
+
+def outcome_count(outcome: str) -> float:
+    return REGISTRY.get_sample_value("newsmon_webhook_deliveries_total", {"outcome": outcome}) or 0.0
+
+
+async def test_an_alert_is_delivered_once_with_a_valid_signature(
+    redis: Redis, receiver: Receiver, workers: Workers
+) -> None:
+    delivery = workers()
+    alert, url = make_alert(), receiver.endpoint()
+
+    assert await delivery.enqueue(alert, [url]) == 1
+    assert await settled(redis, delivery, alert, url) == "delivered"
+
+    [hit] = receiver.hits_for(url)
+    assert hit.signed and hit.status == 200
+    assert hit.headers["webhook-id"] == alert.alert_id
+    assert hit.headers["content-type"] == "application/json"
+    assert Alert.model_validate_json(hit.body) == alert
+    assert await nothing_pending(redis, delivery)
+    assert await delivery.enqueue(alert, [url]) == 0, "a redelivered alert must not be sent again"
+
+
+async def test_enqueuing_twice_posts_once_even_with_competing_workers(
+    redis: Redis, receiver: Receiver, workers: Workers
+) -> None:
+    delivery = workers(count=3)
+    url = receiver.endpoint()
+    alerts = [make_alert() for _ in range(20)]
+
+    for alert in alerts:
+        assert await delivery.enqueue(alert, [url, url]) == 1
+        assert await delivery.enqueue(alert, [url]) == 0
+    for alert in alerts:
+        assert await settled(redis, delivery, alert, url) == "delivered"
+
+    ids = sorted(hit.headers["webhook-id"] for hit in receiver.hits_for(url))
+    assert ids == sorted(alert.alert_id for alert in alerts)
+    assert await redis.exists(f"{delivery.key_prefix}:body:{alerts[0].alert_id}")
+
+
+async def test_503_is_retried_until_delivered_exactly_once(
+    redis: Redis, receiver: Receiver, workers: Workers
+) -> None:
+    delivery = workers(max_attempts=5)
+    alert, url = make_alert(), receiver.endpoint(503, 503, then=200)
+    retries, delivered = outcome_count("retry"), outcome_count("delivered")
+
+    await delivery.enqueue(alert, [url])
+    assert await settled(redis, delivery, alert, url) == "delivered"
+
+    hits = receiver.hits_for(url)
+    assert [hit.status for hit in hits] == [503, 503, 200]
+    assert all(hit.signed and hit.headers["webhook-id"] == alert.alert_id for hit in hits)
+    assert outcome_count("retry") - retries == 2 and outcome_count("delivered") - delivered == 1
+    assert await nothing_pending(redis, delivery)
+
+
+async def test_410_gone_stops_delivery_to_that_url(redis: Redis, receiver: Receiver, workers: Workers) -> None:
+    delivery = workers()
+    alert, gone, healthy = make_alert(), receiver.endpoint(then=410), receiver.endpoint()
+
+    assert await delivery.enqueue(alert, [gone, healthy]) == 2
+    assert await settled(redis, delivery, alert, gone) == "gone"
+    assert await settled(redis, delivery, alert, healthy) == "delivered"
+
+    assert len(receiver.hits_for(gone)) == 1 and len(receiver.hits_for(healthy)) == 1
+    assert await nothing_pending(redis, delivery), "nothing left that could be sent again"
+    [failure] = await failures(redis, delivery)
+    assert failure["alert_id"] == alert.alert_id and failure["url"] == gone
+    assert failure["outcome"] == "gone" and failure["last_error"] == "410 gone"
+    assert await delivery.enqueue(alert, [gone]) == 0
+
+
+async def test_exhausted_deliveries_land_in_the_failed_list(
+    redis: Redis, receiver: Receiver, workers: Workers
+) -> None:
+    delivery = workers(max_attempts=3)
+    alert, url = make_alert(), receiver.endpoint(then=503)
+
+    await delivery.enqueue(alert, [url])
+    assert await settled(redis, delivery, alert, url) == "failed"
+
+    assert [hit.status for hit in receiver.hits_for(url)] == [503, 503, 503]
+    [failure] = await failures(redis, delivery)
+    assert failure == {**failure, "alert_id": alert.alert_id, "url": url, "attempts": 3, "last_error": "HTTP 503"}
+    assert await nothing_pending(redis, delivery)
+
+
+async def test_other_4xx_fails_at_once(redis: Redis, receiver: Receiver, workers: Workers) -> None:
+    delivery = workers()
+    alert, url = make_alert(), receiver.endpoint(then=400)
+
+    await delivery.enqueue(alert, [url])
+    assert await settled(redis, delivery, alert, url) == "failed"
+    assert len(receiver.hits_for(url)) == 1
+    [failure] = await failures(redis, delivery)
+    assert failure["attempts"] == 1 and failure["last_error"] == "HTTP 400"
+
+
+async def test_connection_errors_are_retried_then_given_up(redis: Redis, workers: Workers) -> None:
+    delivery = workers(max_attempts=2)
+    alert, url = make_alert(), f"http://127.0.0.1:{free_port()}/closed"
+
+    await delivery.enqueue(alert, [url])
+    assert await settled(redis, delivery, alert, url) == "failed"
+    [failure] = await failures(redis, delivery)
+    assert failure["attempts"] == 2 and failure["last_error"].startswith("ConnectError")
+
+
+async def test_private_targets_are_refused_without_a_request(
+    redis: Redis, receiver: Receiver, workers: Workers
+) -> None:
+    delivery = workers(allow_private=False)
+    alert, url = make_alert(), receiver.endpoint()
+
+    await delivery.enqueue(alert, [url + "?token=s3cret"])
+    assert await settled(redis, delivery, alert, url + "?token=s3cret") == "refused"
+    assert receiver.hits_for(url) == []
+    [failure] = await failures(redis, delivery)
+    assert "loopback" in failure["last_error"] and "s3cret" not in json.dumps(failure)
+
+
+async def test_a_claim_abandoned_by_a_dead_worker_is_delivered_after_its_lease(
+    redis: Redis, receiver: Receiver, workers: Workers, http: httpx.AsyncClient
+) -> None:
+    dead = WebhookDelivery(redis, http, secret=SECRET, allow_private=True, max_attempts=3, backoff_s=0.01,
+                           key_prefix=f"test:webhooks:{uuid.uuid4().hex}")
+    alert, url = make_alert(), receiver.endpoint()
+    await dead.enqueue(alert, [url])
+    now = time.time()
+    assert len(await dead._claim(keys=[dead.queue_key], args=[now, now + 0.3, 10])) == 1  # then "crash"
+
+    restarted = WebhookDelivery(redis, http, secret=SECRET, allow_private=True, max_attempts=3, backoff_s=0.01,
+                                key_prefix=dead.key_prefix)
+    assert await restarted.deliver_due() == 0, "the claim is still leased"
+    assert await eventually(restarted.deliver_due, "the lease to run out") == 1
+    assert await settled(redis, restarted, alert, url) == "delivered"
+    assert len(receiver.hits_for(url)) == 1
+
+
+async def test_the_loop_survives_an_unreachable_redis(workers: Workers, caplog: pytest.LogCaptureFixture) -> None:
+    unreachable = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.5)
+    caplog.set_level(logging.ERROR, logger="newsmon.services.alerter.delivery")
+    workers(redis_client=unreachable)
+
+    async def logged() -> bool:
+        return any(record.getMessage() == "webhook.queue_error" for record in caplog.records)
+
+    await eventually(logged, "the Redis error to be logged")
+    await unreachable.aclose()
