@@ -196,7 +196,7 @@ class WebhookDelivery:
             try:
                 if await self.deliver_due():
                     continue
-            except Exception as error:  # noqa: BLE001 - the loop must outlive Redis outages
+            except Exception as error:  # any failure: the loop must outlive Redis outages
                 log_event(logger, "webhook.queue_error", logging.ERROR, error=_describe(error))
                 pause = max(poll_s, ERROR_PAUSE_S)
             with contextlib.suppress(asyncio.TimeoutError):
@@ -249,7 +249,6 @@ class WebhookDelivery:
         outcome = result.outcome
         if outcome == "retry" and item.attempts >= self.max_attempts:
             outcome = "failed"
-        DELIVERIES.labels(outcome).inc()
         async with self.redis.pipeline(transaction=True) as pipe:
             if outcome == "retry":
                 item.last_error = result.error
@@ -263,6 +262,7 @@ class WebhookDelivery:
                     pipe.rpush(self.failed_key, json.dumps(self._failure(item, outcome, result.error)))
                     pipe.ltrim(self.failed_key, -FAILED_KEEP, -1)
             await pipe.execute()
+        DELIVERIES.labels(outcome).inc()
         if outcome not in ("delivered", "retry"):
             log_event(logger, "webhook.given_up", logging.WARNING, alert_id=item.alert_id,
                       url=redact_url(item.url), outcome=outcome, attempts=item.attempts, error=result.error)

@@ -60,6 +60,7 @@ class Hit:
     body: bytes
     status: int
     signed: bool
+    at: float
 
 
 @dataclass
@@ -67,12 +68,12 @@ class Receiver:
     """Answers each path by its plan (some statuses first, then one forever) and records every POST."""
 
     base: str = ""
-    plans: dict[str, tuple[deque[int], int]] = field(default_factory=dict)
+    plans: dict[str, tuple[deque[int], int, dict[str, str]]] = field(default_factory=dict)
     hits: dict[str, list[Hit]] = field(default_factory=dict)
 
-    def endpoint(self, *first: int, then: int = 200) -> str:
+    def endpoint(self, *first: int, then: int = 200, headers: dict[str, str] | None = None) -> str:
         path = f"/hook/{uuid.uuid4().hex}"
-        self.plans[path] = (deque(first), then)
+        self.plans[path] = (deque(first), then, headers or {})
         return self.base + path
 
     def hits_for(self, url: str) -> list[Hit]:
@@ -80,11 +81,12 @@ class Receiver:
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
-        first, then = self.plans.get(request.path, (deque(), 404))
+        first, then, answer_headers = self.plans.get(request.path, (deque(), 404, {}))
         status = first.popleft() if first else then
         headers = {key.lower(): value for key, value in request.headers.items()}
-        self.hits.setdefault(request.path, []).append(Hit(headers, body, status, signature_valid(SECRET, headers, body)))
-        return web.Response(status=status)
+        hit = Hit(headers, body, status, signature_valid(SECRET, headers, body), time.monotonic())
+        self.hits.setdefault(request.path, []).append(hit)
+        return web.Response(status=status, headers=answer_headers if status != 200 else {})
 
 
 @pytest.fixture(scope="module")
@@ -156,22 +158,25 @@ def make_alert() -> Alert:
                  sentences=[MatchedSentence(text="The EU imposed sanctions on Iran.", start=0, end=33)])
 
 
-async def eventually(condition: Callable[[], Awaitable[T]], what: str, timeout: float = 10.0) -> T:
+async def eventually(condition: Callable[[], Awaitable[T | None]], what: str, timeout: float = 10.0) -> T:
     """Poll ``condition`` until it is truthy; fail naming ``what`` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
-    while not (result := await condition()):
+    while True:
+        result = await condition()
+        if result:
+            return result
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
         await asyncio.sleep(0.02)
-    return result
 
 
 async def settled(redis: Redis, delivery: WebhookDelivery, alert: Alert, url: str) -> str:
     """Wait for the final outcome of one (alert, URL) delivery."""
-    async def outcome() -> bytes | None:
-        return await redis.get(delivery.done_key(alert.alert_id, url))
+    async def outcome() -> str | None:
+        value = await redis.get(delivery.done_key(alert.alert_id, url))
+        return value.decode() if isinstance(value, bytes) else value
 
-    return (await eventually(outcome, f"delivery of {alert.alert_id}")).decode()
+    return await eventually(outcome, f"delivery of {alert.alert_id}")
 
 
 async def nothing_pending(redis: Redis, delivery: WebhookDelivery) -> bool:
@@ -237,6 +242,18 @@ async def test_503_is_retried_until_delivered_exactly_once(
     assert all(hit.signed and hit.headers["webhook-id"] == alert.alert_id for hit in hits)
     assert outcome_count("retry") - retries == 2 and outcome_count("delivered") - delivered == 1
     assert await nothing_pending(redis, delivery)
+
+
+async def test_retry_after_is_honoured_on_429(redis: Redis, receiver: Receiver, workers: Workers) -> None:
+    delivery = workers()
+    alert, url = make_alert(), receiver.endpoint(429, then=200, headers={"Retry-After": "1"})
+
+    await delivery.enqueue(alert, [url])
+    assert await settled(redis, delivery, alert, url) == "delivered"
+
+    first, second = receiver.hits_for(url)
+    assert (first.status, second.status) == (429, 200)
+    assert second.at - first.at >= 0.9, "backoff_s is 0.01, so only Retry-After explains the wait"
 
 
 async def test_410_gone_stops_delivery_to_that_url(redis: Redis, receiver: Receiver, workers: Workers) -> None:
