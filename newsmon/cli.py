@@ -119,11 +119,16 @@ def service(name: Annotated[str, typer.Argument(help="fetcher, dedupe, ner or al
     """Run one service in the foreground (what ``newsmon up`` and the containers start)."""
     if name not in SERVICE_NAMES:
         raise fail(f"unknown service {name!r}; choose one of {', '.join(SERVICE_NAMES)}")
+    from newsmon.shared.kafka_clients import ensure_topics
     from newsmon.shared.stream_app import run_worker
 
+    settings = get_settings()
+    # Creating the topics here (idempotent) gives them the configured partition count on any
+    # broker, instead of whatever the broker's auto-creation would choose.
+    asyncio.run(ensure_topics(settings))
     module = importlib.import_module(f"newsmon.services.{name}.app")
     sys.argv = [sys.argv[0]]  # the faust worker parses argv; ours are not its options
-    run_worker(module.app, get_settings())
+    run_worker(module.app, settings)
 
 
 @app.command()
@@ -181,7 +186,7 @@ def rules_test(
 
     settings = get_settings()
     try:
-        results = fired_rules(enrich_files(files, settings.spacy_model), rules or settings.rules_path)
+        results = list(fired_rules(enrich_files(files, settings.spacy_model), rules or settings.rules_path))
     except (RuleFileError, SourceError) as error:
         raise fail(str(error)) from None
     for path, match in results:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
 
 from newsmon.shared import topics
 from newsmon.shared.settings import SERVICE_NAMES, Settings
@@ -27,10 +26,11 @@ async def ensure_topics(settings: Settings) -> None:
             if name not in existing
         ]
         if missing:
-            try:
-                await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # another process created them first: that is the state we want
+            response = await admin.create_topics(missing)
+            # Another process creating a topic first (error 36, already exists) is the state we want.
+            failures = [f"{topic}: {message}" for topic, code, message in response.topic_errors if code not in (0, 36)]
+            if failures:
+                raise RuntimeError("could not create topics: " + "; ".join(failures))
     finally:
         await admin.close()
 

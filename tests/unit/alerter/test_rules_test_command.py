@@ -1,0 +1,43 @@
+"""`newsmon rules test` on the samples fires exactly what the seed materials expect."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from newsmon.cli import app
+
+
+def test_samples_fire_the_expected_rules(sample_dir: Path, expected_rules: dict[str, list[str]]) -> None:
+    result = CliRunner().invoke(app, ["rules", "test", "--json", str(sample_dir)])
+    assert result.exit_code == 0, result.output
+    fired: dict[str, set[str]] = defaultdict(set)
+    for line in result.stdout.splitlines():
+        match = json.loads(line)
+        assert set(match) == {"file", "rule", "sentence"}
+        fired[Path(match["file"]).name].add(match["rule"])
+        if match["rule"] == "rafah":
+            assert "Rafah" in match["sentence"]
+    assert {name: sorted(fired[name]) for name in expected_rules} == {
+        name: sorted(rules) for name, rules in expected_rules.items()
+    }
+
+
+def test_text_output_names_file_rule_and_sentence(sample_dir: Path) -> None:
+    result = CliRunner().invoke(app, ["rules", "test", str(sample_dir / "002_d327a6ada714b97a.txt")])
+    assert result.exit_code == 0
+    assert any(line.endswith("near the border with Egypt, where Israel believes there are terrorists "
+                             "responsible for the October 7 massacre which killed around 1,200 people inside "
+                             "the Jewish state and took some 240 hostages.") and ": rafah: " in line
+               for line in result.stdout.splitlines())
+
+
+def test_bad_rule_file_is_reported_with_its_name(tmp_path: Path, sample_dir: Path) -> None:
+    rules = tmp_path / "watch.yaml"
+    rules.write_text("rules:\n  - id: x\n    name: X\n")
+    result = CliRunner().invoke(app, ["rules", "test", "--rules", str(rules), str(sample_dir)])
+    assert result.exit_code == 2
+    assert f"{rules}: rule 'x': field sentence: Field required" in result.output
