@@ -28,5 +28,8 @@ test: install  ## Run unit and integration tests (starts the embedded stack once
 test-unit: install  ## Run only the unit tests (no broker, no Redis)
 	$(BIN)/pytest tests/unit
 
+bench: install  ## Benchmarks: each reports newsmon beside the raw library on the same data, as a ratio
+	@for bench in tests/bench/bench_*.py; do $(BIN)/python $$bench || exit 1; done
+
 clean:  ## Remove the virtualenv and local data
 	rm -rf $(VENV) .newsmon .pytest_cache

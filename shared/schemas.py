@@ -59,14 +59,25 @@ class Sentence(BaseModel):
     end: int
 
 
-class Entity(BaseModel):
-    """One named-entity mention."""
+class Mention(BaseModel):
+    """One named-entity mention in the text."""
 
     text: str
     label: str = Field(description="spaCy label: PERSON, GPE, ORG, LOC, NORP, ...")
     start: int = Field(description="Character offset into the article text.")
     end: int
     sentence: int = Field(description="Index into ``sentences``.")
+    canonical: str = Field(description="Canonical name of the entity this mention refers to.")
+
+
+class Entity(BaseModel):
+    """One entity of the article, all its mentions folded under its canonical name."""
+
+    name: str = Field(description="Canonical name, e.g. 'Antony Blinken' for 'Blinken' and 'Blinken's'.")
+    label: str
+    mentions: int = Field(ge=1)
+    first_start: int = Field(description="Character offset of the first mention.")
+    salience: float = Field(ge=0, description="Higher when mentioned often and early (title, lead).")
 
 
 class ModelInfo(BaseModel):
@@ -80,8 +91,11 @@ class EnrichedArticle(UniqueArticle):
     """A unique article with sentences and entities (topic ``articles.enriched``, public contract)."""
 
     sentences: list[Sentence]
+    mentions: list[Mention]
     entities: list[Entity]
     model: ModelInfo
+    text_truncated: bool = Field(default=False, description="True when only the first part was annotated.")
+    ner_ms: float = Field(default=0.0, ge=0, description="Time spent in NER for this article's batch share.")
     enriched_at: datetime = Field(default_factory=utcnow)
 
 
@@ -107,7 +121,7 @@ class Alert(Message):
     source: str
     published_at: datetime | None = None
     sentences: list[MatchedSentence]
-    entities: list[Entity] = Field(default_factory=list)
+    mentions: list[Mention] = Field(default_factory=list, description="Entity mentions in the matched sentences.")
     fired_at: datetime = Field(default_factory=utcnow)
 
 

@@ -51,7 +51,7 @@ deliveries = WebhookDelivery(
 
 
 def build_alert(match: RuleMatch, article: EnrichedArticle) -> Alert:
-    """The alert for one rule on one article, with the entities of the matched sentences."""
+    """The alert for one rule on one article, with the entity mentions of the matched sentences."""
     sentence_starts = {sentence.start for sentence in match.sentences}
     matched_indexes = {i for i, sentence in enumerate(article.sentences) if sentence.start in sentence_starts}
     return Alert(
@@ -65,7 +65,7 @@ def build_alert(match: RuleMatch, article: EnrichedArticle) -> Alert:
         source=article.source,
         published_at=article.published_at,
         sentences=match.sentences,
-        entities=[entity for entity in article.entities if entity.sentence in matched_indexes],
+        mentions=[mention for mention in article.mentions if mention.sentence in matched_indexes],
     )
 
 

@@ -10,7 +10,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from newsmon.shared.schemas import EnrichedArticle, Entity, ModelInfo, Sentence, UniqueArticle
+from newsmon.shared.schemas import EnrichedArticle, Entity, Mention, ModelInfo, Sentence, UniqueArticle
 
 # Components NER does not need; dropping them roughly halves the time per article.
 _UNUSED_COMPONENTS = ("tagger", "attribute_ruler", "lemmatizer", "textcat", "textcat_multilabel")
@@ -56,16 +56,29 @@ def _sentence_spans(doc: Doc) -> Iterator[tuple[int, int]]:
                 yield offset, offset + len(stripped)
 
 
-def sentences_and_entities(doc: Doc) -> tuple[list[Sentence], list[Entity]]:
+def sentences_and_mentions(doc: Doc) -> tuple[list[Sentence], list[Mention]]:
     """Sentence offsets and entity mentions with the index of the sentence holding each."""
     sentences = [Sentence(start=start, end=end) for start, end in _sentence_spans(doc)]
     starts = [sentence.start for sentence in sentences]
-    entities = [
-        Entity(text=ent.text, label=ent.label_, start=ent.start_char, end=ent.end_char,
-               sentence=max(bisect_right(starts, ent.start_char) - 1, 0))
+    mentions = [
+        Mention(text=ent.text, label=ent.label_, start=ent.start_char, end=ent.end_char,
+                sentence=max(bisect_right(starts, ent.start_char) - 1, 0), canonical=ent.text)
         for ent in doc.ents
     ]
-    return sentences, entities
+    return sentences, mentions
+
+
+def summarize(mentions: list[Mention], text_length: int) -> list[Entity]:
+    """One entry per (canonical name, label): mention count, first position, salience."""
+    grouped: dict[tuple[str, str], list[Mention]] = {}
+    for mention in mentions:
+        grouped.setdefault((mention.canonical, mention.label), []).append(mention)
+    entities = [
+        Entity(name=name, label=label, mentions=len(group), first_start=group[0].start,
+               salience=round(len(group) * (2.0 - group[0].start / max(text_length, 1)), 3))
+        for (name, label), group in grouped.items()
+    ]
+    return sorted(entities, key=lambda entity: -entity.salience)
 
 
 def enrich(nlp: Language, articles: Sequence[UniqueArticle], batch_size: int = 16) -> list[EnrichedArticle]:
@@ -74,8 +87,9 @@ def enrich(nlp: Language, articles: Sequence[UniqueArticle], batch_size: int = 1
     texts: Iterable[str] = (article.text[:MAX_CHARS] for article in articles)
     enriched = []
     for article, doc in zip(articles, nlp.pipe(texts, batch_size=batch_size), strict=True):
-        sentences, entities = sentences_and_entities(doc)
-        enriched.append(
-            EnrichedArticle(**article.model_dump(), sentences=sentences, entities=entities, model=info)
-        )
+        sentences, mentions = sentences_and_mentions(doc)
+        enriched.append(EnrichedArticle(
+            **article.model_dump(), sentences=sentences, mentions=mentions,
+            entities=summarize(mentions, len(doc.text)), model=info, text_truncated=len(article.text) > MAX_CHARS,
+        ))
     return enriched

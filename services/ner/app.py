@@ -30,10 +30,10 @@ async def enrich_and_publish(articles: list[UniqueArticle]) -> None:
     enriched: list[EnrichedArticle] = await asyncio.to_thread(enrich, nlp, articles, settings.ner_batch_size)
     for article in enriched:
         await publish(enriched_articles, "ner", article.article_id, article)
-        for entity in article.entities:
-            ENTITIES.labels(entity.label).inc()
+        for mention in article.mentions:
+            ENTITIES.labels(mention.label).inc()
         log_event(logger, "ner.enriched", article_id=article.article_id, story_id=article.story_id,
-                  entities=len(article.entities))
+                  mentions=len(article.mentions))
 
 
 @app.agent(unique_articles)

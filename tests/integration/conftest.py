@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -34,18 +35,30 @@ def receiver() -> Iterator[Receiver]:
     receiver.stop()
 
 
+def free_ports(count: int) -> list[int]:
+    """Ports nothing listens on now, so parallel test runs and `make run` never collide."""
+    sockets = [socket.socket() for _ in range(count)]
+    for sock in sockets:
+        sock.bind(("127.0.0.1", 0))
+    ports = [sock.getsockname()[1] for sock in sockets]
+    for sock in sockets:
+        sock.close()
+    return ports
+
+
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> Settings:
+    kafka, redis, fetcher, dedupe, ner, alerter = free_ports(6)
     return Settings(
         _env_file=None,
         kafka_bootstrap=None,
         redis_url=None,
-        embedded_kafka_port=19092,
-        embedded_redis_port=16379,
-        fetcher_port=18081,
-        dedupe_port=18082,
-        ner_port=18083,
-        alerter_port=18084,
+        embedded_kafka_port=kafka,
+        embedded_redis_port=redis,
+        fetcher_port=fetcher,
+        dedupe_port=dedupe,
+        ner_port=ner,
+        alerter_port=alerter,
         data_dir=tmp_path_factory.mktemp("newsmon"),
         webhook_urls=[receiver.url],  # type: ignore[attr-defined]
         webhook_secret=WEBHOOK_SECRET,

@@ -38,7 +38,7 @@ def test_every_enriched_message_and_alert_matches_the_published_schema(
 
     blinken = next(json.loads(v) for k, v in enriched if json.loads(v)["title"].startswith("US Secretary of State"))
     assert blinken["model"]["name"] and blinken["model"]["version"] == "3.8.0"
-    for entity in blinken["entities"]:
+    for entity in blinken["mentions"]:
         sentence = blinken["sentences"][entity["sentence"]]
         assert sentence["start"] <= entity["start"] < entity["end"] <= sentence["end"]
         assert blinken["text"][entity["start"]:entity["end"]] == entity["text"]

@@ -14,7 +14,7 @@ def article(*sentences: str) -> EnrichedArticle:
         spans.append(Sentence(start=start, end=start + len(sentence)))
         start += len(sentence) + 1
     return EnrichedArticle(article_id="a1", story_id="a1", content_hash="h", text=text, source="test",
-                           sentences=spans, entities=[], model=ModelInfo(name="t", version="0"))
+                           sentences=spans, mentions=[], entities=[], model=ModelInfo(name="t", version="0"))
 
 
 def fired(*sentences: str) -> dict[str, list[str]]:

@@ -24,11 +24,11 @@ def test_entities_and_sentences_have_consistent_offsets(nlp: Language, sample_di
     assert enriched.model.version == "3.8.0"
     for sentence in enriched.sentences:
         assert "\n" not in enriched.text[sentence.start:sentence.end]
-    for entity in enriched.entities:
+    for entity in enriched.mentions:
         assert enriched.text[entity.start:entity.end] == entity.text
         sentence = enriched.sentences[entity.sentence]
         assert sentence.start <= entity.start and entity.end <= sentence.end
-    people = {entity.text for entity in enriched.entities if entity.label == "PERSON"}
+    people = {entity.text for entity in enriched.mentions if entity.label == "PERSON"}
     assert {"Antony Blinken", "Benjamin Netanyahu"} <= people
 
 
