@@ -115,6 +115,21 @@ def alerts(follow: Annotated[bool, typer.Option(help="Keep watching for new aler
 
 
 @app.command()
+def status(
+    host: Annotated[str, typer.Option(help="Where the services run.")] = "127.0.0.1",
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array instead of lines.")] = False,
+) -> None:
+    """Each service's readiness, consumer lag and last activity; exit 1 if any is down or not ready."""
+    from newsmon.status import as_json as statuses_json
+    from newsmon.status import stack_status
+
+    statuses = stack_status(get_settings(), host)
+    typer.echo(statuses_json(statuses) if as_json else "\n".join(status.line() for status in statuses))
+    if not all(status.ready for status in statuses):
+        raise typer.Exit(1)
+
+
+@app.command()
 def service(name: Annotated[str, typer.Argument(help="fetcher, dedupe, ner or alerter")]) -> None:
     """Run one service in the foreground (what ``newsmon up`` and the containers start)."""
     if name not in SERVICE_NAMES:

@@ -5,7 +5,7 @@ Stage-specific metrics live in each service's own ``metrics.py``.
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 MESSAGES_IN = Counter(
     "newsmon_messages_in_total", "Messages a stage consumed.", ["service", "topic"]
@@ -24,5 +24,10 @@ PROCESSING_SECONDS = Histogram(
 TRANSIENT_ERRORS = Counter(
     "newsmon_transient_errors_total",
     "Retried failures of Redis or Kafka while handling a message.",
+    ["service"],
+)
+LAST_ACTIVITY = Gauge(
+    "newsmon_last_activity_timestamp_seconds",
+    "When the stage last consumed or produced a message.",
     ["service"],
 )

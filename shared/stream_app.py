@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 import faust
+from faust.sensors.prometheus import setup_prometheus_sensors
 from aiokafka.errors import KafkaError
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -77,10 +77,9 @@ def create_app(service: ServiceName, settings: Settings, readiness: list[Readine
         ready = all(checks.values())
         return web.json({"service": service, "ready": ready, "checks": checks}, status=200 if ready else 503)
 
-    @app.page("/metrics")
-    async def prometheus_metrics(web: Any, request: Any) -> Any:
-        return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
-
+    # faust's own sensor serves /metrics: our prometheus-client metrics (same default registry)
+    # plus faust's per-topic/partition offsets, from which consumer lag is derived.
+    setup_prometheus_sensors(app, pattern="/metrics", name_prefix="newsmon_faust")
     return app
 
 
@@ -109,6 +108,7 @@ async def publish(topic: faust.TopicT, service: str, key: str, message: Message)
     pending = await topic.send(key=key.encode(), value=message.model_dump_json().encode())
     await pending
     metrics.MESSAGES_OUT.labels(service, topic.get_topic_name()).inc()
+    metrics.LAST_ACTIVITY.labels(service).set_to_current_time()
 
 
 def run_worker(app: faust.App, settings: Settings) -> None:
@@ -135,6 +135,7 @@ class Stage(Generic[M]):
     async def parse(self, key: bytes | None, value: bytes | None) -> M | None:
         """The message as ``model``, or None after dead-lettering it with the reason."""
         metrics.MESSAGES_IN.labels(self.service, self.source).inc()
+        metrics.LAST_ACTIVITY.labels(self.service).set_to_current_time()
         if not value:
             await self.dead_letter(key, value, "empty", "empty message")
             return None

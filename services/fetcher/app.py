@@ -24,6 +24,9 @@ from newsmon.shared.stream_app import create_app, publish, raw_topic
 USER_AGENT = f"newsmon/{__version__} (+https://github.com/newsmon/newsmon)"
 FETCHES = Counter("newsmon_fetches_total", "Feed fetches, by outcome.", ["outcome"])
 LAST_SUCCESS = Gauge("newsmon_source_last_success_timestamp_seconds", "Last successful fetch.", ["source"])
+LAST_ARTICLE = Gauge(
+    "newsmon_source_last_article_timestamp_seconds", "Publication time of the newest article seen.", ["source"]
+)
 logger = logging.getLogger(__name__)
 
 settings = get_settings()
@@ -51,6 +54,10 @@ async def poll_feed(feed_url: str) -> int:
         return 0
     FETCHES.labels("ok").inc()
     LAST_SUCCESS.labels(feed_url).set_to_current_time()
+    # A feed lists its newest items, so the newest item of this poll is the source's newest article.
+    newest = max(((a.published_at or a.fetched_at).timestamp() for a in articles), default=None)
+    if newest is not None:
+        LAST_ARTICLE.labels(feed_url).set(newest)
     published = 0
     for article in articles:
         if await is_new_version(redis, article):

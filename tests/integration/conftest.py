@@ -21,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from newsmon.shared.kafka_clients import consumer, producer
 from newsmon.shared.settings import Settings
 from newsmon.stack import Stack, service_environment
+from tests.integration.news_site import NewsSite
 from tests.integration.receiver import Receiver
 
 T = TypeVar("T")
@@ -47,7 +48,15 @@ def free_ports(count: int) -> list[int]:
 
 
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> Settings:
+def news_site() -> Iterator[NewsSite]:
+    site = NewsSite()
+    site.feed_url = site.start()  # type: ignore[attr-defined]
+    yield site
+    site.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver, news_site: NewsSite) -> Settings:
     kafka, redis, fetcher, dedupe, ner, alerter = free_ports(6)
     return Settings(
         _env_file=None,
@@ -65,6 +74,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> Se
         webhook_allow_private=True,
         webhook_backoff_s=0.2,
         log_format="json",
+        feeds=[news_site.feed_url],  # type: ignore[attr-defined]
+        feed_poll_seconds=2,
     )
 
 
@@ -82,15 +93,18 @@ def cli_env(stack: Stack) -> dict[str, str]:
     return {**os.environ, **service_environment(stack.settings)}
 
 
-def wait_until(condition: Callable[[], T], timeout: float, what: str) -> T:
-    """Poll ``condition`` until it returns something truthy; fail naming ``what`` after ``timeout``."""
+def wait_until(condition: Callable[[], T], timeout: float, what: str | Callable[[], str]) -> T:
+    """Poll ``condition`` until it returns something truthy; fail naming ``what`` after ``timeout``.
+
+    ``what`` may be a callable, evaluated only on failure, to describe what is still missing.
+    """
     deadline = time.monotonic() + timeout
     while True:
         result = condition()
         if result:
             return result
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what() if callable(what) else what}")
         time.sleep(0.25)
 
 

@@ -1,0 +1,24 @@
+"""The fetcher polls a real local feed: clean articles, published once however often it polls."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from newsmon.stack import Stack
+from tests.integration.conftest import metric, read_topic, wait_until
+from tests.integration.news_site import ARTICLES, BOILERPLATE, NewsSite
+
+
+def test_feed_items_are_published_once_with_clean_text(stack: Stack, news_site: NewsSite) -> None:
+    feed_url = news_site.feed_url  # type: ignore[attr-defined]
+    wait_until(lambda: metric(stack, "fetcher", "newsmon_fetches_total", outcome="ok") >= 3, 60, "three feed polls")
+    from_feed = [json.loads(value) for _, value in read_topic(stack.settings, "articles.raw")
+                 if json.loads(value).get("source") == feed_url]
+    assert Counter(article["title"] for article in from_feed) == Counter(title for title, _ in ARTICLES.values())
+    for article in from_feed:
+        assert "utm_source" not in article["canonical_url"]
+        assert "promenade" in article["text"] or "library" in article["text"]
+        assert not any(chrome in article["text"] for chrome in BOILERPLATE)
+        assert "All rights reserved" not in article["text"]
+        assert article["published_at"].startswith("2026-11-23")
