@@ -147,6 +147,39 @@ def service(name: Annotated[str, typer.Argument(help="fetcher, dedupe, ner or al
 
 
 @app.command()
+def fetch(
+    once: Annotated[bool, typer.Option("--once", help="Poll each source one time, then exit.")] = False,
+    feed: Annotated[Optional[list[str]], typer.Option("--feed", help="Poll this feed URL instead of the sources.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print, do not publish; needs no broker or Redis.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --dry-run: one JSON object per article.")] = False,
+) -> None:
+    """One fetch cycle over the configured sources or the given feeds."""
+    from newsmon.fetch_once import DRY_RUN_FIELDS, collect_all, publish_new, sources_for
+    from newsmon.services.fetcher.errors import SourceError
+
+    if not once:
+        raise fail("continuous polling is the fetcher service (`newsmon up`); use --once for one cycle")
+    settings = get_settings()
+    configure_logging(settings.log_format, "WARNING")
+    try:
+        sources = sources_for(settings, feed or [])
+    except SourceError as error:
+        raise fail(str(error)) from None
+    if not dry_run:
+        typer.echo(f"published {asyncio.run(publish_new(settings, sources))} new articles to {topics.ARTICLES_RAW}")
+        return
+
+    async def show() -> None:
+        async for article in collect_all(settings, sources, use_redis=False):
+            if as_json:
+                typer.echo(article.model_dump_json(include=set(DRY_RUN_FIELDS)))
+            else:
+                typer.echo(f"{article.published_at or '-'}  {article.title}\n    {article.url}  ({len(article.text)} chars)")
+
+    asyncio.run(show())
+
+
+@app.command()
 def replay(paths: PathsArgument) -> None:
     """Publish article files to ``articles.raw`` (backfill), with progress."""
     from newsmon.services.fetcher.errors import SourceError

@@ -55,10 +55,10 @@ class ManagedProcess:
 
 
 def spawn(name: str, argv: list[str], log_dir: Path, env: dict[str, str] | None = None) -> ManagedProcess:
-    """Start ``argv`` with stdout and stderr going to ``log_dir/<name>.log``."""
+    """Start ``argv`` with stdout and stderr appended to ``log_dir/<name>.log``."""
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
-    with log_path.open("wb") as log:
+    with log_path.open("ab") as log:
         # A session of its own: Ctrl-C reaches only the supervisor, which stops children in order
         # (services before the broker they need for a clean shutdown).
         process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,

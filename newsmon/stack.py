@@ -43,13 +43,22 @@ class Stack:
                 redis_dir = self.settings.data_dir / "redis"
                 self.infrastructure.append(start_redis(self.settings.embedded_redis_port, redis_dir, self.log_dir))
             asyncio.run(ensure_topics(self.settings))
-            env = {**os.environ, **service_environment(self.settings)}
             for name in SERVICE_NAMES:
-                self.services[name] = spawn(name, [sys.executable, "-m", "newsmon", "service", name], self.log_dir, env)
+                self.services[name] = self._spawn_service(name)
             self.wait_until_ready(READY_TIMEOUT_S)
         except BaseException:
             self.stop()
             raise
+
+    def _spawn_service(self, name: str) -> ManagedProcess:
+        env = {**os.environ, **service_environment(self.settings)}
+        return spawn(name, [sys.executable, "-m", "newsmon", "service", name], self.log_dir, env)
+
+    def restart(self, name: str) -> None:
+        """Stop one service and start it again, as an operator or a crash-restart would."""
+        self.services[name].stop()
+        self.services[name] = self._spawn_service(name)
+        self.wait_until_ready(READY_TIMEOUT_S)
 
     def wait_until_ready(self, timeout: float) -> None:
         """Poll every service's ``/readyz``; raise with the service's log when one dies or stalls."""

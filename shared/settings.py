@@ -49,9 +49,16 @@ class Settings(BaseSettings):
     kafka_rebalance_timeout_s: float = 6.0
     kafka_heartbeat_interval_s: float = 2.0
 
+    sources_path: Path | None = Field(default=None, description="Fetcher sources YAML (deploy/sources.example.yaml).")
     feeds: list[str] = Field(default_factory=list, description="RSS/Atom URLs the fetcher polls.")
     feed_poll_seconds: float = Field(default=300.0, gt=0)
     http_timeout_s: float = Field(default=20.0, gt=0)
+    fetch_max_bytes: int = Field(default=5_000_000, gt=0, description="Larger responses are refused.")
+    fetch_max_redirects: int = Field(default=5, ge=0)
+    fetch_per_host_concurrency: int = Field(default=2, ge=1)
+    fetch_per_host_interval_s: float = Field(default=1.0, ge=0, description="Minimum spacing of requests to a host.")
+    fetch_max_retries: int = Field(default=3, ge=0)
+    fetch_respect_robots: bool = True
 
     dedupe_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
 

@@ -94,8 +94,14 @@ async def _safe_check(check: ReadinessCheck) -> bool:
         return False
 
 
-def raw_topic(app: faust.App, name: str) -> faust.TopicT:
-    """A topic of raw bytes: parsing is ours, so a bad message is dead-lettered, not fatal."""
+def raw_topic(app: faust.App, name: str, produced_by: ServiceName | None = None) -> faust.TopicT:
+    """A topic of raw bytes: parsing is ours, so a bad message is dead-lettered, not fatal.
+
+    ``produced_by`` makes the service's output counter exist at zero from the start, so a
+    dashboard shows "0 per second" rather than "no data" for a quiet stage.
+    """
+    if produced_by is not None:
+        metrics.MESSAGES_OUT.labels(produced_by, name)
     return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
 
 

@@ -38,7 +38,7 @@ async def redis_reachable() -> bool:
 
 app = create_app("alerter", settings, readiness=[redis_reachable])
 enriched_articles = raw_topic(app, topics.ARTICLES_ENRICHED)
-alerts = raw_topic(app, topics.ALERTS)
+alerts = raw_topic(app, topics.ALERTS, produced_by="alerter")
 stage: Stage[EnrichedArticle] = Stage(app, "alerter", topics.ARTICLES_ENRICHED, EnrichedArticle)
 deliveries = WebhookDelivery(
     redis,

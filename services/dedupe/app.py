@@ -28,7 +28,7 @@ async def redis_reachable() -> bool:
 
 app = create_app("dedupe", settings, readiness=[redis_reachable])
 raw_articles = raw_topic(app, topics.ARTICLES_RAW)
-unique_articles = raw_topic(app, topics.ARTICLES_UNIQUE)
+unique_articles = raw_topic(app, topics.ARTICLES_UNIQUE, produced_by="dedupe")
 stage: Stage[RawArticle] = Stage(app, "dedupe", topics.ARTICLES_RAW, RawArticle)
 
 

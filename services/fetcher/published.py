@@ -12,6 +12,7 @@ from newsmon.shared.article_ids import sha256_hex
 from newsmon.shared.schemas import RawArticle
 
 KEY_PREFIX = "newsmon:fetcher:published"
+NEWEST_PREFIX = "newsmon:fetcher:newest"
 
 
 async def is_new_version(redis: Redis, article: RawArticle) -> bool:
@@ -23,3 +24,17 @@ async def is_new_version(redis: Redis, article: RawArticle) -> bool:
 async def remember(redis: Redis, article: RawArticle, ttl_seconds: int) -> None:
     """Record the published version; call only after the broker acknowledged it."""
     await redis.set(f"{KEY_PREFIX}:{article.article_id}", sha256_hex(article.text), ex=ttl_seconds)
+
+
+async def newest_article_time(redis: Redis, source: str, seen_now: float | None) -> float | None:
+    """The newest publication time ever seen from ``source``, kept across restarts.
+
+    After a restart the first polls are answered 304 and show no articles; the stored time
+    keeps the source's freshness visible instead of blank.
+    """
+    key = f"{NEWEST_PREFIX}:{sha256_hex(source)[:32]}"
+    stored = await redis.get(key)
+    newest = max(filter(None, (seen_now, float(stored) if stored else None)), default=None)
+    if newest is not None and newest != (float(stored) if stored else None):
+        await redis.set(key, repr(newest))
+    return newest

@@ -21,7 +21,7 @@ settings = get_settings()
 nlp = load_pipeline(settings.spacy_model)
 app = create_app("ner", settings, readiness=[])
 unique_articles = raw_topic(app, topics.ARTICLES_UNIQUE)
-enriched_articles = raw_topic(app, topics.ARTICLES_ENRICHED)
+enriched_articles = raw_topic(app, topics.ARTICLES_ENRICHED, produced_by="ner")
 stage: Stage[UniqueArticle] = Stage(app, "ner", topics.ARTICLES_UNIQUE, UniqueArticle)
 
 

@@ -7,13 +7,14 @@ pipeline; tests tell their data apart by article ids, never by global counts.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -134,6 +135,17 @@ def read_topic(settings: Settings, topic: str) -> list[tuple[bytes | None, bytes
             await reader.stop()
 
     return asyncio.run(read())
+
+
+def read_json_topic(settings: Settings, topic: str) -> list[dict[str, Any]]:
+    """The JSON messages on a topic; other tests' deliberately broken messages are left out."""
+    found = []
+    for _, value in read_topic(settings, topic):
+        try:
+            found.append(json.loads(value.decode("utf-8")))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            continue
+    return found
 
 
 def produce(settings: Settings, topic: str, messages: list[tuple[bytes, bytes]]) -> None:

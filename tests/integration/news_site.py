@@ -53,7 +53,13 @@ class NewsSite:
                 else:
                     self.send_error(404)
                     return
+                etag = f'"{hash(body) & 0xFFFFFFFF:x}"'
+                if self.headers.get("If-None-Match") == etag:
+                    self.send_response(304)
+                    self.end_headers()
+                    return
                 self.send_response(200)
+                self.send_header("etag", etag)
                 self.send_header("content-type", kind)
                 self.send_header("content-length", str(len(body)))
                 self.end_headers()

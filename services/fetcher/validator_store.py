@@ -1,0 +1,40 @@
+"""ETag / Last-Modified per URL in Redis, so conditional GETs survive restarts."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from newsmon.services.fetcher.polite_http import Validators
+from newsmon.shared.article_ids import sha256_hex
+
+KEY_PREFIX = "newsmon:fetcher:validators"
+
+
+class RedisValidatorStore:
+    """A ``ValidatorStore`` in Redis; entries expire so dead URLs do not accumulate."""
+
+    def __init__(self, redis: Redis, ttl_seconds: int) -> None:
+        self.redis = redis
+        self.ttl_seconds = ttl_seconds
+
+    async def load(self, url: str) -> Validators:
+        stored = await self.redis.hgetall(self._key(url))
+        return Validators(
+            etag=stored[b"etag"].decode() if b"etag" in stored else None,
+            last_modified=stored[b"last_modified"].decode() if b"last_modified" in stored else None,
+        )
+
+    async def save(self, url: str, validators: Validators) -> None:
+        fields = {name: value for name, value in (("etag", validators.etag),
+                                                  ("last_modified", validators.last_modified)) if value}
+        key = self._key(url)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(key)
+            if fields:
+                pipe.hset(key, mapping=fields)
+                pipe.expire(key, self.ttl_seconds)
+            await pipe.execute()
+
+    @staticmethod
+    def _key(url: str) -> str:
+        return f"{KEY_PREFIX}:{sha256_hex(url)[:32]}"

@@ -1,0 +1,60 @@
+"""`newsmon fetch --once` and a fetcher restart: clean text out, nothing published twice."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+
+from newsmon.stack import Stack
+from tests.integration.conftest import metric, read_json_topic, wait_until
+from tests.integration.news_site import ARTICLES, BOILERPLATE, NewsSite
+
+
+def newsmon(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "newsmon", *args], env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_dry_run_prints_clean_articles_without_broker(news_site: NewsSite) -> None:
+    env = {"KAFKA_BOOTSTRAP": "127.0.0.1:1", "REDIS_URL": "redis://127.0.0.1:1/0", "PATH": "/usr/bin:/bin"}
+    result = newsmon(env, "fetch", "--once", "--feed", news_site.feed_url, "--dry-run", "--json")  # type: ignore[attr-defined]
+    assert result.returncode == 0, result.stderr
+    articles = [json.loads(line) for line in result.stdout.splitlines()]
+    assert sorted(article["title"] for article in articles) == sorted(title for title, _ in ARTICLES.values())
+    for article in articles:
+        assert set(article) == {"url", "canonical_url", "title", "text", "published_at", "source", "language"}
+        assert article["published_at"].startswith("2026-11-23")
+        assert "utm_source" not in article["canonical_url"]
+        assert not any(chrome in article["text"] for chrome in (*BOILERPLATE, "Home World Sport", "rights reserved"))
+        body = next(text for title, text in ARTICLES.values() if title == article["title"])
+        assert body.split(". ")[1] in article["text"]
+
+
+def test_restarted_fetcher_and_a_manual_run_publish_nothing_twice(
+    stack: Stack, news_site: NewsSite, cli_env: dict[str, str]
+) -> None:
+    feed_url = news_site.feed_url  # type: ignore[attr-defined]
+
+    def titles_on_raw() -> Counter[str]:
+        return Counter(article["title"] for article in read_json_topic(stack.settings, "articles.raw")
+                       if article.get("source") == feed_url)
+
+    wait_until(lambda: len(titles_on_raw()) == len(ARTICLES), 60, "the feed's articles on articles.raw")
+    stack.restart("fetcher")
+    wait_until(lambda: metric(stack, "fetcher", "newsmon_source_last_success_timestamp_seconds", source=feed_url)
+               and metric(stack, "fetcher", "newsmon_fetches_total", outcome="not_modified") >= 3,
+               60, "the restarted fetcher to poll the feed again")
+    manual = newsmon(cli_env, "fetch", "--once", "--feed", feed_url)
+    assert manual.returncode == 0, manual.stderr
+    assert "published 0 new articles" in manual.stdout
+    assert titles_on_raw() == Counter({title: 1 for title, _ in ARTICLES.values()})
+
+
+def test_invalid_sources_file_names_file_source_and_field(tmp_path, cli_env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("sources:\n  - name: wire\n    kind: feed\n    url: ftp://example.com/feed\n")
+    result = newsmon({**cli_env, "NEWSMON_SOURCES_PATH": str(sources)}, "fetch", "--once", "--dry-run")
+    assert result.returncode == 2
+    assert f"{sources}: source 'wire': field <source>: url must start with http:// or https://" in result.stderr
