@@ -9,6 +9,9 @@ import trafilatura
 
 from newsmon.shared.article_ids import canonical_url
 
+# Less main text than this is a navigation, index or error page, not an article.
+MIN_ARTICLE_CHARS = 120
+
 
 @dataclass(frozen=True)
 class ExtractedPage:
@@ -38,7 +41,7 @@ def extract_page(html: str | bytes, url: str | None) -> ExtractedPage | None:
     document = trafilatura.bare_extraction(
         html, url=url, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
     )
-    if document is None or not (document.text or "").strip():
+    if document is None or len((document.text or "").strip()) < MIN_ARTICLE_CHARS:
         return None
     page_url = document.url or url
     return ExtractedPage(
