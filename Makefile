@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test test-unit bench clean
+.PHONY: help install run test test-unit bench lint clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ test-unit: install  ## Run only the unit tests (no broker, no Redis)
 
 bench: install  ## Benchmarks: each reports newsmon beside the raw library on the same data, as a ratio
 	@for bench in tests/bench/bench_*.py; do $(BIN)/python $$bench || exit 1; done
+
+lint: install  ## Static checks (ruff)
+	$(BIN)/ruff check .
 
 clean:  ## Remove the virtualenv and local data
 	rm -rf $(VENV) .newsmon .pytest_cache

@@ -149,8 +149,8 @@ def service(name: Annotated[str, typer.Argument(help="fetcher, dedupe, ner or al
 @app.command()
 def fetch(
     once: Annotated[bool, typer.Option("--once", help="Poll each source one time, then exit.")] = False,
-    feed: Annotated[Optional[list[str]], typer.Option("--feed", help="Poll this feed URL instead of the sources.")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print, do not publish; needs no broker or Redis.")] = False,
+    feed: Annotated[Optional[list[str]], typer.Option("--feed", help="Poll this feed instead of the sources.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print, do not publish; no broker or Redis.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="With --dry-run: one JSON object per article.")] = False,
 ) -> None:
     """One fetch cycle over the configured sources or the given feeds."""
@@ -174,7 +174,8 @@ def fetch(
             if as_json:
                 typer.echo(article.model_dump_json(include=set(DRY_RUN_FIELDS)))
             else:
-                typer.echo(f"{article.published_at or '-'}  {article.title}\n    {article.url}  ({len(article.text)} chars)")
+                typer.echo(f"{article.published_at or '-'}  {article.title}\n"
+                           f"    {article.url}  ({len(article.text)} chars)")
 
     asyncio.run(show())
 

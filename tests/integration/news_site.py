@@ -48,8 +48,8 @@ class NewsSite:
                 path = self.path.split("?", 1)[0]
                 if path == "/feed.xml":
                     body, kind = feed(site.base).encode(), "application/rss+xml"
-                elif path.startswith("/articles/") and path.removeprefix("/articles/").removesuffix(".html") in ARTICLES:
-                    body, kind = page(path.removeprefix("/articles/").removesuffix(".html")).encode(), "text/html"
+                elif (slug := path.removeprefix("/articles/").removesuffix(".html")) in ARTICLES:
+                    body, kind = page(slug).encode(), "text/html"
                 else:
                     self.send_error(404)
                     return

@@ -30,7 +30,8 @@ def test_unparseable_messages_go_to_dead_letter_and_the_stream_goes_on(stack: St
     produce(stack.settings, "articles.raw", [
         (f"junk-{tag}".encode(), b"\x00not json"),
         (f"bad-{tag}".encode(), missing_text),
-        (f"v2-{tag}".encode(), json.dumps({"schema_version": 2, "article_id": "x", "text": "t", "source": "s"}).encode()),
+        (f"v2-{tag}".encode(),
+         json.dumps({"schema_version": 2, "article_id": "x", "text": "t", "source": "s"}).encode()),
         (good_key, good_value),
     ])
 

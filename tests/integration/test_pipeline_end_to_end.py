@@ -69,7 +69,9 @@ def test_samples_fire_the_expected_alerts_once(
         assert request.headers["webhook-id"] == request.json["alert_id"]
 
 
-def test_alert_explains_why_it_fired(stack: Stack, cli_env: dict[str, str], receiver: Receiver, sample_dir: Path) -> None:
+def test_alert_explains_why_it_fired(
+    stack: Stack, cli_env: dict[str, str], receiver: Receiver, sample_dir: Path
+) -> None:
     rafah_file = sample_dir / "002_d327a6ada714b97a.txt"
     article_id = read_articles(rafah_file)[0].article_id
     replay_cli(cli_env, rafah_file)
