@@ -1,0 +1,169 @@
+"""A small news site for the fetcher tests, served on 127.0.0.1 (fixture ``news_site`` in conftest).
+
+Article pages are buried in the usual chrome (cookie banner, menu, share bar, newsletter box,
+related links, footer); ``/rss.xml`` lists teasers that link to them with tracking parameters;
+``/atom.xml`` carries full stories. Requests are counted per path so tests can tell which pages
+were fetched.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+
+@dataclass(frozen=True)
+class Story:
+    slug: str
+    title: str
+    paragraphs: tuple[str, ...]
+    published_iso: str
+    published_rfc822: str
+
+
+STORIES = {
+    "rail-reopens": Story(
+        "rail-reopens",
+        "Northern rail line to reopen in March after flood repairs",
+        (
+            "The regional government announced on Tuesday that the northern rail line will reopen in March, two "
+            "years after floods washed away three bridges near the river delta.",
+            "Engineers rebuilt the bridges on deeper foundations and raised the track by almost a metre, the "
+            "transport minister told reporters at the station in Kellby.",
+            "Commuters who have spent two winters on replacement buses welcomed the news, though several said "
+            "they would wait to see whether the first trains run on time.",
+        ),
+        "2026-11-20T07:45:00+01:00",
+        "Fri, 20 Nov 2026 06:45:00 GMT",
+    ),
+    "quota-protest": Story(
+        "quota-protest",
+        "Fishermen protest new quota rules outside parliament",
+        (
+            "Several hundred fishermen gathered outside parliament on Wednesday to protest against new catch "
+            "quotas that cut the allowed cod landings by a third.",
+            "Union leaders said the rules would force small family boats out of business within two seasons, "
+            "while the fisheries ministry said stocks in the northern sea were close to collapse.",
+            "The protest was peaceful, police said, and the crowd dispersed in the early afternoon after a "
+            "delegation was received by members of the fisheries committee.",
+        ),
+        "2026-11-18T14:05:00+00:00",
+        "Wed, 18 Nov 2026 14:05:00 GMT",
+    ),
+}
+
+# Text from the page chrome: none of it may end up in an article.
+BOILERPLATE = (
+    "We use cookies", "Accept all cookies", "Subscribe now", "Politics", "Share on Facebook", "Email this article",
+    "Get the morning briefing", "Related stories", "Bus drivers vote on new contract", "Privacy policy",
+    "All rights reserved",
+)
+
+
+def story_page(story: Story, *, canonical: str | None = None, lang: str = "en-GB") -> str:
+    """A news page as sites really ship it, the story in the middle of the chrome."""
+    body = "".join(f"<p>{paragraph}</p>" for paragraph in story.paragraphs)
+    canonical_link = f'<link rel="canonical" href="{canonical}">' if canonical else ""
+    return f"""<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">
+<title>{story.title} | The Daily Example</title>{canonical_link}
+<meta property="og:url" content="https://www.daily-example.com/">
+<meta property="og:title" content="{story.title}">
+<meta property="article:published_time" content="{story.published_iso}">
+<meta name="author" content="Maria Lind"></head><body>
+<div id="cookie-banner" class="cookie-consent"><p>We use cookies to improve your experience.</p>
+<button>Accept all cookies</button><button>Manage preferences</button></div>
+<header><a href="/" class="logo">The Daily Example</a><nav class="main-menu"><ul>
+<li><a href="/news">News</a></li><li><a href="/politics">Politics</a></li><li><a href="/sport">Sport</a></li>
+<li><a href="/subscribe">Subscribe now</a></li></ul></nav></header>
+<main><div class="breadcrumbs"><a href="/">Home</a> &gt; <a href="/news">News</a></div>
+<article class="story"><h1>{story.title}</h1><div class="byline">By Maria Lind</div>
+<div class="share-bar"><a href="#">Share on Facebook</a> <a href="#">Share on X</a>
+<a href="#">Email this article</a></div>
+<div class="story-body">{body}</div>
+<div class="newsletter-box"><h3>Get the morning briefing</h3><p>Sign up for our newsletter.</p></div></article>
+<aside class="related"><h2>Related stories</h2><ul><li><a href="/news/a">Bus drivers vote on new contract</a></li>
+<li><a href="/news/b">Floods: one year on in the delta</a></li></ul></aside></main>
+<footer><ul><li><a href="/about">About us</a></li><li><a href="/privacy">Privacy policy</a></li></ul>
+<p>&copy; 2026 The Daily Example Ltd. All rights reserved.</p></footer></body></html>"""
+
+
+@dataclass
+class NewsSite:
+    base: str = ""
+    hits: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def rss_url(self) -> str:
+        return f"{self.base}/rss.xml"
+
+    @property
+    def atom_url(self) -> str:
+        return f"{self.base}/atom.xml"
+
+
+def _rss(base: str) -> str:
+    items = "".join(
+        f"<item><title>{story.title}</title><link>{base}/news/{slug}?utm_source=rss&amp;utm_medium=feed</link>"
+        f"<pubDate>{story.published_rfc822}</pubDate><description>{story.paragraphs[0][:80]}...</description></item>"
+        for slug, story in STORIES.items()
+    )
+    broken = (f"<item><title>Page gone</title><link>{base}/news/gone</link></item>"
+              f"<item><title>Video only</title><link>{base}/news/video</link></item>")
+    return (f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>The Daily Example</title>"
+            f"<link>{base}/</link>{items}{broken}</channel></rss>")
+
+
+def _atom(base: str) -> str:
+    entries = "".join(
+        f"<entry><title>{story.title}</title><id>urn:daily:{slug}</id>"
+        f"<link rel='alternate' href='{base}/full/{slug}?utm_campaign=atom'/>"
+        f"<published>{story.published_iso}</published><updated>2026-11-22T10:00:00Z</updated>"
+        f"<summary>{story.paragraphs[0][:60]}</summary><content type='html'>"
+        + "".join(f"&lt;p&gt;{paragraph}&lt;/p&gt;" for paragraph in story.paragraphs)
+        + "</content></entry>"
+        for slug, story in STORIES.items()
+    )
+    return (f"<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom'>"
+            f"<title>The Daily Example</title><id>urn:daily</id><updated>2026-11-22T10:00:00Z</updated>"
+            f"{entries}</feed>")
+
+
+@asynccontextmanager
+async def serve_news_site() -> AsyncIterator[NewsSite]:
+    """The site, running until the block ends."""
+    site = NewsSite()
+
+    async def handle(request: web.Request) -> web.Response:
+        site.hits[request.path] += 1
+        path = request.path
+        if path == "/rss.xml":
+            return web.Response(text=_rss(site.base), content_type="application/rss+xml")
+        if path == "/atom.xml":
+            return web.Response(text=_atom(site.base), content_type="application/atom+xml")
+        if path == "/garbage.xml":
+            return web.Response(body=b"\x89PNG\r\n\x1a\n\x00binary", content_type="application/rss+xml")
+        if path == "/news/video":
+            return web.Response(text="<html><body><nav>Home News Sport</nav><video src='/v.mp4'></video></body></html>",
+                                content_type="text/html")
+        slug = path.removeprefix("/news/")
+        if slug in STORIES:
+            # The first story names its canonical URL (relative, as many sites do); the second has none.
+            canonical = f"/news/{slug}" if slug == "rail-reopens" else None
+            return web.Response(text=story_page(STORIES[slug], canonical=canonical), content_type="text/html")
+        raise web.HTTPNotFound()
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    server = web.TCPSite(runner, "127.0.0.1", 0)
+    await server.start()
+    site.base = f"http://127.0.0.1:{server._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    try:
+        yield site
+    finally:
+        await runner.cleanup()
