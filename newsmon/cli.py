@@ -12,6 +12,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from newsmon.commands.dedupe import dedupe_command
+from newsmon.commands.deliveries import deliveries_list_command, deliveries_replay_command
+from newsmon.commands.ner import ner_command
 from newsmon.embedded import EmbeddedError
 from newsmon.shared import topics
 from newsmon.shared.logs import configure_logging
@@ -23,6 +26,12 @@ app = typer.Typer(help="newsmon: a self-hosted streaming news monitor.", no_args
                   pretty_exceptions_enable=False)
 rules_app = typer.Typer(help="Work with watch rules.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+deliveries_app = typer.Typer(help="Webhook deliveries that were given up on.", no_args_is_help=True)
+app.add_typer(deliveries_app, name="deliveries")
+app.command("dedupe")(dedupe_command)
+app.command("ner")(ner_command)
+deliveries_app.command("replay")(deliveries_replay_command)
+deliveries_app.command("list")(deliveries_list_command)
 
 PathsArgument = Annotated[list[Path], typer.Argument(help="Article files or folders (.txt, .html, .jsonl).")]
 
@@ -224,19 +233,33 @@ def schema(name: Annotated[str, typer.Argument(help="Topic name, e.g. articles.e
 
 @rules_app.command("test")
 def rules_test(
-    files: PathsArgument,
+    files: Annotated[Optional[list[Path]], typer.Argument(help="Article files or folders.")] = None,
     rules: Annotated[Optional[Path], typer.Option("--rules", help="Rule file (default: the configured one).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per match.")] = False,
+    from_topic: Annotated[Optional[str], typer.Option(help="Backtest on a topic, e.g. articles.enriched.")] = None,
+    last: Annotated[int, typer.Option(help="With --from-topic: messages per partition.")] = 100,
 ) -> None:
-    """Evaluate rules on article files offline, through the same NER and rule code as the alerter."""
+    """Evaluate rules offline on files (through the same NER and rule code as the alerter) or on a topic."""
+    from newsmon.commands.rules_backtest import BacktestError, backtest_from_topic, hit_lines
     from newsmon.offline import enrich_files, fired_rules
     from newsmon.services.alerter.rules import RuleFileError
     from newsmon.services.fetcher.errors import SourceError
 
     settings = get_settings()
+    rules_path = rules or settings.rules_path
+    if bool(files) == bool(from_topic):
+        raise fail("give article FILES or --from-topic TOPIC (one of the two)")
     try:
-        results = list(fired_rules(enrich_files(files, settings.spacy_model), rules or settings.rules_path))
-    except (RuleFileError, SourceError) as error:
+        if from_topic:
+            def skipped(reason: str) -> None:
+                typer.echo(f"skipped {reason}", err=True)
+
+            for hit in backtest_from_topic(settings, from_topic, last, rules_path, on_skip=skipped):
+                for line in hit_lines(hit, as_json):
+                    typer.echo(line)
+            return
+        results = list(fired_rules(enrich_files(files or [], settings.spacy_model), rules_path))
+    except (RuleFileError, SourceError, BacktestError) as error:
         raise fail(str(error)) from None
     for path, match in results:
         for sentence in match.sentences:

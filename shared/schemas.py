@@ -52,6 +52,20 @@ class UniqueArticle(RawArticle):
     content_hash: str = Field(description="sha256 of the normalized text.")
 
 
+class DuplicateArticle(UniqueArticle):
+    """A later copy of a story: syndicated, re-headlined or updated (topic ``articles.duplicates``).
+
+    ``text`` is cleaned like on ``articles.unique``; ``story_id`` is the first article's id.
+    """
+
+    duplicate_of: str = Field(description="article_id of the earlier article this one copies most closely.")
+    similarity: float = Field(ge=0, le=1, description="Estimated Jaccard similarity of the two texts' shingles.")
+    matched_on: Literal["url", "text", "minhash"] = Field(
+        description="url / text: same canonical URL / normalized text; minhash: similar text."
+    )
+    story_outlets: int = Field(ge=1, description="Outlets carrying the story so far, this one included.")
+
+
 class Sentence(BaseModel):
     """A sentence as character offsets into ``text``."""
 
@@ -62,22 +76,34 @@ class Sentence(BaseModel):
 class Mention(BaseModel):
     """One named-entity mention in the text."""
 
-    text: str
-    label: str = Field(description="spaCy label: PERSON, GPE, ORG, LOC, NORP, ...")
+    text: str = Field(description="The mention as written: ``text[start:end]`` of the article.")
+    label: str = Field(
+        description="spaCy label: PERSON, GPE, ORG, LOC, NORP, DATE, ...; all mentions of one entity share it."
+    )
     start: int = Field(description="Character offset into the article text.")
-    end: int
-    sentence: int = Field(description="Index into ``sentences``.")
-    canonical: str = Field(description="Canonical name of the entity this mention refers to.")
+    end: int = Field(description="Character offset just past the mention.")
+    sentence: int = Field(description="Index into ``sentences`` of the sentence holding the mention.")
+    canonical: str = Field(
+        description="Canonical name of the entity this mention refers to: the longest form of the name in the "
+        "article, without titles or possessive ('Blinken's' -> 'Antony Blinken'); equals an ``entities`` name "
+        "for named labels."
+    )
 
 
 class Entity(BaseModel):
     """One entity of the article, all its mentions folded under its canonical name."""
 
     name: str = Field(description="Canonical name, e.g. 'Antony Blinken' for 'Blinken' and 'Blinken's'.")
-    label: str
-    mentions: int = Field(ge=1)
+    label: str = Field(description="spaCy label shared by all its mentions: PERSON, GPE, ORG, LOC, NORP, ...")
+    mentions: int = Field(ge=1, description="Number of mentions folded under this name.")
     first_start: int = Field(description="Character offset of the first mention.")
-    salience: float = Field(ge=0, description="Higher when mentioned often and early (title, lead).")
+    salience: float = Field(
+        ge=0, le=1, description="Importance within this article, 0..1 (1 = the most salient entity): every "
+        "mention counts 1, a mention in the lead (first 3 sentences) 2, and being named in the title adds 3."
+    )
+    aliases: list[str] = Field(
+        default_factory=list, description="The distinct ways the article writes this entity, in order of appearance."
+    )
 
 
 class ModelInfo(BaseModel):
@@ -90,13 +116,42 @@ class ModelInfo(BaseModel):
 class EnrichedArticle(UniqueArticle):
     """A unique article with sentences and entities (topic ``articles.enriched``, public contract)."""
 
-    sentences: list[Sentence]
-    mentions: list[Mention]
-    entities: list[Entity]
-    model: ModelInfo
-    text_truncated: bool = Field(default=False, description="True when only the first part was annotated.")
-    ner_ms: float = Field(default=0.0, ge=0, description="Time spent in NER for this article's batch share.")
-    enriched_at: datetime = Field(default_factory=utcnow)
+    language: str | None = Field(
+        default=None, description="ISO 639-1 code of the text: the detected language when detection is confident, "
+        "else the one the source declared; None when neither is known."
+    )
+    sentences: list[Sentence] = Field(description="Sentences of the annotated text, in order; none crosses a line.")
+    mentions: list[Mention] = Field(description="Every entity mention, in text order.")
+    entities: list[Entity] = Field(
+        description="One entry per named entity (dates, times, numbers and amounts stay in ``mentions`` only), "
+        "most salient first."
+    )
+    model: ModelInfo = Field(description="The spaCy pipeline that found the sentences and entities.")
+    text_truncated: bool = Field(
+        default=False, description="True when the text was longer than the configured cap (NEWSMON_NER_MAX_CHARS) "
+        "and only its first ``annotated_chars`` characters have sentences and mentions."
+    )
+    ner_ms: float = Field(
+        default=0.0, ge=0, description="Milliseconds of spaCy time for this article: its share, by length, of "
+        "its micro-batch."
+    )
+    enriched_at: datetime = Field(default_factory=utcnow, description="When the ner service built the message (UTC).")
+    language_detected: str | None = Field(
+        default=None, description="ISO 639-1 code found by language identification on the text's beginning; "
+        "None when the text is too short or too mixed to tell."
+    )
+    ner_mode: Literal["full", "patterns_only", "none"] = Field(
+        default="full", description="full: statistical NER and watched-name patterns; patterns_only: the text "
+        "is not in the pipeline's language, so only watched names (NEWSMON_NER_PATTERNS_PATH and the shipped "
+        "ones) are marked; none: no text to annotate."
+    )
+    annotated_chars: int | None = Field(
+        default=None, ge=0, description="How many leading characters of ``text`` were annotated."
+    )
+    enrich_ms: float | None = Field(
+        default=None, ge=0, description="Milliseconds of all enrichment for this article: ``ner_ms`` plus "
+        "language identification, canonical names and message building."
+    )
 
 
 class MatchedSentence(BaseModel):
@@ -111,7 +166,7 @@ class MatchedSentence(BaseModel):
 class Alert(Message):
     """A watch rule fired on an article (topic ``alerts``, key ``alert_id``, public contract)."""
 
-    alert_id: str = Field(description="Stable id: sha256 of rule id + article id; one alert per pair.")
+    alert_id: str = Field(description="Stable id: sha256 of rule id + story id; one alert per (rule, story).")
     rule_id: str
     rule_name: str
     article_id: str
@@ -123,6 +178,10 @@ class Alert(Message):
     sentences: list[MatchedSentence]
     mentions: list[Mention] = Field(default_factory=list, description="Entity mentions in the matched sentences.")
     fired_at: datetime = Field(default_factory=utcnow)
+    fetched_at: datetime | None = Field(default=None, description="When the fetcher got the article.")
+    latency_s: float | None = Field(
+        default=None, description="Pipeline latency: seconds from ``fetched_at`` to ``fired_at``."
+    )
 
 
 class DeadLetter(Message):
@@ -139,6 +198,7 @@ class DeadLetter(Message):
 PUBLIC_SCHEMAS: dict[str, type[Message]] = {
     topics.ARTICLES_RAW: RawArticle,
     topics.ARTICLES_UNIQUE: UniqueArticle,
+    topics.ARTICLES_DUPLICATES: DuplicateArticle,
     topics.ARTICLES_ENRICHED: EnrichedArticle,
     topics.ALERTS: Alert,
 }

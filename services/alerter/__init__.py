@@ -1,1 +1,1 @@
-"""x"""
+"""The alerter stage: watch rules on ``articles.enriched`` -> ``alerts``, signed webhooks, subscriptions."""

@@ -1,4 +1,4 @@
-"""The alerter service: articles.enriched -> alerts, plus signed webhook delivery beside it."""
+"""The alerter service: articles.enriched -> alerts, signed webhook delivery beside it, and the subscription API."""
 
 from __future__ import annotations
 
@@ -6,30 +6,29 @@ import asyncio
 import logging
 
 import httpx
-from prometheus_client import Counter, Histogram
 
-from newsmon.services.alerter.alert_log import mark_published, needs_publishing
+from newsmon.services.alerter.alert_content import build_alert
+from newsmon.services.alerter.alert_log import claim_cooldown, mark_published, mark_suppressed, needs_publishing
+from newsmon.services.alerter.api import SubscriptionAPI, register_routes
 from newsmon.services.alerter.delivery import WebhookDelivery
+from newsmon.services.alerter.delivery_queue import Target
 from newsmon.services.alerter.matching import RuleMatch, evaluate
+from newsmon.services.alerter.metrics import ALERT_LATENCY, ALERTS_FIRED, ALERTS_SUPPRESSED
 from newsmon.services.alerter.rulebook import RuleBook
+from newsmon.services.alerter.subscriptions import SubscriptionStore
 from newsmon.shared import topics
-from newsmon.shared.article_ids import alert_id
 from newsmon.shared.logs import log_event
 from newsmon.shared.redis_client import connect
-from newsmon.shared.schemas import Alert, EnrichedArticle, utcnow
+from newsmon.shared.schemas import Alert, EnrichedArticle
 from newsmon.shared.settings import get_settings
 from newsmon.shared.stream_app import Stage, create_app, publish, raw_topic
 
-ALERTS_FIRED = Counter("newsmon_alerts_total", "Alerts published, by rule.", ["rule"])
-ALERT_LATENCY = Histogram(
-    "newsmon_alert_latency_seconds", "From fetch to alert, per alert.",
-    buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600),
-)
 logger = logging.getLogger(__name__)
 
 settings = get_settings()
 redis = connect(settings)
 rulebook = RuleBook(settings.rules_path)
+subscriptions = SubscriptionStore(redis)
 
 
 async def redis_reachable() -> bool:
@@ -40,52 +39,58 @@ app = create_app("alerter", settings, readiness=[redis_reachable])
 enriched_articles = raw_topic(app, topics.ARTICLES_ENRICHED)
 alerts = raw_topic(app, topics.ALERTS, produced_by="alerter")
 stage: Stage[EnrichedArticle] = Stage(app, "alerter", topics.ARTICLES_ENRICHED, EnrichedArticle)
+webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
 deliveries = WebhookDelivery(
     redis,
     httpx.AsyncClient(follow_redirects=False),
-    secret=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
+    secret=webhook_secret,
     allow_private=settings.webhook_allow_private,
     max_attempts=settings.webhook_max_attempts,
     backoff_s=settings.webhook_backoff_s,
+    horizon_s=settings.webhook_retry_horizon_s,
+    subscriptions=subscriptions,
 )
+register_routes(app, SubscriptionAPI(
+    token=settings.api_token.get_secret_value() if settings.api_token else None,
+    store=subscriptions, queue=deliveries, rule_ids=rulebook.rule_ids,
+    allow_private=settings.webhook_allow_private, settings_urls=settings.webhook_urls, settings_secret=webhook_secret,
+))
 
 
-def build_alert(match: RuleMatch, article: EnrichedArticle) -> Alert:
-    """The alert for one rule on one article, with the entity mentions of the matched sentences."""
-    sentence_starts = {sentence.start for sentence in match.sentences}
-    matched_indexes = {i for i, sentence in enumerate(article.sentences) if sentence.start in sentence_starts}
-    return Alert(
-        alert_id=alert_id(match.rule.id, article.story_id),
-        rule_id=match.rule.id,
-        rule_name=match.rule.name,
-        article_id=article.article_id,
-        story_id=article.story_id,
-        url=article.url,
-        title=article.title,
-        source=article.source,
-        published_at=article.published_at,
-        sentences=match.sentences,
-        mentions=[mention for mention in article.mentions if mention.sentence in matched_indexes],
-    )
+async def may_fire(alert: Alert, match: RuleMatch, article: EnrichedArticle) -> bool:
+    """True unless this alert was already sent, or the rule's cooldown holds it back (then never sent)."""
+    ids = {"alert_id": alert.alert_id, "rule_id": alert.rule_id, "article_id": article.article_id,
+           "story_id": article.story_id}
+    if not await needs_publishing(redis, alert.alert_id, settings.alert_state_ttl_seconds):
+        log_event(logger, "alert.already_sent", **ids)
+        return False
+    cooldown = match.rule.cooldown
+    if cooldown is not None and not await claim_cooldown(redis, alert.rule_id, alert.alert_id, cooldown):
+        await mark_suppressed(redis, alert.alert_id, settings.alert_state_ttl_seconds)
+        ALERTS_SUPPRESSED.labels(alert.rule_id).inc()
+        log_event(logger, "alert.suppressed_by_cooldown", cooldown_s=cooldown, **ids)
+        return False
+    return True
 
 
 async def raise_alerts(article: EnrichedArticle) -> None:
-    """Publish each alert once per (rule, story) and queue its webhooks."""
+    """Publish each alert once per (rule, story) and queue its webhooks, one per target."""
     for match in evaluate(rulebook.rules, article):
         alert = build_alert(match, article)
-        if not await needs_publishing(redis, alert.alert_id, settings.alert_state_ttl_seconds):
-            log_event(logger, "alert.already_sent", alert_id=alert.alert_id, rule_id=alert.rule_id,
-                      article_id=article.article_id, story_id=article.story_id)
+        if not await may_fire(alert, match, article):
             continue
         await publish(alerts, "alerter", alert.alert_id, alert)
+        # Queued before the alert counts as published: a crash in between sends it again (receivers
+        # dedupe on webhook-id), never loses its webhooks; queuing is idempotent per target.
+        targets: list[Target | str] = [*settings.webhook_urls, *match.rule.webhooks]
+        targets += [Target(sub.url, sub.id) for sub in await subscriptions.active_for(alert.rule_id)]
+        await deliveries.enqueue(alert, targets)
         await mark_published(redis, alert.alert_id, settings.alert_state_ttl_seconds)
         ALERTS_FIRED.labels(alert.rule_id).inc()
-        ALERT_LATENCY.observe((utcnow() - article.fetched_at).total_seconds())
-        log_event(logger, "alert.fired", alert_id=alert.alert_id, rule_id=alert.rule_id,
+        if alert.latency_s is not None:
+            ALERT_LATENCY.observe(alert.latency_s)
+        log_event(logger, "alert.fired", alert_id=alert.alert_id, rule_id=alert.rule_id, latency_s=alert.latency_s,
                   article_id=article.article_id, story_id=article.story_id, title=article.title[:120])
-        urls = [*settings.webhook_urls, *match.rule.webhooks]
-        if urls:
-            await deliveries.enqueue(alert, urls)
 
 
 @app.agent(enriched_articles)

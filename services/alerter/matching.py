@@ -1,24 +1,28 @@
-"""Rule evaluation on enriched articles: pure functions, shared by the alerter and ``newsmon rules test``."""
+"""Rule evaluation on enriched articles: pure functions, shared by the alerter and ``newsmon rules test``.
+
+Rules are compiled once into a tree of nodes. A node evaluated on an article answers, for each
+unit of its scope (each sentence for ``sentence:``, the single unit 0 for ``article:``), the
+spans that satisfied it there; a unit absent from the answer does not satisfy it.
+"""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Literal, Protocol
 
+from newsmon.services.alerter.article_words import ArticleWords, Span, term_words
+from newsmon.services.alerter.conditions import (
+    NEAR_SHORTHAND, AllGroup, AnyGroup, CaseMode, Condition, EntityCondition, NearCondition, NoneGroup,
+    TermCondition,
+)
 from newsmon.services.alerter.rules import Rule
 from newsmon.shared.schemas import EnrichedArticle, MatchedSentence
 
-_WORD = re.compile(r"\w+", re.UNICODE)
-_SUFFIXES = ("s", "es", "ed", "d", "ing")
-
-
-@dataclass(frozen=True)
-class Word:
-    """A lower-cased word and its character offsets in the article text."""
-
-    text: str
-    start: int
-    end: int
+Scope = Literal["sentence", "article"]
+Units = dict[int, list[Span]]
+ARTICLE_UNIT = 0
 
 
 @dataclass(frozen=True)
@@ -29,55 +33,210 @@ class RuleMatch:
     sentences: list[MatchedSentence]
 
 
-def inflections(word: str) -> frozenset[str]:
-    """Regular inflections of a lower-cased word: plural, past and -ing forms."""
-    forms = {word, *(word + suffix for suffix in _SUFFIXES)}
-    if word.endswith("e"):
-        forms.add(word[:-1] + "ing")
-    if word.endswith("y") and len(word) > 2:
-        forms.update({word[:-1] + "ies", word[:-1] + "ied"})
-    return frozenset(forms)
+class Node(Protocol):
+    """A compiled condition."""
+
+    def evaluate(self, words: ArticleWords, scope: Scope) -> Units: ...
 
 
-def compile_term(term: str) -> tuple[frozenset[str], ...]:
-    """A term as a sequence of accepted forms per word; the last word may be inflected."""
-    words = [word.lower() for word in _WORD.findall(term)]
-    return tuple(frozenset({word}) for word in words[:-1]) + (inflections(words[-1]),)
+def _by_unit(words: ArticleWords, spans: list[Span], scope: Scope) -> Units:
+    return words.sentence_spans(spans) if scope == "sentence" else ({ARTICLE_UNIT: spans} if spans else {})
 
 
-def words_in(text: str, start: int, end: int) -> list[Word]:
-    """The words of ``text[start:end]`` with offsets into ``text``."""
-    return [
-        Word(match.group().lower(), start + match.start(), start + match.end())
-        for match in _WORD.finditer(text[start:end])
-    ]
+def _all_units(words: ArticleWords, scope: Scope) -> range:
+    return range(len(words.article.sentences)) if scope == "sentence" else range(1)
 
 
-def find_term(words: list[Word], term: tuple[frozenset[str], ...]) -> list[tuple[int, int]]:
-    """Character spans where the term occurs in the word list."""
-    spans = []
-    for index in range(len(words) - len(term) + 1):
-        if all(words[index + offset].text in forms for offset, forms in enumerate(term)):
-            spans.append((words[index].start, words[index + len(term) - 1].end))
-    return spans
+class TermNode:
+    """A word or phrase in any of its accepted forms."""
+
+    def __init__(self, text: str, case: CaseMode, min_mentions: int | None) -> None:
+        self.sensitive = case == "sensitive"
+        self.forms = term_words(text, self.sensitive)
+        self.min_mentions = min_mentions or 1
+        self.keys = {scope: ("term-units", self.forms, self.sensitive, self.min_mentions, scope)
+                     for scope in ("sentence", "article")}
+
+    def evaluate(self, words: ArticleWords, scope: Scope) -> Units:
+        return words.cached(self.keys[scope], self._units, words, scope)
+
+    def _units(self, words: ArticleWords, scope: Scope) -> Units:
+        spans = words.term_spans(self.forms, self.sensitive)
+        return _by_unit(words, spans, scope) if len(spans) >= self.min_mentions else {}
+
+
+class EntityNode:
+    """Mentions of named entities and/or entity labels."""
+
+    def __init__(self, condition: EntityCondition) -> None:
+        self.names = frozenset(name.lower() for name in condition.names)
+        self.labels = frozenset(condition.labels)
+        self.min_mentions = condition.min_mentions or 1
+        self.keys = {scope: ("entity-units", self.names, self.labels, self.min_mentions, scope)
+                     for scope in ("sentence", "article")}
+
+    def evaluate(self, words: ArticleWords, scope: Scope) -> Units:
+        return words.cached(self.keys[scope], self._units, words, scope)
+
+    def _units(self, words: ArticleWords, scope: Scope) -> Units:
+        found = words.entity_spans(self.names, self.labels)
+        if len(found) < self.min_mentions:
+            return {}
+        if scope == "article":
+            return {ARTICLE_UNIT: [span for _, span in found]} if found else {}
+        units: Units = {}
+        for sentence, span in found:
+            units.setdefault(sentence, []).append(span)
+        return units
+
+
+class AnyNode:
+    """At least one member; every member's spans are kept, so the alert shows all that matched."""
+
+    def __init__(self, members: list[Node], min_mentions: int | None) -> None:
+        self.members = members
+        self.min_mentions = min_mentions or 1
+
+    def evaluate(self, words: ArticleWords, scope: Scope) -> Units:
+        units: Units = {}
+        for member in self.members:
+            for unit, spans in member.evaluate(words, scope).items():
+                units.setdefault(unit, []).extend(spans)
+        return units if sum(map(len, units.values())) >= self.min_mentions else {}
+
+
+class AllNode:
+    """Every member in the same unit; members that match words are evaluated first, and stop early."""
+
+    def __init__(self, members: list[Node]) -> None:
+        self.members = sorted(members, key=lambda member: isinstance(member, NoneNode))
+
+    def evaluate(self, words: ArticleWords, scope: Scope) -> Units:
+        units: Units | None = None
+        for member in self.members:
+            found = member.evaluate(words, scope)
+            units = found if units is None else {unit: units[unit] + found[unit] for unit in units if unit in found}
+            if not units:
+                return {}
+        return units or {}
+
+
+class NoneNode:
+    """No member, in that unit; it matches no words, so it contributes no spans."""
+
+    def __init__(self, members: list[Node]) -> None:
+        self.any = AnyNode(members, None)
+
+    def evaluate(self, words: ArticleWords, scope: Scope) -> Units:
+        present = self.any.evaluate(words, scope)
+        return {unit: [] for unit in _all_units(words, scope) if unit not in present}
+
+
+class NearNode:
+    """Two members with at most ``within`` words between them, in the same unit."""
+
+    def __init__(self, left: Node, right: Node, within: int) -> None:
+        self.left, self.right, self.within = left, right, within
+
+    def evaluate(self, words: ArticleWords, scope: Scope) -> Units:
+        lefts = self.left.evaluate(words, scope)
+        if not lefts:
+            return {}
+        rights = self.right.evaluate(words, scope)
+        units: Units = {}
+        for unit in lefts.keys() & rights.keys():
+            close = {span for a in lefts[unit] for b in rights[unit] if _gap(a, b) <= self.within for span in (a, b)}
+            if close:
+                units[unit] = sorted(close)
+        return units
+
+
+def _gap(a: Span, b: Span) -> int:
+    """Words strictly between two spans (0 when they touch or overlap)."""
+    return max(b.first - a.last - 1, a.first - b.last - 1, 0)
+
+
+def compile_condition(condition: Condition, case: CaseMode) -> Node:
+    """The node for a condition; ``case`` is inherited from the enclosing group or rule."""
+    if isinstance(condition, str):
+        if shorthand := NEAR_SHORTHAND.match(condition):
+            return NearNode(TermNode(shorthand["left"], case, None), TermNode(shorthand["right"], case, None),
+                            int(shorthand["words"]))
+        return TermNode(condition, case, None)
+    if isinstance(condition, TermCondition):
+        return TermNode(condition.term, condition.case or case, condition.min_mentions)
+    if isinstance(condition, EntityCondition):
+        return EntityNode(condition)
+    inner = getattr(condition, "case", None) or case
+    if isinstance(condition, AnyGroup):
+        return AnyNode([compile_condition(member, inner) for member in condition.any], condition.min_mentions)
+    if isinstance(condition, AllGroup):
+        return AllNode([compile_condition(member, inner) for member in condition.all])
+    if isinstance(condition, NoneGroup):
+        return NoneNode([compile_condition(member, inner) for member in condition.none])
+    if isinstance(condition, NearCondition):
+        left, right = (compile_condition(member, inner) for member in condition.near)
+        return NearNode(left, right, condition.within)
+    raise TypeError(f"not a condition: {condition!r}")
 
 
 class CompiledRule:
-    """A rule with its terms pre-compiled, so evaluation does no parsing per article."""
+    """A rule with its conditions compiled, so evaluation does no parsing per article."""
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
-        self.groups = [[compile_term(term) for term in group.any] for group in rule.sentence.all]
+        self.sentence = compile_condition(rule.sentence, rule.case) if rule.sentence is not None else None
+        self.article = compile_condition(rule.article, rule.case) if rule.article is not None else None
+        self.sources = [pattern.lower() for pattern in rule.sources]
+        self.tags = frozenset(tag.lower() for tag in rule.tags)
 
-    def match_sentence(self, words: list[Word]) -> list[tuple[int, int]] | None:
-        """Spans of the matched terms when every group matches, else None."""
-        spans: list[tuple[int, int]] = []
-        for group in self.groups:
-            group_spans = [span for term in group for span in find_term(words, term)]
-            if not group_spans:
+    def accepts(self, article: EnrichedArticle) -> bool:
+        """The source and tag filters."""
+        if self.tags and not self.tags & {tag.lower() for tag in article.tags}:
+            return False
+        return not self.sources or _source_matches(self.sources, [article.source, article.url or ""])
+
+    def match(self, words: ArticleWords) -> list[MatchedSentence] | None:
+        """The matched sentences when the rule fires on the article, else None."""
+        article = words.article
+        if not self.accepts(article):
+            return None
+        article_spans: list[Span] = []
+        if self.article is not None:
+            found = self.article.evaluate(words, "article")
+            if not found:
                 return None
-            spans.extend(group_spans)
-        return sorted(set(spans))
+            article_spans = found[ARTICLE_UNIT]
+        if self.sentence is None:
+            return _matched_sentences(words, words.sentence_spans(article_spans))
+        units = dict(self.sentence.evaluate(words, "sentence"))  # a copy: node results may be cached
+        if not units:
+            return None
+        for sentence, spans in words.sentence_spans(article_spans).items():
+            if sentence in units:
+                units[sentence] = units[sentence] + spans
+        return _matched_sentences(words, units)
+
+
+def _source_matches(patterns: list[str], candidates: Iterable[str]) -> bool:
+    """A glob matches the whole source or URL; a pattern without wildcards matches anywhere in it."""
+    lowered = [candidate.lower() for candidate in candidates if candidate]
+    return any(
+        fnmatchcase(candidate, pattern) if any(char in pattern for char in "*?[") else pattern in candidate
+        for pattern in patterns
+        for candidate in lowered
+    )
+
+
+def _matched_sentences(words: ArticleWords, units: Units) -> list[MatchedSentence]:
+    article = words.article
+    matched = []
+    for index in sorted(units):
+        sentence = article.sentences[index]
+        offsets = sorted({(span.start, span.end) for span in units[index]})
+        matched.append(MatchedSentence(text=article.text[sentence.start:sentence.end].strip(), start=sentence.start,
+                                       end=sentence.end, matches=offsets))
+    return matched
 
 
 def compile_rules(rules: list[Rule]) -> list[CompiledRule]:
@@ -87,17 +246,10 @@ def compile_rules(rules: list[Rule]) -> list[CompiledRule]:
 
 def evaluate(rules: list[CompiledRule], article: EnrichedArticle) -> list[RuleMatch]:
     """Every rule that fires on the article, with the sentences that made it fire."""
-    sentence_words = [
-        (sentence, words_in(article.text, sentence.start, sentence.end)) for sentence in article.sentences
-    ]
+    words = ArticleWords(article)
     matches = []
     for compiled in rules:
-        matched = [
-            MatchedSentence(text=article.text[sentence.start:sentence.end].strip(), start=sentence.start,
-                            end=sentence.end, matches=spans)
-            for sentence, words in sentence_words
-            if (spans := compiled.match_sentence(words)) is not None
-        ]
-        if matched:
-            matches.append(RuleMatch(compiled.rule, matched))
+        sentences = compiled.match(words)
+        if sentences is not None:
+            matches.append(RuleMatch(compiled.rule, sentences))
     return matches

@@ -1,42 +1,47 @@
 """Watch rules: the YAML format, its validation, and loading with errors that name file, rule and field.
 
-A rule fires when one sentence of an article satisfies every group of ``sentence.all``; a group
-is satisfied when any of its terms occurs in that sentence. Terms match whole words, ignoring
-case, and also match their regular inflections ("sanction" matches "sanctions", "sanctioned").
-See ``docs/rules.md``.
+A rule fires on an article when its ``sentence`` condition holds within one sentence (and its
+``article`` condition, if any, holds over the whole text), after its ``sources`` and ``tags``
+filters. Conditions are terms, entities, ``any``/``all``/``none`` groups and ``near`` proximity
+(``conditions.py``). Terms match whole words, ignoring case unless ``case: sensitive``, and also
+their regular inflections ("sanction" matches "sanctions", "sanctioned"). See ``docs/rules.md``.
 """
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, field_validator,
+    model_validator,
+)
+
+from newsmon.services.alerter.conditions import TAGS, CaseMode, Condition, is_positive
 
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=64)]
-Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+_DURATION = re.compile(r"^\s*(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>s|m|h|d)?\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 class RuleFileError(ValueError):
     """A rule file that cannot be used; the message names the file, the rule and the field."""
 
 
-class TermGroup(BaseModel):
-    """Satisfied when any of the terms occurs in the sentence."""
+def parse_duration(value: Any) -> Any:
+    """``90``, ``"30s"``, ``"10m"``, ``"2h"``, ``"1d"`` -> seconds; anything else is left to fail validation."""
+    if isinstance(value, str) and (found := _DURATION.match(value)):
+        return float(found["amount"]) * _UNIT_SECONDS[found["unit"] or "s"]
+    if isinstance(value, str):
+        raise ValueError(f"{value!r} is not a duration; write e.g. 90, 30s, 10m, 2h or 1d")
+    return value
 
-    model_config = ConfigDict(extra="forbid")
 
-    any: list[Term] = Field(min_length=1)
-
-
-class SentenceCondition(BaseModel):
-    """Every group must be satisfied within the same sentence."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    all: list[TermGroup] = Field(min_length=1)
+Seconds = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
 
 
 class Rule(BaseModel):
@@ -47,9 +52,41 @@ class Rule(BaseModel):
     id: RuleId
     name: str = Field(min_length=1)
     description: str = ""
-    sentence: SentenceCondition
-    webhooks: list[str] = Field(default_factory=list, description="Extra URLs that receive this rule's alerts.")
     enabled: bool = True
+    case: CaseMode = Field(default="insensitive", description="Default case mode of every term of the rule.")
+    sources: list[NonEmpty] = Field(
+        default_factory=list, description="Only articles whose source or URL matches one of these globs."
+    )
+    tags: list[NonEmpty] = Field(default_factory=list, description="Only articles carrying one of these tags.")
+    sentence: Condition | None = Field(description="Must hold within one sentence.")
+    article: Condition | None = Field(default=None, description="Must hold over the whole article.")
+    cooldown: Seconds | None = Field(
+        default=None, description="After an alert, no alert of this rule (any story) for this long."
+    )
+    webhooks: list[str] = Field(default_factory=list, description="Extra URLs that receive this rule's alerts.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _article_alone_is_enough(cls, data: Any) -> Any:
+        """``sentence`` is required unless the rule has an ``article`` condition."""
+        if isinstance(data, dict) and "article" in data and "sentence" not in data:
+            return {**data, "sentence": None}
+        return data
+
+    @field_validator("sentence")
+    @classmethod
+    def _sentence_matches_something(cls, sentence: Condition | None) -> Condition | None:
+        if sentence is not None and not is_positive(sentence):
+            raise ValueError("must match some term or entity; a condition of only `none` would hold everywhere")
+        return sentence
+
+    @model_validator(mode="after")
+    def _has_a_condition(self) -> Rule:
+        if self.sentence is None and self.article is None:
+            raise ValueError("a rule needs a `sentence` or an `article` condition")
+        if self.sentence is None and self.article is not None and not is_positive(self.article):
+            raise ValueError("`article` must match some term or entity when the rule has no `sentence` condition")
+        return self
 
 
 class RuleSet(BaseModel):
@@ -99,9 +136,13 @@ def load_rules(path: Path | None) -> list[Rule]:
     return parse_rules(text, str(path))
 
 
-def _describe(document: object, item: dict) -> str:  # type: ignore[type-arg]
-    """``rule 'rafah': field sentence.all.0.any: List should have at least 1 item``."""
-    location = list(item["loc"])
+def _describe(document: object, item: Any) -> str:
+    """``rule 'rafah': field sentence.all.0.any: List should have at least 1 item``.
+
+    The tags pydantic adds for the kinds of condition (``any-group``...) are not fields the user
+    wrote, so they are left out of the path.
+    """
+    location = [part for part in item["loc"] if part not in TAGS]
     prefix = ""
     if len(location) >= 2 and location[0] == "rules" and isinstance(location[1], int):
         rules = document.get("rules") if isinstance(document, dict) else None
@@ -110,4 +151,4 @@ def _describe(document: object, item: dict) -> str:  # type: ignore[type-arg]
         prefix = f"rule {rule_id!r}: " if rule_id else f"rule #{location[1] + 1}: "
         location = location[2:]
     field = ".".join(str(part) for part in location) or "<rule>"
-    return f"{prefix}field {field}: {item['msg']}"
+    return f"{prefix}field {field}: {str(item['msg']).removeprefix('Value error, ')}"

@@ -1,13 +1,19 @@
-"""The dedupe service: articles.raw -> articles.unique, dropping exact duplicates."""
+"""The dedupe service: articles.raw -> cleaned, judged -> articles.unique or articles.duplicates.
+
+The first article of a story goes to ``articles.unique``; later copies (exact or near duplicates
+within the window) go to ``articles.duplicates`` with ``duplicate_of``, ``similarity`` and the
+story's outlet count. An article with no text left after cleanup is dead-lettered with the reason.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from prometheus_client import Counter
-
-from newsmon.services.dedupe.claims import claim
-from newsmon.services.dedupe.fingerprint import fingerprints, first_of_story
+from newsmon.services.dedupe.cleanup import EmptyArticle, cleaned_article
+from newsmon.services.dedupe.metrics import OUTCOMES, REMOVED_LINES, STORY_OUTLETS
+from newsmon.services.dedupe.redis_story_store import RedisStoryStore
+from newsmon.services.dedupe.sketches import Sketcher
+from newsmon.services.dedupe.stories import StoryJudge, story_message
 from newsmon.shared import topics
 from newsmon.shared.logs import log_event
 from newsmon.shared.redis_client import connect
@@ -15,11 +21,11 @@ from newsmon.shared.schemas import RawArticle
 from newsmon.shared.settings import get_settings
 from newsmon.shared.stream_app import Stage, create_app, publish, raw_topic
 
-OUTCOMES = Counter("newsmon_dedupe_outcomes_total", "Dedupe verdicts.", ["outcome", "matched_on"])
 logger = logging.getLogger(__name__)
 
 settings = get_settings()
 redis = connect(settings)
+judge = StoryJudge(RedisStoryStore(redis, settings.dedupe_ttl_seconds), Sketcher(settings.dedupe_similarity_threshold))
 
 
 async def redis_reachable() -> bool:
@@ -29,24 +35,39 @@ async def redis_reachable() -> bool:
 app = create_app("dedupe", settings, readiness=[redis_reachable])
 raw_articles = raw_topic(app, topics.ARTICLES_RAW)
 unique_articles = raw_topic(app, topics.ARTICLES_UNIQUE, produced_by="dedupe")
+duplicate_articles = raw_topic(app, topics.ARTICLES_DUPLICATES, produced_by="dedupe")
 stage: Stage[RawArticle] = Stage(app, "dedupe", topics.ARTICLES_RAW, RawArticle)
 
 
-async def deduplicate(article: RawArticle) -> None:
-    """Forward the first copy of an article; a redelivered first copy is forwarded again, unchanged."""
-    verdict = await claim(redis, article.article_id, fingerprints(article), settings.dedupe_ttl_seconds)
+async def deduplicate(cleaned: RawArticle) -> None:
+    """Publish a cleaned article where its verdict sends it; a redelivery gets the same verdict."""
+    judgement = await judge.judge(cleaned)
+    message = story_message(cleaned, judgement)
+    verdict = judgement.verdict
     if verdict.is_duplicate:
+        await publish(duplicate_articles, "dedupe", cleaned.article_id, message)
         OUTCOMES.labels("duplicate", verdict.matched_on or "").inc()
-        log_event(logger, "dedupe.duplicate", article_id=article.article_id, duplicate_of=verdict.duplicate_of,
-                  matched_on=verdict.matched_on)
+        STORY_OUTLETS.observe(judgement.outlets)
+        log_event(logger, "dedupe.duplicate", article_id=cleaned.article_id, story_id=verdict.story_id,
+                  duplicate_of=verdict.duplicate_of, similarity=verdict.similarity, matched_on=verdict.matched_on,
+                  story_outlets=judgement.outlets)
         return
-    unique = first_of_story(article)
-    await publish(unique_articles, "dedupe", article.article_id, unique)
+    await publish(unique_articles, "dedupe", cleaned.article_id, message)
     OUTCOMES.labels("unique", "").inc()
-    log_event(logger, "dedupe.unique", article_id=article.article_id, story_id=unique.story_id)
+    log_event(logger, "dedupe.unique", article_id=cleaned.article_id, story_id=verdict.story_id)
 
 
 @app.agent(raw_articles)
 async def dedupe_agent(stream):  # type: ignore[no-untyped-def]
     async for event in stream.events():
-        await stage.run(event.key, event.value, deduplicate)
+        article = await stage.parse(event.key, event.value)
+        if article is None:
+            continue
+        try:
+            cleaned, cleanup = cleaned_article(article)
+        except EmptyArticle as error:
+            await stage.dead_letter(event.key, event.value, "empty_after_cleanup", str(error))
+            continue
+        REMOVED_LINES.labels("repeated").inc(cleanup.repeated_lines)
+        REMOVED_LINES.labels("boilerplate").inc(cleanup.boilerplate_lines)
+        await stage.handle_parsed(event.key, event.value, cleaned, deduplicate)

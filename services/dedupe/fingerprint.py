@@ -1,21 +1,12 @@
-"""Exact-duplicate fingerprints: what makes two articles "the same text"."""
+"""Exact-duplicate fingerprints: what makes two articles "the same text" or "the same page"."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
+from newsmon.services.dedupe.cleanup import cleaned_article
+from newsmon.services.dedupe.normalization import normalize_text
+from newsmon.services.dedupe.story_store import ExactKind
 from newsmon.shared.article_ids import canonical_url, sha256_hex
 from newsmon.shared.schemas import RawArticle, UniqueArticle
-
-_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
-
-
-def normalize_text(text: str) -> str:
-    """Case, accents, punctuation and whitespace folded away, so re-encoded copies hash alike."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    without_marks = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return _NON_WORD.sub(" ", without_marks.casefold()).strip()
 
 
 def content_hash(text: str) -> str:
@@ -23,15 +14,23 @@ def content_hash(text: str) -> str:
     return sha256_hex(normalize_text(text))
 
 
-def fingerprints(article: RawArticle) -> dict[str, str]:
-    """The keys under which a copy of this article would be recognised: canonical URL and text."""
-    keys = {"text": content_hash(article.text)}
+def fingerprints(article: RawArticle) -> dict[ExactKind, str]:
+    """The keys under which a copy of this article would be recognised: its text, and its canonical URL."""
+    keys: dict[ExactKind, str] = {"text": content_hash(article.text)}
     url = article.canonical_url or article.url
     if url:
         keys["url"] = sha256_hex(canonical_url(url))
     return keys
 
 
+def as_unique(cleaned: RawArticle, story_id: str) -> UniqueArticle:
+    """A cleaned article as it goes on to ``articles.unique``."""
+    return UniqueArticle(**cleaned.model_dump(), story_id=story_id, content_hash=content_hash(cleaned.text))
+
+
 def first_of_story(article: RawArticle) -> UniqueArticle:
-    """The article as the first of its story: its own id is the story id."""
-    return UniqueArticle(**article.model_dump(), story_id=article.article_id, content_hash=content_hash(article.text))
+    """The article, cleaned as dedupe cleans it, as the first of its story (its own id is the story id).
+
+    Raises ``cleanup.EmptyArticle`` when no text is left after cleanup.
+    """
+    return as_unique(cleaned_article(article)[0], article.article_id)

@@ -1,1 +1,1 @@
-"""x"""
+"""The ner stage: sentences and canonical entities from spaCy (articles.unique -> articles.enriched)."""

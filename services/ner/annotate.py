@@ -1,95 +1,142 @@
-"""Sentences and entities from spaCy: the pure core of the ner service and of ``newsmon ner``."""
+"""Unique articles to enriched messages: the pure core of the ner service and of ``newsmon ner``.
+
+One ``enrich`` call is one micro-batch: every article's language is identified, its text capped,
+and all texts go through ``nlp.pipe`` together (English ones with the full pipeline, others with
+the watched-name patterns only); then sentences, canonical mentions and the entity summary are
+built around each doc.
+"""
 
 from __future__ import annotations
 
 import re
+import time
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
 
-import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from newsmon.shared.schemas import EnrichedArticle, Entity, Mention, ModelInfo, Sentence, UniqueArticle
+from newsmon.services.ner.canonical import FoundMention, canonical_mentions, summarize
+from newsmon.services.ner.language import article_language, detect_language
+from newsmon.services.ner.pipeline import ModelNotInstalled, PatternFileError, load_pipeline, model_info
+from newsmon.shared.schemas import EnrichedArticle, ModelInfo, Sentence, UniqueArticle
 
-# Components NER does not need; dropping them roughly halves the time per article.
-_UNUSED_COMPONENTS = ("tagger", "attribute_ruler", "lemmatizer", "textcat", "textcat_multilabel")
-MAX_CHARS = 100_000
+__all__ = ["DEFAULT_MAX_CHARS", "ModelNotInstalled", "PatternFileError", "enrich", "load_pipeline", "truncate"]
+
+NerMode = Literal["full", "patterns_only", "none"]
+DEFAULT_MAX_CHARS = 100_000
 _LINE = re.compile(r"[^\n]+")
+_STATISTICAL_NER = "ner"
 
 
-class ModelNotInstalled(RuntimeError):
-    """The configured spaCy pipeline is not installed."""
+@dataclass(frozen=True)
+class _Plan:
+    """What to do with one article: which part of its text, in which language, with which mode."""
+
+    article: UniqueArticle
+    text: str
+    language: str | None
+    detected: str | None
+    mode: NerMode
+    planning_ms: float
 
 
-def load_pipeline(name: str) -> Language:
-    """Load the spaCy pipeline ``name`` (a package name or a path) with only what NER needs."""
-    try:
-        nlp = spacy.load(name, exclude=list(_UNUSED_COMPONENTS))
-    except OSError as error:
-        raise ModelNotInstalled(
-            f"spaCy pipeline {name!r} is not installed (setting NEWSMON_SPACY_MODEL); "
-            "run `make install` or pip install it"
-        ) from error
-    if "parser" in nlp.pipe_names and "senter" in nlp.disabled:
-        # The statistical sentence recognizer is much cheaper than the dependency parser.
-        nlp.enable_pipe("senter")
-        nlp.disable_pipe("parser")
-    return nlp
+def truncate(text: str, max_chars: int) -> str:
+    """The first ``max_chars`` characters, cut back to a word boundary when one is near the end."""
+    if len(text) <= max_chars:
+        return text
+    window = max_chars - max_chars // 10
+    cut = max(text.rfind(" ", window, max_chars), text.rfind("\n", window, max_chars))
+    return text[:cut if cut > 0 else max_chars]
 
 
-def model_info(nlp: Language) -> ModelInfo:
-    """Name and version of the pipeline, recorded on every enriched message."""
-    return ModelInfo(name=f"{nlp.meta.get('lang', 'xx')}_{nlp.meta.get('name', 'unknown')}",
-                     version=str(nlp.meta.get("version", "0")))
+def _plan(article: UniqueArticle, pipeline_language: str, max_chars: int) -> _Plan:
+    started = time.perf_counter()
+    text = truncate(article.text, max_chars)
+    detected = detect_language(text)
+    language = article_language(article.language, detected)
+    if not text.strip():
+        mode: NerMode = "none"
+    elif language in (None, pipeline_language):
+        mode = "full"
+    else:
+        mode = "patterns_only"
+    return _Plan(article, text, language, detected, mode, (time.perf_counter() - started) * 1000)
 
 
-def _sentence_spans(doc: Doc) -> Iterator[tuple[int, int]]:
+def _sentence_spans(doc: Doc, text: str) -> Iterator[tuple[int, int]]:
     """spaCy's sentences, cut again at line breaks: scraped text puts headlines, captions and
-    paragraphs on their own lines without final punctuation, and a sentence never spans them."""
+    paragraphs on their own lines without final punctuation, and a sentence never spans them.
+
+    ``text`` is the doc's text; ``Doc.text`` would rebuild it from the tokens on every access.
+    """
     for sent in doc.sents:
-        for line in _LINE.finditer(sent.text):
-            start, end = sent.start_char + line.start(), sent.start_char + line.end()
-            stripped = doc.text[start:end].strip()
+        for line in _LINE.finditer(text, sent.start_char, sent.end_char):
+            start, end = line.span()
+            stripped = text[start:end].strip()
             if stripped:
-                offset = doc.text.index(stripped, start)
+                offset = text.index(stripped, start)
                 yield offset, offset + len(stripped)
 
 
-def sentences_and_mentions(doc: Doc) -> tuple[list[Sentence], list[Mention]]:
-    """Sentence offsets and entity mentions with the index of the sentence holding each."""
-    sentences = [Sentence(start=start, end=end) for start, end in _sentence_spans(doc)]
-    starts = [sentence.start for sentence in sentences]
-    mentions = [
-        Mention(text=ent.text, label=ent.label_, start=ent.start_char, end=ent.end_char,
-                sentence=max(bisect_right(starts, ent.start_char) - 1, 0), canonical=ent.text)
-        for ent in doc.ents
-    ]
-    return sentences, mentions
+def _found_mentions(doc: Doc, sentence_starts: list[int]) -> Iterator[FoundMention]:
+    """Entities as found, each kept to its first line (an entity never crosses a sentence)."""
+    for ent in doc.ents:
+        text = ent.text.split("\n", 1)[0].rstrip()
+        if text.strip():
+            sentence = max(bisect_right(sentence_starts, ent.start_char) - 1, 0)
+            yield FoundMention(text, ent.label_, ent.start_char, ent.start_char + len(text), sentence)
 
 
-def summarize(mentions: list[Mention], text_length: int) -> list[Entity]:
-    """One entry per (canonical name, label): mention count, first position, salience."""
-    grouped: dict[tuple[str, str], list[Mention]] = {}
-    for mention in mentions:
-        grouped.setdefault((mention.canonical, mention.label), []).append(mention)
-    entities = [
-        Entity(name=name, label=label, mentions=len(group), first_start=group[0].start,
-               salience=round(len(group) * (2.0 - group[0].start / max(text_length, 1)), 3))
-        for (name, label), group in grouped.items()
-    ]
-    return sorted(entities, key=lambda entity: -entity.salience)
+def _annotate(nlp: Language, plans: Sequence[_Plan], batch_size: int) -> dict[int, Doc]:
+    """One ``nlp.pipe`` pass per mode over the texts that need it, keyed by position in ``plans``."""
+    docs: dict[int, Doc] = {}
+    for mode, disable in (("full", []), ("patterns_only", [_STATISTICAL_NER])):
+        indexes = [index for index, plan in enumerate(plans) if plan.mode == mode]
+        if not indexes:
+            continue
+        texts = (plans[index].text for index in indexes)
+        disabled = [name for name in disable if name in nlp.pipe_names]
+        docs.update(zip(indexes, nlp.pipe(texts, batch_size=batch_size, disable=disabled), strict=True))
+    return docs
 
 
-def enrich(nlp: Language, articles: Sequence[UniqueArticle], batch_size: int = 16) -> list[EnrichedArticle]:
-    """Run one ``nlp.pipe`` pass over a batch of articles and build their enriched messages."""
+def _enriched(plan: _Plan, doc: Doc | None, info: ModelInfo, ner_ms: float) -> EnrichedArticle:
+    started = time.perf_counter()
+    sentences: list[Sentence] = []
+    found: list[FoundMention] = []
+    if doc is not None:  # blank text has no doc
+        sentences = [Sentence(start=start, end=end) for start, end in _sentence_spans(doc, plan.text)]
+        found = list(_found_mentions(doc, [sentence.start for sentence in sentences]))
+    mentions = canonical_mentions(found, plan.text)
+    article = EnrichedArticle(
+        **{**plan.article.model_dump(), "language": plan.language},
+        sentences=sentences, mentions=mentions, entities=summarize(mentions, plan.article.title), model=info,
+        text_truncated=len(plan.text) < len(plan.article.text), ner_ms=round(ner_ms, 3),
+        language_detected=plan.detected, ner_mode=plan.mode, annotated_chars=len(plan.text),
+    )
+    article.enrich_ms = round(ner_ms + plan.planning_ms + (time.perf_counter() - started) * 1000, 3)
+    return article
+
+
+def enrich(
+    nlp: Language, articles: Sequence[UniqueArticle], batch_size: int = 16, max_chars: int = DEFAULT_MAX_CHARS
+) -> list[EnrichedArticle]:
+    """Enrich a micro-batch of articles, in their order.
+
+    Texts longer than ``max_chars`` are annotated up to there (``text_truncated``); text in another
+    language than the pipeline's gets sentences and watched names only (``ner_mode``); blank text
+    gets no annotation. ``ner_ms`` is each article's share, by length, of the spaCy time.
+    """
+    plans = [_plan(article, nlp.lang, max_chars) for article in articles]
+    started = time.perf_counter()
+    docs = _annotate(nlp, plans, batch_size)
+    spacy_ms = (time.perf_counter() - started) * 1000
+    total_chars = sum(len(plan.text) for plan in plans) or 1
     info = model_info(nlp)
-    texts: Iterable[str] = (article.text[:MAX_CHARS] for article in articles)
-    enriched = []
-    for article, doc in zip(articles, nlp.pipe(texts, batch_size=batch_size), strict=True):
-        sentences, mentions = sentences_and_mentions(doc)
-        enriched.append(EnrichedArticle(
-            **article.model_dump(), sentences=sentences, mentions=mentions,
-            entities=summarize(mentions, len(doc.text)), model=info, text_truncated=len(article.text) > MAX_CHARS,
-        ))
-    return enriched
+    return [
+        _enriched(plan, docs.get(index), info, spacy_ms * len(plan.text) / total_chars)
+        for index, plan in enumerate(plans)
+    ]

@@ -1,24 +1,29 @@
-"""The ner service: articles.unique -> articles.enriched, spaCy over micro-batches."""
+"""The ner service: articles.unique -> articles.enriched, spaCy over micro-batches.
+
+A batch is flushed at ``NEWSMON_NER_BATCH_SIZE`` articles or ``NEWSMON_NER_BATCH_MS`` milliseconds,
+whichever comes first; messages that do not parse (wrong ``schema_version``, missing fields) are
+dead-lettered by ``Stage`` before the batch is formed.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
-from prometheus_client import Counter
-
-from newsmon.services.ner.annotate import enrich, load_pipeline
+from newsmon.services.ner import metrics
+from newsmon.services.ner.workers import make_enricher
+from newsmon.shared import metrics as shared_metrics
 from newsmon.shared import topics
 from newsmon.shared.logs import log_event
 from newsmon.shared.schemas import EnrichedArticle, UniqueArticle
 from newsmon.shared.settings import get_settings
 from newsmon.shared.stream_app import Stage, create_app, publish, raw_topic
 
-ENTITIES = Counter("newsmon_ner_entities_total", "Entity mentions found, by label.", ["label"])
 logger = logging.getLogger(__name__)
 
 settings = get_settings()
-nlp = load_pipeline(settings.spacy_model)
+enricher = make_enricher(settings)
 app = create_app("ner", settings, readiness=[])
 unique_articles = raw_topic(app, topics.ARTICLES_UNIQUE)
 enriched_articles = raw_topic(app, topics.ARTICLES_ENRICHED, produced_by="ner")
@@ -26,14 +31,29 @@ stage: Stage[UniqueArticle] = Stage(app, "ner", topics.ARTICLES_UNIQUE, UniqueAr
 
 
 async def enrich_and_publish(articles: list[UniqueArticle]) -> None:
-    """Annotate a batch off the event loop (so heartbeats go on), then publish each result."""
-    enriched: list[EnrichedArticle] = await asyncio.to_thread(enrich, nlp, articles, settings.ner_batch_size)
+    """Annotate a batch off the event loop, then publish every result and wait for all the acks."""
+    metrics.BATCH_ARTICLES.observe(len(articles))
+    enriched = await enricher.enrich(articles)
+    await asyncio.gather(*(publish(enriched_articles, "ner", article.article_id, article) for article in enriched))
     for article in enriched:
-        await publish(enriched_articles, "ner", article.article_id, article)
-        for mention in article.mentions:
-            ENTITIES.labels(mention.label).inc()
-        log_event(logger, "ner.enriched", article_id=article.article_id, story_id=article.story_id,
-                  mentions=len(article.mentions))
+        record(article)
+
+
+def record(article: EnrichedArticle) -> None:
+    """Metrics and one log line per enriched article."""
+    metrics.ARTICLES.labels(article.ner_mode).inc()
+    if article.text_truncated:
+        metrics.TRUNCATED.inc()
+    for mention in article.mentions:
+        metrics.ENTITIES.labels(mention.label).inc()
+    log_event(logger, "ner.enriched", article_id=article.article_id, story_id=article.story_id,
+              language=article.language, ner_mode=article.ner_mode, mentions=len(article.mentions),
+              truncated=article.text_truncated, ner_ms=article.ner_ms)
+
+
+@app.on_before_shutdown.connect
+async def close_enricher(app: Any, **kwargs: Any) -> None:
+    enricher.close()
 
 
 @app.agent(unique_articles)
@@ -43,10 +63,10 @@ async def ner_agent(stream):  # type: ignore[no-untyped-def]
         batch = [(event, article) for event, article in parsed if article is not None]
         if not batch:
             continue
-        articles = [article for _, article in batch]
         # One article that breaks spaCy must not take its batch-mates down with it.
         try:
-            await enrich_and_publish(articles)
+            with shared_metrics.PROCESSING_SECONDS.labels("ner").time():
+                await enrich_and_publish([article for _, article in batch])
         except Exception:  # noqa: BLE001 - retried one by one below, failures dead-lettered
             logger.exception("batch failed; retrying its articles one at a time")
             for event, article in batch:

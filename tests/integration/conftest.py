@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from newsmon.services.alerter.rules import default_rules_text
 from newsmon.shared.kafka_clients import consumer, producer
 from newsmon.shared.settings import Settings
 from newsmon.stack import Stack, service_environment
@@ -27,6 +28,7 @@ from tests.integration.receiver import Receiver
 
 T = TypeVar("T")
 WEBHOOK_SECRET = "whsec_" + "c2VjcmV0LWZvci10ZXN0cy1vbmx5"  # base64 of "secret-for-tests-only"
+API_TOKEN = "token-for-tests-only"
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +61,9 @@ def news_site() -> Iterator[NewsSite]:
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver, news_site: NewsSite) -> Settings:
     kafka, redis, fetcher, dedupe, ner, alerter = free_ports(6)
+    # A copy of the shipped rules that tests may edit (and must restore) to watch the alerter reload.
+    rules_file = tmp_path_factory.mktemp("rules") / "watch.yaml"
+    rules_file.write_text(default_rules_text())
     return Settings(
         _env_file=None,
         kafka_bootstrap=None,
@@ -77,6 +82,9 @@ def settings(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver, news_
         log_format="json",
         feeds=[news_site.feed_url],  # type: ignore[attr-defined]
         feed_poll_seconds=2,
+        rules_path=rules_file,
+        rules_reload_seconds=0.5,
+        api_token=API_TOKEN,
     )
 
 

@@ -27,6 +27,8 @@ from redis.asyncio import Redis
 
 from newsmon.embedded import start_redis
 from newsmon.services.alerter.delivery import WebhookDelivery
+from newsmon.services.alerter.delivery_queue import Target
+from newsmon.services.alerter.subscriptions import Subscription, SubscriptionStore, new_subscription_id
 from newsmon.shared.schemas import Alert, MatchedSentence
 
 T = TypeVar("T")
@@ -105,16 +107,22 @@ async def redis(redis_port: int) -> AsyncIterator[Redis]:
     await client.aclose()
 
 
-@pytest.fixture(scope="module")
-async def receiver() -> AsyncIterator[Receiver]:
-    receiver = Receiver()
+async def serve(receiver: Receiver, port: int = 0) -> web.AppRunner:
+    """Serve the receiver on 127.0.0.1 (a free port when 0) and set its base URL."""
     app = web.Application()
     app.router.add_post("/hook/{name}", receiver.handle)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    host, port = runner.addresses[0][:2]
-    receiver.base = f"http://{host}:{port}"
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    host, bound = runner.addresses[0][:2]
+    receiver.base = f"http://{host}:{bound}"
+    return runner
+
+
+@pytest.fixture(scope="module")
+async def receiver() -> AsyncIterator[Receiver]:
+    receiver = Receiver()
+    runner = await serve(receiver)
     yield receiver
     await runner.cleanup()
 
@@ -136,10 +144,10 @@ async def workers(redis: Redis, http: httpx.AsyncClient) -> AsyncIterator[Worker
     tasks: list[asyncio.Task[None]] = []
 
     def start(count: int = 1, *, allow_private: bool = True, max_attempts: int = 5,
-              redis_client: Redis | None = None) -> WebhookDelivery:
+              redis_client: Redis | None = None, subscriptions: SubscriptionStore | None = None) -> WebhookDelivery:
         deliveries = [
             WebhookDelivery(redis_client or redis, http, secret=SECRET, allow_private=allow_private,
-                            max_attempts=max_attempts, backoff_s=0.01, key_prefix=prefix)
+                            max_attempts=max_attempts, backoff_s=0.01, key_prefix=prefix, subscriptions=subscriptions)
             for _ in range(count)
         ]
         tasks.extend(asyncio.create_task(delivery.run(stop, poll_s=0.01)) for delivery in deliveries)
@@ -354,3 +362,152 @@ async def test_the_loop_survives_an_unreachable_redis(workers: Workers, caplog: 
 
     await eventually(logged, "the Redis error to be logged")
     await unreachable.aclose()
+
+
+# Subscriptions: each target signs with its own secret, looked up by subscription id at send time.
+
+def other_secret() -> str:
+    return "whsec_" + base64.b64encode(uuid.uuid4().bytes + uuid.uuid4().bytes).decode()
+
+
+@pytest.fixture
+async def store(redis: Redis) -> SubscriptionStore:
+    return SubscriptionStore(redis, key_prefix=f"test:subscriptions:{uuid.uuid4().hex}")
+
+
+async def subscribe(store: SubscriptionStore, url: str, rules: list[str] | None = None) -> Subscription:
+    subscription = Subscription(id=new_subscription_id(), url=url, secret=other_secret(), rules=rules or [])
+    await store.add(subscription)
+    return subscription
+
+
+def target(subscription: Subscription) -> Target:
+    return Target(subscription.url, subscription.id)
+
+
+async def test_each_subscription_gets_each_alert_once_signed_with_its_own_secret(
+    redis: Redis, receiver: Receiver, workers: Workers, store: SubscriptionStore
+) -> None:
+    delivery = workers(subscriptions=store)
+    url = receiver.endpoint()
+    first, second = await subscribe(store, url), await subscribe(store, url)
+    alerts = [make_alert() for _ in range(3)]
+
+    for alert in alerts:
+        assert await delivery.enqueue(alert, [target(first), target(second), url]) == 3
+        assert await delivery.enqueue(alert, [target(first), target(second)]) == 0, "queued once per subscription"
+    for alert in alerts:
+        for each in (target(first), target(second), url):
+            assert await settled(redis, delivery, alert, each) == "delivered"
+
+    hits = receiver.hits_for(url)
+    assert len(hits) == 9
+    for subscription in (first, second):
+        mine = [hit for hit in hits if signature_valid(subscription.secret, hit.headers, hit.body)]
+        assert sorted(hit.headers["webhook-id"] for hit in mine) == sorted(alert.alert_id for alert in alerts)
+    assert len([hit for hit in hits if hit.signed]) == 3, "the settings URL signs with the configured secret"
+    assert all(first.secret not in json.dumps(record) for record in await failures(redis, delivery))
+
+
+async def test_a_receiver_down_then_back_gets_every_alert_once_per_subscription(
+    redis: Redis, receiver: Receiver, workers: Workers, store: SubscriptionStore
+) -> None:
+    delivery = workers(subscriptions=store, max_attempts=50)
+    port = free_port()
+    back = Receiver(base=f"http://127.0.0.1:{port}")
+    first, second = await subscribe(store, back.endpoint()), await subscribe(store, back.endpoint())
+    alerts = [make_alert() for _ in range(5)]
+    for alert in alerts:
+        await delivery.enqueue(alert, [target(first), target(second)])
+
+    async def retried() -> bool:
+        states = [json.loads(raw) for raw in (await redis.hgetall(delivery.items_key)).values()]
+        return len(states) == 10 and all(state["attempts"] >= 2 for state in states)
+
+    await eventually(retried, "every delivery to fail twice while the receiver is down")
+    runner = await serve(back, port)
+    try:
+        for alert in alerts:
+            for subscription in (first, second):
+                assert await settled(redis, delivery, alert, target(subscription)) == "delivered"
+    finally:
+        await runner.cleanup()
+    for subscription in (first, second):
+        hits = back.hits_for(subscription.url)
+        assert sorted(hit.headers["webhook-id"] for hit in hits) == sorted(alert.alert_id for alert in alerts)
+        assert all(signature_valid(subscription.secret, hit.headers, hit.body) for hit in hits)
+    assert await nothing_pending(redis, delivery)
+
+
+async def test_410_disables_the_subscription_and_nothing_more_is_sent_to_it(
+    redis: Redis, receiver: Receiver, workers: Workers, store: SubscriptionStore
+) -> None:
+    delivery = workers(subscriptions=store)
+    gone = await subscribe(store, receiver.endpoint(then=410))
+    first, later = make_alert(), make_alert()
+
+    await delivery.enqueue(first, [target(gone)])
+    assert await settled(redis, delivery, first, target(gone)) == "gone"
+    stored = await store.get(gone.id)
+    assert stored is not None and not stored.active and "410" in (stored.disabled_reason or "")
+    assert await store.active_for("iran-sanctions") == []
+
+    await delivery.enqueue(later, [target(gone)])  # queued before the alerter saw it disabled
+    assert await settled(redis, delivery, later, target(gone)) == "disabled"
+    assert len(receiver.hits_for(gone.url)) == 1
+    outcomes = [(record["alert_id"], record["outcome"], record["subscription_id"])
+                for record in await failures(redis, delivery)]
+    assert outcomes == [(first.alert_id, "gone", gone.id), (later.alert_id, "disabled", gone.id)]
+
+
+async def test_a_deleted_subscription_is_sent_nothing(
+    redis: Redis, receiver: Receiver, workers: Workers, store: SubscriptionStore
+) -> None:
+    subscription = await subscribe(store, receiver.endpoint())
+    alert = make_alert()
+    delivery = workers(subscriptions=store)
+    assert await store.delete(subscription.id)
+    await delivery.enqueue(alert, [target(subscription)])
+    assert await settled(redis, delivery, alert, target(subscription)) == "cancelled"
+    assert receiver.hits_for(subscription.url) == [] and await failures(redis, delivery) == []
+    assert not await store.delete(subscription.id)
+
+
+async def test_failed_deliveries_are_replayed_to_their_target_once(
+    redis: Redis, receiver: Receiver, workers: Workers, store: SubscriptionStore
+) -> None:
+    delivery = workers(subscriptions=store, max_attempts=2)
+    flaky = receiver.endpoint(503, 503, then=200)
+    subscription = await subscribe(store, flaky)
+    removed = await subscribe(store, receiver.endpoint(then=503))
+    alert = make_alert()
+    await delivery.enqueue(alert, [target(subscription), target(removed)])
+    assert await settled(redis, delivery, alert, target(subscription)) == "failed"
+    assert await settled(redis, delivery, alert, target(removed)) == "failed"
+    await store.delete(removed.id)
+
+    async def resolve(record: dict[str, Any]) -> Target | None:
+        found = await store.get(record["subscription_id"])
+        return target(found) if found else None
+
+    report = await delivery.replay_failed(resolve)
+    assert (report.replayed, report.unknown_target, report.expired) == (1, 1, 0)
+    assert await settled(redis, delivery, alert, target(subscription)) == "delivered"
+    assert [hit.status for hit in receiver.hits_for(flaky)] == [503, 503, 200]
+    assert [record["subscription_id"] for record in await failures(redis, delivery)] == [removed.id]
+    assert (await delivery.replay_failed(resolve)).replayed == 0, "nothing left to replay"
+
+
+async def test_retries_stop_at_the_horizon(redis: Redis, receiver: Receiver, http: httpx.AsyncClient) -> None:
+    delivery = WebhookDelivery(redis, http, secret=SECRET, allow_private=True, max_attempts=100, backoff_s=0.2,
+                               horizon_s=0.5, key_prefix=f"test:webhooks:{uuid.uuid4().hex}")
+    alert, url = make_alert(), receiver.endpoint(then=503)
+    await delivery.enqueue(alert, [url])
+    stop = asyncio.Event()
+    task = asyncio.create_task(delivery.run(stop, poll_s=0.01))
+    try:
+        assert await settled(redis, delivery, alert, url) == "failed"
+    finally:
+        stop.set()
+        await task
+    assert 1 <= len(receiver.hits_for(url)) < 100, "given up by time, long before the attempt cap"

@@ -62,3 +62,17 @@ def test_broken_edit_keeps_previous_rules_active(tmp_path: Path) -> None:
     os.utime(path, (2, 2))
     assert book.reload_if_changed() is True
     assert [compiled.rule.id for compiled in book.rules] == ["b"]
+
+
+def test_an_edit_that_keeps_the_modification_time_is_still_seen(tmp_path: Path) -> None:
+    import os
+
+    path = tmp_path / "watch.yaml"
+    path.write_text("rules:\n  - id: a\n    name: A\n    sentence: {all: [{any: [x]}]}\n")
+    os.utime(path, (5, 5))
+    book = RuleBook(path)
+    assert book.reload_if_changed() is False, "nothing changed"
+    path.write_text("rules:\n  - id: b\n    name: B\n    sentence: {all: [{any: [y]}]}\n")
+    os.utime(path, (5, 5))
+    assert book.reload_if_changed() is True
+    assert book.rule_ids() == ["b"]

@@ -1,0 +1,101 @@
+"""``newsmon deliveries list|replay``: webhook deliveries the alerter gave up on, and sending them again.
+
+A delivery lands in the failed list when its retries ran past the horizon, the receiver answered
+410 or another 4xx, its URL was refused, or its subscription was disabled. ``replay`` queues each
+one again with fresh attempts in the running alerter's Redis queue; the alerter sends them. A
+record is replayed to its target as configured now (the subscription's current secret, the URL
+still in ``NEWSMON_WEBHOOK_URLS`` or a rule's ``webhooks``); others stay in the list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated, Any
+
+import typer
+from redis.exceptions import RedisError
+
+from newsmon.services.alerter.delivery_queue import DeliveryQueue, ReplayReport, Target
+from newsmon.services.alerter.rules import RuleFileError, load_rules
+from newsmon.services.alerter.subscriptions import SubscriptionStore
+from newsmon.services.alerter.url_safety import redact_url
+from newsmon.shared.redis_client import connect
+from newsmon.shared.settings import Settings, get_settings
+
+
+def configured_urls(settings: Settings) -> dict[str, str]:
+    """Target key -> URL of every URL target configured now: the settings' and the rules' webhooks."""
+    urls = list(settings.webhook_urls)
+    try:
+        urls += [url for rule in load_rules(settings.rules_path) for url in rule.webhooks]
+    except RuleFileError:
+        pass  # a broken rule file only hides the rules' own webhooks; the alerter keeps its previous rules
+    return {Target(url).key: url for url in urls}
+
+
+async def replay_failed_deliveries(settings: Settings) -> ReplayReport:
+    """Queue every failed delivery again whose target still exists (see the module docstring)."""
+    redis = connect(settings)
+    try:
+        store, urls = SubscriptionStore(redis), configured_urls(settings)
+
+        async def resolve(record: dict[str, Any]) -> Target | None:
+            if record.get("subscription_id"):
+                subscription = await store.get(record["subscription_id"])
+                return Target(subscription.url, subscription.id) if subscription and subscription.active else None
+            url = urls.get(record.get("target", ""))
+            return Target(url) if url else None
+
+        return await DeliveryQueue(redis).replay_failed(resolve)
+    finally:
+        await redis.aclose()
+
+
+async def failed_deliveries(settings: Settings) -> list[dict[str, Any]]:
+    """The failed list, oldest first (URLs already without query strings)."""
+    redis = connect(settings)
+    try:
+        return await DeliveryQueue(redis).failures()
+    finally:
+        await redis.aclose()
+
+
+def _redis_unreachable(settings: Settings, error: Exception) -> typer.Exit:
+    typer.secho(f"error: cannot reach Redis at {redact_url(settings.redis)}: {error}", fg=typer.colors.RED, err=True)
+    return typer.Exit(2)
+
+
+def deliveries_replay_command() -> None:
+    """Queue every failed webhook delivery again; the running alerter sends them."""
+    settings = get_settings()
+    try:
+        report = asyncio.run(replay_failed_deliveries(settings))
+    except (RedisError, OSError) as error:
+        raise _redis_unreachable(settings, error) from None
+    typer.echo(f"re-queued {report.replayed} failed deliveries")
+    if report.unknown_target:
+        typer.echo(f"{report.unknown_target} left in the failed list: their URL is no longer configured, "
+                   "or their subscription was deleted or disabled")
+    if report.expired:
+        typer.echo(f"{report.expired} left in the failed list: the alert is older than the queue keeps")
+
+
+def deliveries_list_command(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per failed delivery.")] = False,
+) -> None:
+    """Print the webhook deliveries that were given up on, oldest first."""
+    settings = get_settings()
+    try:
+        records = asyncio.run(failed_deliveries(settings))
+    except (RedisError, OSError) as error:
+        raise _redis_unreachable(settings, error) from None
+    for record in records:
+        if as_json:
+            typer.echo(json.dumps(record))
+        else:
+            typer.echo(f"{record.get('failed_at', '-')}  {record.get('outcome', '?'):<9} "
+                       f"{record.get('attempts', 0):>3} attempts  {record.get('url')}  alert {record.get('alert_id')}"
+                       f"  ({record.get('last_error')})")
+    if not as_json:
+        typer.echo(f"{len(records)} failed deliveries")

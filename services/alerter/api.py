@@ -1,0 +1,207 @@
+"""The subscription API, served by the alerter's web server (the port of ``/metrics``).
+
+::
+
+    POST   /api/subscriptions            {url, secret?, rules?}  -> 201 (a generated secret is shown once)
+    GET    /api/subscriptions                                      -> 200 (secrets masked)
+    DELETE /api/subscriptions/{id}                                 -> 204
+    POST   /api/subscriptions/{id}/test                            -> 202 (a signed test event, queued)
+    GET    /api/rules                                              -> 200 (the active rule ids and names)
+
+Every request needs ``Authorization: Bearer <NEWSMON_API_TOKEN>``; without that setting the API
+answers 503. ``SubscriptionAPI`` holds the behaviour as plain async methods returning an
+``ApiResponse``; ``register_routes`` only adapts them to faust views.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hmac
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+from faust.web import View
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from newsmon.services.alerter.delivery_queue import DeliveryQueue, Target
+from newsmon.services.alerter.signing import secret_key
+from newsmon.services.alerter.subscriptions import (
+    Subscription, SubscriptionStore, mask_secret, new_secret, new_subscription_id, public_view,
+)
+from newsmon.services.alerter.url_safety import UnsafeWebhookURL, check_webhook_url, redact_url
+from newsmon.shared.article_ids import sha256_hex
+from newsmon.shared.logs import log_event
+from newsmon.shared.schemas import describe_validation_error, utcnow
+
+logger = logging.getLogger(__name__)
+MIN_SECRET_BYTES = 16
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    status: int
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> ApiResponse:
+    return ApiResponse(status, {"error": message}, headers or {})
+
+
+class NewSubscription(BaseModel):
+    """The body of ``POST /api/subscriptions``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=1)
+    secret: str | None = Field(default=None, min_length=1)
+    rules: list[str] = Field(default_factory=list, description="Rule ids; empty = every rule.")
+
+
+def test_event(event_id: str, subscription_id: str) -> str:
+    """The body of a test webhook: signed and sent like an alert, recognizable by its ``type``."""
+    return json.dumps({
+        "type": "newsmon.test", "event_id": event_id, "subscription_id": subscription_id,
+        "sent_at": utcnow().isoformat(),
+        "message": "Test event from newsmon: if its signature verifies with your secret, so will your alerts'.",
+    })
+
+
+class SubscriptionAPI:
+    """What the endpoints do; subscriptions from the settings are listed and testable, not deletable."""
+
+    def __init__(self, *, token: str | None, store: SubscriptionStore, queue: DeliveryQueue,
+                 rule_ids: Callable[[], list[str]], allow_private: bool, settings_urls: list[str],
+                 settings_secret: str | None) -> None:
+        self.token = token
+        self.store = store
+        self.queue = queue
+        self.rule_ids = rule_ids
+        self.allow_private = allow_private
+        self.settings_subscriptions = {f"settings-{sha256_hex(url)[:12]}": url for url in settings_urls}
+        self.settings_secret = settings_secret
+
+    def refusal(self, authorization: str | None) -> ApiResponse | None:
+        """Why a request may not proceed (503 disabled, 401 bad token), or None when it may."""
+        if not self.token:
+            return _error(503, "API disabled: set NEWSMON_API_TOKEN")
+        scheme, _, given = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token.encode()):
+            return _error(401, "missing or wrong bearer token", {"WWW-Authenticate": 'Bearer realm="newsmon"'})
+        return None
+
+    async def create(self, body: bytes) -> ApiResponse:
+        try:
+            request = NewSubscription.model_validate_json(body or b"{}")
+        except ValidationError as error:
+            return _error(422, describe_validation_error(error))
+        problem = await self._check(request)
+        if problem:
+            return _error(422, problem)
+        generated = request.secret is None
+        subscription = Subscription(id=new_subscription_id(), url=request.url.strip(),
+                                    secret=request.secret or new_secret(), rules=list(dict.fromkeys(request.rules)))
+        await self.store.add(subscription)
+        log_event(logger, "subscription.created", subscription_id=subscription.id, url=redact_url(subscription.url),
+                  rules=",".join(subscription.rules) or "*")
+        view = {**public_view(subscription), "source": "api"}
+        if generated:
+            view["secret"] = subscription.secret  # the only time it is shown
+        return ApiResponse(201, view)
+
+    async def list(self) -> ApiResponse:
+        listed = [
+            {"id": subscription_id, "url": redact_url(url), "rules": [], "source": "settings", "status": "active",
+             "secret": mask_secret(self.settings_secret) if self.settings_secret else None}
+            for subscription_id, url in self.settings_subscriptions.items()
+        ]
+        listed += [{**public_view(subscription), "source": "api"} for subscription in await self.store.all()]
+        return ApiResponse(200, {"subscriptions": listed})
+
+    async def delete(self, subscription_id: str) -> ApiResponse:
+        if subscription_id in self.settings_subscriptions:
+            return _error(409, f"{subscription_id} comes from NEWSMON_WEBHOOK_URLS; remove it there")
+        if not await self.store.delete(subscription_id):
+            return _error(404, f"no subscription {subscription_id}")
+        log_event(logger, "subscription.deleted", subscription_id=subscription_id)
+        return ApiResponse(204)
+
+    async def send_test(self, subscription_id: str) -> ApiResponse:
+        if subscription_id in self.settings_subscriptions:
+            target = Target(self.settings_subscriptions[subscription_id])
+        else:
+            subscription = await self.store.get(subscription_id)
+            if subscription is None:
+                return _error(404, f"no subscription {subscription_id}")
+            if not subscription.active:
+                return _error(409, f"subscription {subscription_id} is disabled: {subscription.disabled_reason}")
+            target = Target(subscription.url, subscription.id)
+        event_id = "test_" + secrets.token_hex(8)
+        await self.queue.enqueue_message(event_id, test_event(event_id, subscription_id), [target])
+        log_event(logger, "subscription.test_queued", subscription_id=subscription_id, alert_id=event_id)
+        return ApiResponse(202, {"event_id": event_id, "subscription_id": subscription_id})
+
+    async def rules(self) -> ApiResponse:
+        return ApiResponse(200, {"rules": self.rule_ids()})
+
+    async def _check(self, request: NewSubscription) -> str | None:
+        """Why the subscription cannot be created, in words, or None."""
+        try:
+            await check_webhook_url(request.url, self.allow_private)
+        except UnsafeWebhookURL as error:
+            return str(error)
+        except OSError as error:
+            return f"webhook host of {redact_url(request.url)} does not resolve: {error.strerror or error}"
+        if request.secret is not None:
+            try:
+                key = secret_key(request.secret)
+            except (binascii.Error, ValueError):
+                return "secret: a secret written whsec_... must be base64 after the prefix"
+            if len(key) < MIN_SECRET_BYTES:
+                return f"secret: use at least {MIN_SECRET_BYTES} bytes, or omit it and one is generated"
+        unknown = [rule_id for rule_id in request.rules if rule_id not in self.rule_ids()]
+        if unknown:
+            return f"rules: unknown rule id {unknown[0]!r}; active rules: {', '.join(self.rule_ids())}"
+        return None
+
+
+def register_routes(app: faust.App, api: SubscriptionAPI) -> None:
+    """Serve the API on the faust app's web server."""
+
+    async def answer(view: View, request: Any, handle: Callable[[], Awaitable[ApiResponse]]) -> Any:
+        response = api.refusal(request.headers.get("Authorization")) or await handle()
+        if response.body is None:
+            return view.bytes(b"", status=response.status, headers=response.headers)
+        return view.json(response.body, status=response.status, headers=response.headers)
+
+    @app.page("/api/subscriptions")
+    class Subscriptions(View):
+        async def get(self, request: Any, **_: Any) -> Any:
+            return await answer(self, request, api.list)
+
+        async def post(self, request: Any, **_: Any) -> Any:
+            return await answer(self, request, lambda: _read_then(request, api.create))
+
+    @app.page("/api/subscriptions/{subscription_id}")
+    class OneSubscription(View):
+        async def delete(self, request: Any, subscription_id: str) -> Any:
+            return await answer(self, request, lambda: api.delete(subscription_id))
+
+    @app.page("/api/subscriptions/{subscription_id}/test")
+    class SubscriptionTest(View):
+        async def post(self, request: Any, subscription_id: str) -> Any:
+            return await answer(self, request, lambda: api.send_test(subscription_id))
+
+    @app.page("/api/rules")
+    class Rules(View):
+        async def get(self, request: Any, **_: Any) -> Any:
+            return await answer(self, request, api.rules)
+
+
+async def _read_then(request: Any, handle: Callable[[bytes], Awaitable[ApiResponse]]) -> ApiResponse:
+    return await handle(await request.read())

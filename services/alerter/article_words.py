@@ -1,0 +1,158 @@
+"""An enriched article's words and entity mentions, indexed once per article for rule evaluation.
+
+Every rule's terms then cost a few dictionary lookups instead of a scan of the text, and results
+are cached per article, so a term shared by many rules ("new", "Iran") is looked up once.
+Positions are word indexes into the article; a ``Span`` carries both the word range (for
+proximity) and the character range (what the alert shows as the offsets of what matched).
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from collections.abc import Callable, Hashable
+from functools import cached_property
+from typing import Any, NamedTuple, TypeVar
+
+from newsmon.shared.schemas import EnrichedArticle
+
+WORD = re.compile(r"\w+", re.UNICODE)
+_SUFFIXES = ("s", "es", "ed", "d", "ing")
+_VOWELS = frozenset("aeiou")
+_NOT_DOUBLED = frozenset("aeiouwxy")
+T = TypeVar("T")
+_MISSING = object()
+
+
+class Span(NamedTuple):
+    """Words ``first..last`` (inclusive) of the article, which are characters ``start..end``."""
+
+    first: int
+    last: int
+    start: int
+    end: int
+
+
+def inflections(word: str) -> frozenset[str]:
+    """Regular inflections of a word: plural, past and -ing forms ("ban" -> "bans", "banned", "banning").
+
+    Forms that are not English words are harmless: they never occur in text.
+    """
+    forms = {word, *(word + suffix for suffix in _SUFFIXES)}
+    lower = word.lower()
+    if lower.endswith("e"):
+        forms.add(word[:-1] + "ing")
+    if lower.endswith("y") and len(word) > 2:
+        forms.update({word[:-1] + "ies", word[:-1] + "ied"})
+    if len(lower) >= 3 and lower[-1] not in _NOT_DOUBLED and lower[-2] in _VOWELS and lower[-3] not in _VOWELS:
+        forms.update({word + word[-1] + "ed", word + word[-1] + "ing"})
+    return frozenset(forms)
+
+
+def term_words(term: str, case_sensitive: bool) -> tuple[frozenset[str], ...]:
+    """A term as the accepted forms of each of its words; only the last word is inflected."""
+    words = [word if case_sensitive else word.lower() for word in WORD.findall(term)]
+    return tuple(frozenset({word}) for word in words[:-1]) + (inflections(words[-1]),)
+
+
+class ArticleWords:
+    """The article's words, their sentences, and its mentions, with per-article lookup caches."""
+
+    def __init__(self, article: EnrichedArticle) -> None:
+        self.article = article
+        matches = list(WORD.finditer(article.text))
+        self.exact = [match.group() for match in matches]
+        self.lower = [word.lower() for word in self.exact]
+        self.starts = [match.start() for match in matches]
+        self.ends = [match.end() for match in matches]
+        self.sentence_of = self._sentence_of_each_word()
+        self._canonicals_by_name: dict[str, set[str]] = {}
+        self._mentions_by_canonical: dict[str, list[int]] = {}
+        self._mentions_by_label: dict[str, list[int]] = {}
+        for index, mention in enumerate(article.mentions):
+            for name in (mention.canonical.lower(), mention.text.lower()):
+                self._canonicals_by_name.setdefault(name, set()).add(mention.canonical)
+            self._mentions_by_canonical.setdefault(mention.canonical, []).append(index)
+            self._mentions_by_label.setdefault(mention.label, []).append(index)
+        self._cache: dict[Hashable, Any] = {}
+
+    @cached_property
+    def by_lower(self) -> dict[str, list[int]]:
+        """Word -> its positions, ignoring case."""
+        return _positions(self.lower)
+
+    @cached_property
+    def by_exact(self) -> dict[str, list[int]]:
+        """Word -> its positions, as written (built only when a rule has case-sensitive terms)."""
+        return _positions(self.exact)
+
+    def cached(self, key: Hashable, compute: Callable[..., T], *args: Any) -> T:
+        """``compute(*args)`` once per article and key; callers must not modify what it returns."""
+        found = self._cache.get(key, _MISSING)
+        if found is _MISSING:
+            found = self._cache[key] = compute(*args)
+        return found  # type: ignore[no-any-return]
+
+    def term_spans(self, forms: tuple[frozenset[str], ...], case_sensitive: bool) -> list[Span]:
+        """Every occurrence of a term (per-word forms) in the article."""
+        return self.cached(("term", forms, case_sensitive), self._find_term, forms, case_sensitive)
+
+    def entity_spans(self, names: frozenset[str], labels: frozenset[str]) -> list[tuple[int, Span]]:
+        """(sentence index, span) of every mention of the named entities (any, when no names) with the labels.
+
+        A name refers to the canonical names of the mentions written that way or canonically named
+        so: ``Blinken`` finds every mention of ``Antony Blinken``.
+        """
+        return self.cached(("entity", names, labels), self._find_entities, names, labels)
+
+    def sentence_spans(self, spans: list[Span]) -> dict[int, list[Span]]:
+        """Spans grouped by the sentence that holds them; spans across sentences or outside any are dropped."""
+        grouped: dict[int, list[Span]] = {}
+        for span in spans:
+            sentence = self.sentence_of[span.first]
+            if sentence >= 0 and self.sentence_of[span.last] == sentence:
+                grouped.setdefault(sentence, []).append(span)
+        return grouped
+
+    def _find_term(self, forms: tuple[frozenset[str], ...], case_sensitive: bool) -> list[Span]:
+        index, words = (self.by_exact, self.exact) if case_sensitive else (self.by_lower, self.lower)
+        firsts = sorted(position for form in forms[0] for position in index.get(form, ()))
+        length = len(forms)
+        return [
+            Span(first, first + length - 1, self.starts[first], self.ends[first + length - 1])
+            for first in firsts
+            if first + length <= len(words)
+            and all(words[first + offset] in forms[offset] for offset in range(1, length))
+        ]
+
+    def _find_entities(self, names: frozenset[str], labels: frozenset[str]) -> list[tuple[int, Span]]:
+        if names:
+            canonicals = {canonical for name in names for canonical in self._canonicals_by_name.get(name, ())}
+            indexes = [index for canonical in canonicals for index in self._mentions_by_canonical[canonical]]
+        else:
+            indexes = [index for label in labels for index in self._mentions_by_label.get(label, ())]
+        found = []
+        for index in sorted(indexes):
+            mention = self.article.mentions[index]
+            if labels and mention.label not in labels:
+                continue
+            first, last = bisect_right(self.ends, mention.start), bisect_left(self.starts, mention.end) - 1
+            if first <= last:
+                found.append((mention.sentence, Span(first, last, mention.start, mention.end)))
+        return found
+
+    def _sentence_of_each_word(self) -> list[int]:
+        """Index of the sentence holding each word, -1 for words outside every sentence."""
+        sentence_of = [-1] * len(self.starts)
+        for index, sentence in enumerate(self.article.sentences):
+            for position in range(bisect_left(self.starts, sentence.start), bisect_left(self.starts, sentence.end)):
+                sentence_of[position] = index
+        return sentence_of
+
+
+def _positions(words: list[str]) -> dict[str, list[int]]:
+    index: defaultdict[str, list[int]] = defaultdict(list)
+    for position, word in enumerate(words):
+        index[word].append(position)
+    return index

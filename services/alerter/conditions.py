@@ -1,0 +1,180 @@
+"""The condition tree of a watch rule, as it is written in YAML and validated.
+
+A condition is a term (a plain string), or a mapping whose key says its kind: ``any``, ``all``,
+``none`` (groups, nestable), ``near`` (two conditions at most ``within`` words apart), ``term``
+(a term with options), or ``entity`` / ``label`` (a named entity). A string may also be written
+``"sanction NEAR/5 Iran"``, short for a ``near`` of two terms. See ``docs/rules.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, field_validator,
+    model_validator,
+)
+
+CaseMode = Literal["sensitive", "insensitive"]
+TermText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+NEAR_SHORTHAND = re.compile(r"^(?P<left>.+?)\s+NEAR/(?P<words>\d+)\s+(?P<right>.+)$")
+_WORD = re.compile(r"\w", re.UNICODE)
+MAX_NEAR_WORDS = 100
+
+# spaCy's English entity labels (OntoNotes); a typo in a label would otherwise never match.
+ENTITY_LABELS = frozenset({
+    "PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE",
+    "DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL",
+})
+
+
+def check_term_text(text: str) -> str:
+    """A term must contain a word; ``NEAR/n`` shorthand must have a term on each side."""
+    shorthand = NEAR_SHORTHAND.match(text)
+    parts = [shorthand["left"], shorthand["right"]] if shorthand else [text]
+    for part in parts:
+        if not _WORD.search(part):
+            raise ValueError(f"term {part!r} has no word characters")
+    if shorthand and int(shorthand["words"]) > MAX_NEAR_WORDS:
+        raise ValueError(f"NEAR/{shorthand['words']}: at most {MAX_NEAR_WORDS} words")
+    return text
+
+
+CheckedTerm = Annotated[TermText, AfterValidator(check_term_text)]
+
+
+class _Condition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TermCondition(_Condition):
+    """``{term: Iran, case: sensitive, min_mentions: 2}``: one word or phrase with options."""
+
+    term: CheckedTerm
+    case: CaseMode | None = Field(default=None, description="Default: the enclosing group's, else the rule's.")
+    min_mentions: int | None = Field(default=None, ge=1, description="Occurrences needed in the whole article.")
+
+
+class EntityCondition(_Condition):
+    """``{entity: Iran, label: GPE}``: a mention of a named entity, by canonical name and/or label."""
+
+    entity: str | list[str] | None = Field(default=None, description="Canonical name(s), any case.")
+    label: str | list[str] | None = Field(default=None, description="spaCy label(s): PERSON, GPE, ORG, ...")
+    min_mentions: int | None = Field(default=None, ge=1, description="Mentions needed in the whole article.")
+
+    @field_validator("label")
+    @classmethod
+    def _known_labels(cls, label: str | list[str] | None) -> str | list[str] | None:
+        for value in [label] if isinstance(label, str) else label or []:
+            if value not in ENTITY_LABELS:
+                raise ValueError(f"unknown entity label {value!r}; known: {', '.join(sorted(ENTITY_LABELS))}")
+        return label
+
+    @model_validator(mode="after")
+    def _name_or_label(self) -> EntityCondition:
+        if not self.names and not self.labels:
+            raise ValueError("an entity condition needs a name (entity) or a label")
+        return self
+
+    @property
+    def names(self) -> list[str]:
+        values = [self.entity] if isinstance(self.entity, str) else self.entity or []
+        return [value.strip() for value in values if value.strip()]
+
+    @property
+    def labels(self) -> list[str]:
+        return [self.label] if isinstance(self.label, str) else list(self.label or [])
+
+
+class AnyGroup(_Condition):
+    """Satisfied when at least one member is."""
+
+    any: list[Condition] = Field(min_length=1)
+    case: CaseMode | None = None
+    min_mentions: int | None = Field(default=None, ge=1, description="Matches of the group in the whole article.")
+
+
+class AllGroup(_Condition):
+    """Satisfied when every member is, in the same scope (the same sentence for ``sentence:``)."""
+
+    all: list[Condition] = Field(min_length=1)
+    case: CaseMode | None = None
+
+
+class NoneGroup(_Condition):
+    """Satisfied when no member is."""
+
+    none: list[Condition] = Field(min_length=1)
+    case: CaseMode | None = None
+
+
+class NearCondition(_Condition):
+    """Both conditions occur with at most ``within`` words between them."""
+
+    near: list[Condition] = Field(min_length=2, max_length=2)
+    within: int = Field(ge=0, le=MAX_NEAR_WORDS, description="Words allowed between the two.")
+    case: CaseMode | None = None
+
+    @field_validator("near")
+    @classmethod
+    def _positive_operands(cls, operands: list[Condition]) -> list[Condition]:
+        if not all(is_positive(operand) for operand in operands):
+            raise ValueError("near needs two conditions that match words, not `none` groups")
+        return operands
+
+
+class _Unrecognized(_Condition):
+    """A mapping with no known key: validation fails naming the unknown key."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _never_empty(cls, value: Any) -> Any:
+        if not value:
+            raise ValueError("empty condition; write a term or one of any, all, none, near, term, entity, label")
+        return value
+
+
+_KINDS = (("any", "any-group"), ("all", "all-group"), ("none", "none-group"), ("near", "near-condition"),
+          ("term", "term-condition"), ("entity", "entity-condition"), ("label", "entity-condition"))
+TAGS = frozenset({"term-text", "unrecognized", *(tag for _, tag in _KINDS)})
+
+
+def _kind(value: Any) -> str | None:
+    """Which kind of condition a YAML value is; the tag never appears in error messages."""
+    if isinstance(value, str):
+        return "term-text"
+    if isinstance(value, dict):
+        return next((tag for key, tag in _KINDS if key in value), "unrecognized")
+    if isinstance(value, BaseModel):
+        return next((tag for key, tag in _KINDS if key in type(value).model_fields), None)
+    return None
+
+
+Condition = Annotated[
+    Annotated[CheckedTerm, Tag("term-text")]
+    | Annotated[AnyGroup, Tag("any-group")]
+    | Annotated[AllGroup, Tag("all-group")]
+    | Annotated[NoneGroup, Tag("none-group")]
+    | Annotated[NearCondition, Tag("near-condition")]
+    | Annotated[TermCondition, Tag("term-condition")]
+    | Annotated[EntityCondition, Tag("entity-condition")]
+    | Annotated[_Unrecognized, Tag("unrecognized")],
+    Discriminator(_kind, custom_error_type="condition",
+                  custom_error_message="expected a term or a mapping with any, all, none, near, term, entity or label"),
+]
+
+
+def is_positive(condition: Condition) -> bool:
+    """True when the condition can only hold by matching something (so an alert can show what matched)."""
+    if isinstance(condition, (str, TermCondition, EntityCondition, NearCondition)):
+        return True
+    if isinstance(condition, AnyGroup):
+        return all(is_positive(member) for member in condition.any)
+    if isinstance(condition, AllGroup):
+        return any(is_positive(member) for member in condition.all)
+    return False
+
+
+for _model in (AnyGroup, AllGroup, NoneGroup, NearCondition):
+    _model.model_rebuild()

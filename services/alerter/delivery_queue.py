@@ -1,0 +1,248 @@
+"""The durable webhook queue in Redis: (message, target) items, so a restart loses nothing.
+
+A target is a URL signed with the configured secret (``NEWSMON_WEBHOOK_URLS``, a rule's
+``webhooks``) or a subscription, signed with the subscription's own secret, looked up by id when
+the item is sent: no secret is ever stored in an item, a failure record or a log.
+
+Keys under ``key_prefix``:
+
+- ``:body:<message id>`` the message JSON (an alert, or a test event), stored once for all targets;
+- ``:queue`` sorted set of item ids (``<message id>:<target key>``) scored by due time;
+- ``:items`` hash of item id -> JSON state (url, subscription id, attempts, last error) while unfinished;
+- ``:done:<message id>:<target key>`` the final outcome (``delivered``, ``failed``, ``gone``, ...),
+  kept for days so a redelivered alert queues nothing that was already settled;
+- ``:failed`` list of JSON records of deliveries given up on, newest last (``newsmon deliveries``).
+
+A worker claims a due item with ``ZREM`` (only one worker gets 1) and, in the same Lua script, puts
+it back with a lease score in the future: if the worker dies mid-POST the item falls due again
+after the lease instead of being lost. Receivers dedupe on ``webhook-id`` for that rare case, as
+the Standard Webhooks convention expects.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from redis.asyncio import Redis
+
+from newsmon.services.alerter.url_safety import redact_url
+from newsmon.shared.article_ids import sha256_hex
+from newsmon.shared.schemas import Alert
+
+Outcome = Literal["delivered", "retry", "failed", "gone", "refused", "disabled", "cancelled"]
+# Final outcomes worth a person's attention, kept in the failed list for replay.
+KEPT_OUTCOMES = frozenset({"failed", "gone", "refused", "disabled"})
+
+BODY_TTL_S = 3 * 24 * 3600
+FAILED_BODY_TTL_S = 14 * 24 * 3600  # how long `newsmon deliveries replay` can still send a failed message
+DONE_TTL_S = 7 * 24 * 3600
+FAILED_KEEP = 10_000
+
+# KEYS: body, items, queue, done keys...; ARGV: body, body ttl, due, (item id, state) per done key.
+_ENQUEUE = """
+redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2])
+local queued = 0
+for j = 1, #KEYS - 3 do
+  local item = ARGV[2 + 2 * j]
+  if redis.call('EXISTS', KEYS[3 + j]) == 0 and redis.call('HSETNX', KEYS[2], item, ARGV[3 + 2 * j]) == 1 then
+    redis.call('ZADD', KEYS[3], ARGV[3], item)
+    queued = queued + 1
+  end
+end
+if queued > 0 and redis.call('TTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return queued
+"""
+
+# KEYS: queue; ARGV: now, lease deadline, batch size. Returns the item ids this worker now owns.
+_CLAIM = """
+local claimed = {}
+for _, item in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])) do
+  if redis.call('ZREM', KEYS[1], item) == 1 then
+    redis.call('ZADD', KEYS[1], ARGV[2], item)
+    claimed[#claimed + 1] = item
+  end
+end
+return claimed
+"""
+
+# KEYS: body, items, queue, done; ARGV: item id, state, due. 0: body expired, 1: queued, 2: already queued.
+_REQUEUE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return 2 end
+redis.call('DEL', KEYS[4])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one message goes: a URL, and the subscription whose secret signs it (None: the configured one)."""
+
+    url: str
+    subscription_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Names the target in Redis keys; a URL is hashed, which keeps tokens out of key listings."""
+        return f"sub:{self.subscription_id}" if self.subscription_id else sha256_hex(self.url)[:32]
+
+
+@dataclass
+class Item:
+    """What the queue remembers about one unfinished (message, target) delivery."""
+
+    alert_id: str  # the message id, sent as ``webhook-id``
+    url: str
+    subscription_id: str | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    queued_at: float = field(default_factory=time.time)
+
+    @property
+    def target(self) -> Target:
+        return Target(self.url, self.subscription_id)
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    """What ``replay_failed`` did with the failed list."""
+
+    replayed: int = 0
+    unknown_target: int = 0
+    expired: int = 0
+
+
+def _as_target(target: Target | str) -> Target:
+    return target if isinstance(target, Target) else Target(target)
+
+
+def text(value: bytes | str) -> str:
+    """Redis answers bytes or str depending on the client's ``decode_responses``."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class DeliveryQueue:
+    """The Redis side of webhook delivery: enqueue once per (message, target), claim, settle, replay."""
+
+    def __init__(self, redis: Redis, key_prefix: str = "newsmon:webhooks") -> None:
+        self.redis = redis
+        self.key_prefix = key_prefix
+        self.queue_key = f"{key_prefix}:queue"
+        self.items_key = f"{key_prefix}:items"
+        self.failed_key = f"{key_prefix}:failed"
+        self._enqueue = redis.register_script(_ENQUEUE)
+        self._claim = redis.register_script(_CLAIM)
+        self._requeue = redis.register_script(_REQUEUE)
+
+    def body_key(self, message_id: str) -> str:
+        return f"{self.key_prefix}:body:{message_id}"
+
+    def item_id(self, message_id: str, target: Target | str) -> str:
+        return f"{message_id}:{_as_target(target).key}"
+
+    def done_key(self, message_id: str, target: Target | str) -> str:
+        """Where the final outcome of one (message, target) delivery is kept."""
+        return f"{self.key_prefix}:done:{self.item_id(message_id, target)}"
+
+    async def enqueue(self, alert: Alert, targets: Sequence[Target | str]) -> int:
+        """Queue the alert for each target not already pending or settled; returns how many were queued."""
+        return await self.enqueue_message(alert.alert_id, alert.model_dump_json(), targets)
+
+    async def enqueue_message(self, message_id: str, body: str, targets: Sequence[Target | str]) -> int:
+        """Queue any JSON message (alerts, test events) under its ``webhook-id``."""
+        unique = list(dict.fromkeys(_as_target(target) for target in targets))
+        if not unique:
+            return 0
+        item_args: list[str] = []
+        for target in unique:
+            state = Item(message_id, target.url, target.subscription_id)
+            item_args += [self.item_id(message_id, target), json.dumps(asdict(state))]
+        keys = [self.body_key(message_id), self.items_key, self.queue_key,
+                *(self.done_key(message_id, target) for target in unique)]
+        return int(await self._enqueue(keys=keys, args=[body, BODY_TTL_S, time.time(), *item_args]))
+
+    async def claim(self, now: float, lease_s: float, batch: int) -> list[str]:
+        """Item ids due now, leased to this worker until ``now + lease_s``."""
+        return [text(item) for item in await self._claim(keys=[self.queue_key], args=[now, now + lease_s, batch])]
+
+    async def load(self, item_id: str) -> tuple[Item, bytes | None] | None:
+        """A claimed item and its message body (None when expired); None when another worker settled it."""
+        state = await self.redis.hget(self.items_key, item_id)
+        if state is None:
+            await self.redis.zrem(self.queue_key, item_id)
+            return None
+        item = Item(**json.loads(state))
+        body = await self.redis.get(self.body_key(item.alert_id))
+        return item, (body.encode() if isinstance(body, str) else body)
+
+    async def reschedule(self, item_id: str, item: Item, due: float) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self.items_key, item_id, json.dumps(asdict(item)))
+            pipe.zadd(self.queue_key, {item_id: due})
+            await pipe.execute()
+
+    async def settle(self, item_id: str, item: Item, outcome: Outcome, error: str | None) -> None:
+        """Record the final outcome and forget the item, in one transaction; failures are kept for replay."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(self.done_key(item.alert_id, item.target), outcome, ex=DONE_TTL_S)
+            pipe.hdel(self.items_key, item_id)
+            pipe.zrem(self.queue_key, item_id)
+            if outcome in KEPT_OUTCOMES:
+                pipe.rpush(self.failed_key, json.dumps(self._failure(item, outcome, error)))
+                pipe.ltrim(self.failed_key, -FAILED_KEEP, -1)
+                pipe.expire(self.body_key(item.alert_id), FAILED_BODY_TTL_S)
+            await pipe.execute()
+
+    async def failures(self) -> list[dict[str, Any]]:
+        """The failed list, oldest first."""
+        return [json.loads(raw) for raw in await self.redis.lrange(self.failed_key, 0, -1)]
+
+    async def replay_failed(self, resolve: Callable[[dict[str, Any]], Awaitable[Target | None]]) -> ReplayReport:
+        """Queue every failed delivery again, with fresh attempts, and take it off the failed list.
+
+        ``resolve`` turns a record into its target as configured now (None: the URL is no longer
+        configured or the subscription is gone or disabled); such records, and those whose message
+        has expired, stay in the list.
+        """
+        replayed = unknown = expired = 0
+        for raw in await self.redis.lrange(self.failed_key, 0, -1):
+            record = json.loads(raw)
+            target = await resolve(record)
+            if target is None:
+                unknown += 1
+                continue
+            if not await self.redis.exists(self.body_key(record["alert_id"])):
+                expired += 1
+                continue
+            if not await self.redis.lrem(self.failed_key, 1, text(raw)):
+                continue  # another replay took it
+            item_id = self.item_id(record["alert_id"], target)
+            state = json.dumps(asdict(Item(record["alert_id"], target.url, target.subscription_id)))
+            keys = [self.body_key(record["alert_id"]), self.items_key, self.queue_key,
+                    self.done_key(record["alert_id"], target)]
+            if await self._requeue(keys=keys, args=[item_id, state, time.time()]):
+                replayed += 1
+            else:
+                await self.redis.rpush(self.failed_key, raw)
+                expired += 1
+        return ReplayReport(replayed, unknown, expired)
+
+    @staticmethod
+    def _failure(item: Item, outcome: Outcome, error: str | None) -> dict[str, Any]:
+        """The record kept in the failed list; the URL loses its query string, which may hold a token."""
+        return {
+            "alert_id": item.alert_id,
+            "target": item.target.key,
+            "subscription_id": item.subscription_id,
+            "url": redact_url(item.url),
+            "outcome": outcome,
+            "attempts": item.attempts,
+            "last_error": error,
+            "failed_at": datetime.now(timezone.utc).isoformat(),
+        }

@@ -1,0 +1,29 @@
+"""The alerter's own metrics, declared once (``newsmon_`` prefix, labels bounded by the rule set)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+ALERTS_FIRED = Counter("newsmon_alerts_total", "Alerts published, by rule.", ["rule"])
+ALERTS_SUPPRESSED = Counter(
+    "newsmon_alerts_suppressed_total", "Alerts not sent because the rule's cooldown was running, by rule.", ["rule"]
+)
+ALERT_LATENCY = Histogram(
+    "newsmon_alert_latency_seconds", "From fetch to alert, per alert.",
+    buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600),
+)
+RULES_ACTIVE = Gauge("newsmon_rules_active", "Watch rules in force.")
+RULE_RELOADS = Counter(
+    "newsmon_rule_reloads_total", "Rule file changes seen, by outcome (ok: now active; error: previous rules kept).",
+    ["outcome"],
+)
+DELIVERIES = Counter(
+    "newsmon_webhook_deliveries_total", "Webhook delivery attempts, by outcome.", ["outcome"]
+)
+DELIVERY_SECONDS = Histogram(
+    "newsmon_webhook_delivery_seconds", "Time from sending a webhook POST to its response headers.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+SUBSCRIPTIONS_DISABLED = Counter(
+    "newsmon_subscriptions_disabled_total", "Subscriptions disabled because their receiver answered 410 Gone."
+)

@@ -1,0 +1,90 @@
+"""Cleanup before hashing: drop lines repeated within an article and site boilerplate lines.
+
+Scraped pages repeat photo captions and headlines (seed ``000_…`` carries every caption two to
+four times) and carry widget text ("Oops! Something went wrong."). Left in, they dominate the
+shingles, so copies with other chrome look different and different stories with the same chrome
+look alike. The cleaned text is also what flows on to ``articles.unique``: entity offsets and
+alert sentences refer to it.
+
+What callers may rely on: kept lines keep their order and text (trailing spaces aside); blank lines still
+separate paragraphs (never more than one in a row); a line is dropped only when it repeats an
+earlier line (compared normalized: case, accents, punctuation and spacing aside), or is a short
+line matching one of the patterns in ``boilerplate.yaml``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from newsmon.services.dedupe.normalization import normalize_text
+from newsmon.shared.schemas import RawArticle
+
+BOILERPLATE_FILE = Path(__file__).with_name("boilerplate.yaml")
+# Boilerplate is short; a longer line that mentions cookies or newsletters is article text.
+MAX_BOILERPLATE_WORDS = 20
+
+
+class EmptyArticle(ValueError):
+    """Nothing is left of the article's text after cleanup; the message names the article."""
+
+
+@dataclass(frozen=True)
+class CleanText:
+    """The cleaned text and how many lines of each kind were dropped."""
+
+    text: str
+    repeated_lines: int
+    boilerplate_lines: int
+
+
+def _load_patterns(path: Path) -> re.Pattern[str]:
+    entries = yaml.safe_load(path.read_text(encoding="utf-8"))["lines"]
+    return re.compile("|".join(f"(?:{entry['pattern']})" for entry in entries))
+
+
+BOILERPLATE = _load_patterns(BOILERPLATE_FILE)
+
+
+def is_boilerplate(line: str) -> bool:
+    """True for a short line that is site chrome (see ``boilerplate.yaml``)."""
+    normalized = normalize_text(line)
+    return bool(normalized) and len(normalized.split()) <= MAX_BOILERPLATE_WORDS and bool(
+        BOILERPLATE.fullmatch(normalized)
+    )
+
+
+def clean_text(text: str) -> CleanText:
+    """The text without repeated and boilerplate lines (see the module docstring)."""
+    seen: set[str] = set()
+    kept: list[str] = []
+    repeated = boilerplate = 0
+    for line in text.splitlines():
+        line = line.rstrip()
+        if not line.strip():
+            if kept and kept[-1]:
+                kept.append("")
+            continue
+        normalized = normalize_text(line)
+        if normalized in seen:
+            repeated += 1
+        elif is_boilerplate(line):
+            boilerplate += 1
+        else:
+            if normalized:
+                seen.add(normalized)
+            kept.append(line)
+    return CleanText("\n".join(kept).strip(), repeated, boilerplate)
+
+
+def cleaned_article(article: RawArticle) -> tuple[RawArticle, CleanText]:
+    """The article with its text cleaned; raises ``EmptyArticle`` when no text is left."""
+    cleaned = clean_text(article.text)
+    if not cleaned.text:
+        raise EmptyArticle(
+            f"article {article.article_id}: no text left after removing blank, repeated and boilerplate lines"
+        )
+    return article.model_copy(update={"text": cleaned.text}), cleaned

@@ -1,0 +1,135 @@
+"""Where a micro-batch is annotated: in a thread beside the event loop, or spread over worker processes.
+
+spaCy holds the GIL, so one process annotates on one core. ``ThreadEnricher`` keeps faust's event
+loop (heartbeats, fetches, acknowledgements) responsive while it works; ``ProcessPoolEnricher``
+(``NEWSMON_NER_N_PROCESS`` > 1) keeps that many worker processes, each with its pipeline loaded
+once, and splits every micro-batch among them. Both return the enriched articles in input order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from spacy.language import Language
+
+from newsmon.services.ner.annotate import enrich
+from newsmon.services.ner.language import identifier
+from newsmon.services.ner.pipeline import ModelNotInstalled, PatternFileError, load_pipeline
+from newsmon.shared.schemas import EnrichedArticle, UniqueArticle
+from newsmon.shared.settings import Settings
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Everything a process needs to build the same pipeline and enrich the same way."""
+
+    model: str
+    extra_patterns: Path | None
+    batch_size: int
+    max_chars: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PipelineConfig:
+        return cls(settings.spacy_model, settings.ner_patterns_path, settings.ner_batch_size, settings.ner_max_chars)
+
+    def load(self) -> Language:
+        """The spaCy pipeline, with the language model loaded too so no article waits for it."""
+        identifier()
+        return load_pipeline(self.model, self.extra_patterns)
+
+    def enrich(self, nlp: Language, articles: Sequence[UniqueArticle]) -> list[EnrichedArticle]:
+        return enrich(nlp, articles, self.batch_size, self.max_chars)
+
+
+class Enricher(Protocol):
+    """Enriches one micro-batch without blocking the event loop."""
+
+    async def enrich(self, articles: Sequence[UniqueArticle]) -> list[EnrichedArticle]: ...
+
+    def close(self) -> None: ...
+
+
+class ThreadEnricher:
+    """The pipeline in this process, run in a worker thread."""
+
+    def __init__(self, config: PipelineConfig) -> None:
+        self.config = config
+        self.nlp = config.load()
+
+    async def enrich(self, articles: Sequence[UniqueArticle]) -> list[EnrichedArticle]:
+        return await asyncio.to_thread(self.config.enrich, self.nlp, articles)
+
+    def close(self) -> None:
+        """Nothing to release: the pipeline goes with the process."""
+
+
+# State of one worker process of ProcessPoolEnricher (never used in the service's own process).
+_worker_config: PipelineConfig | None = None
+_worker_nlp: Language | None = None
+_worker_error: Exception | None = None
+
+
+def _start_worker(config: PipelineConfig) -> None:
+    """Load the pipeline once per worker; a configuration error is kept and raised by each task, so
+    it reaches the service with its message instead of breaking the pool silently."""
+    global _worker_config, _worker_nlp, _worker_error
+    _worker_config = config
+    try:
+        _worker_nlp = config.load()
+    except (ModelNotInstalled, PatternFileError) as error:
+        _worker_error = error
+
+
+def _enrich_in_worker(articles: Sequence[UniqueArticle]) -> list[EnrichedArticle]:
+    if _worker_error is not None:
+        raise _worker_error
+    assert _worker_config is not None and _worker_nlp is not None, "worker started without _start_worker"
+    return _worker_config.enrich(_worker_nlp, articles)
+
+
+def _split(articles: Sequence[UniqueArticle], parts: int) -> list[Sequence[UniqueArticle]]:
+    """Consecutive chunks of about equal size, at most ``parts`` of them, none empty."""
+    size = -(-len(articles) // parts)
+    return [articles[start:start + size] for start in range(0, len(articles), size)]
+
+
+class ProcessPoolEnricher:
+    """``processes`` worker processes, each with its own pipeline; each batch is split among them."""
+
+    def __init__(self, config: PipelineConfig, processes: int) -> None:
+        # spawn, not fork: the service process runs an event loop and threads that a fork would copy mid-flight.
+        self.processes = processes
+        self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_start_worker, initargs=(config,))
+        # Start the workers now, so a missing model fails the service at start, not at the first article.
+        try:
+            self._pool.submit(_enrich_in_worker, []).result()
+        except BaseException:
+            self.close()
+            raise
+
+    async def enrich(self, articles: Sequence[UniqueArticle]) -> list[EnrichedArticle]:
+        if not articles:
+            return []
+        loop = asyncio.get_running_loop()
+        chunks = await asyncio.gather(*(
+            loop.run_in_executor(self._pool, _enrich_in_worker, chunk) for chunk in _split(articles, self.processes)
+        ))
+        return [article for chunk in chunks for article in chunk]
+
+    def close(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+
+def make_enricher(settings: Settings) -> Enricher:
+    """The enricher the settings ask for: in-process for ``ner_n_process`` 1, a process pool above."""
+    config = PipelineConfig.from_settings(settings)
+    if settings.ner_n_process > 1:
+        return ProcessPoolEnricher(config, settings.ner_n_process)
+    return ThreadEnricher(config)

@@ -1,0 +1,182 @@
+"""Words per second of the ner path beside raw spaCy ``nlp.pipe`` on the same texts, in the same run.
+
+1. In process: ``articles.unique`` JSON bytes -> parse -> enrich (language, nlp.pipe, canonical
+   names, entity summary) -> ``articles.enriched`` JSON bytes, in micro-batches as the service does.
+2. Through a real broker: the ner service (``newsmon service ner``) against an embedded tansu on
+   free ports, from the first article produced to the last enriched one consumed.
+Both are printed with the raw ``nlp.pipe`` rate (same pipeline, same texts) and their ratio; the
+target is a ratio of at least 0.9.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from spacy.language import Language
+
+from newsmon.embedded import spawn, start_broker
+from newsmon.services.dedupe.fingerprint import first_of_story
+from newsmon.services.fetcher.files import read_articles
+from newsmon.services.ner.annotate import enrich
+from newsmon.services.ner.pipeline import load_pipeline
+from newsmon.shared import topics
+from newsmon.shared.kafka_clients import consumer, ensure_topics, producer
+from newsmon.shared.schemas import UniqueArticle
+from newsmon.shared.settings import Settings
+from newsmon.stack import service_environment
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "articles"
+COPIES = 8  # the three samples, eight times: two micro-batches
+ROUNDS = 2
+# Through the broker, longer runs: the micro-batch wait and fetch latency are paid once per run.
+BROKER_COPIES = 12
+BROKER_ROUNDS = 2
+SETTINGS = Settings(_env_file=None)
+
+
+def payloads(copies: int, tag: str) -> list[tuple[bytes, bytes]]:
+    """The samples as articles.unique messages (key, value), each copy with an id of its own."""
+    found = []
+    for copy in range(copies):
+        for path in sorted(SAMPLES.glob("*.txt")):
+            article = first_of_story(read_articles(path)[0])
+            article_id = f"{article.article_id}-{tag}{copy}"
+            article = article.model_copy(update={"article_id": article_id, "story_id": article_id})
+            found.append((article_id.encode(), article.model_dump_json().encode()))
+    return found
+
+
+def word_count(messages: list[tuple[bytes, bytes]]) -> int:
+    return sum(len(UniqueArticle.model_validate_json(value).text.split()) for _, value in messages)
+
+
+def raw_pipe_seconds(nlp: Language, messages: list[tuple[bytes, bytes]]) -> float:
+    """Raw spaCy on the same texts, in the same batch (the texts are extracted outside the timing)."""
+    texts = [UniqueArticle.model_validate_json(value).text for _, value in messages]
+    started = time.perf_counter()
+    for _ in nlp.pipe(texts, batch_size=SETTINGS.ner_batch_size):
+        pass
+    return time.perf_counter() - started
+
+
+def ner_path_seconds(nlp: Language, messages: list[tuple[bytes, bytes]]) -> float:
+    """Parse, enrich and serialize one micro-batch, as the service's agent does."""
+    started = time.perf_counter()
+    batch = [UniqueArticle.model_validate_json(value) for _, value in messages]
+    for enriched in enrich(nlp, batch, SETTINGS.ner_batch_size, SETTINGS.ner_max_chars):
+        enriched.model_dump_json().encode()
+    return time.perf_counter() - started
+
+
+def in_process_seconds(nlp: Language, messages: list[tuple[bytes, bytes]]) -> tuple[float, float]:
+    """Total (raw, ner path) seconds, alternating the two micro-batch by micro-batch and which goes
+    first, so both meet the same machine load (benchmarks here share two cores with other work)."""
+    size = SETTINGS.ner_batch_size
+    batches = [messages[index:index + size] for index in range(0, len(messages), size)]
+    raw = ours = 0.0
+    for round_number in range(ROUNDS):
+        for batch_number, batch in enumerate(batches):
+            if (round_number + batch_number) % 2:
+                ours += ner_path_seconds(nlp, batch)
+                raw += raw_pipe_seconds(nlp, batch)
+            else:
+                raw += raw_pipe_seconds(nlp, batch)
+                ours += ner_path_seconds(nlp, batch)
+    return raw, ours
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} within {timeout:.0f}s")
+        time.sleep(0.2)
+
+
+def ready(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+async def send_and_collect(settings: Settings, messages: list[tuple[bytes, bytes]]) -> float:
+    """Seconds from producing the first message to consuming the last enriched one."""
+    wanted = {key for key, _ in messages}
+    writer, reader = producer(settings), consumer(settings, topics.ARTICLES_ENRICHED, from_beginning=False)
+    await writer.start()
+    await reader.start()
+    try:
+        await reader.getmany(timeout_ms=500)  # joins the topic at its end before anything is sent
+        started = time.perf_counter()
+        for key, value in messages:
+            await writer.send(topics.ARTICLES_UNIQUE, value, key=key)
+        await writer.flush()
+        deadline = time.monotonic() + 90
+        while wanted and time.monotonic() < deadline:
+            for records in (await reader.getmany(timeout_ms=500)).values():
+                wanted -= {record.key for record in records}
+        if wanted:
+            raise TimeoutError(f"{len(wanted)} articles not enriched within 90s")
+        return time.perf_counter() - started
+    finally:
+        await writer.stop()
+        await reader.stop()
+
+
+def through_broker_seconds(runs: list[list[tuple[bytes, bytes]]]) -> list[float]:
+    """Start tansu and the ner service on free ports, warm the service up, then time each run."""
+    with tempfile.TemporaryDirectory() as data_dir:
+        settings = Settings(_env_file=None, embedded_kafka_port=free_port(), ner_port=free_port(),
+                            data_dir=Path(data_dir), log_level="WARNING")
+        log_dir = Path(data_dir) / "logs"
+        broker = start_broker(settings.embedded_kafka_port, log_dir)
+        service = None
+        try:
+            asyncio.run(ensure_topics(settings))
+            env = {**os.environ, **service_environment(settings)}
+            service = spawn("ner", [sys.executable, "-m", "newsmon", "service", "ner"], log_dir, env)
+            wait_for(lambda: ready(settings.ner_port) or not service.alive(), 90, "the ner service to be ready")
+            if not service.alive():
+                raise RuntimeError(f"the ner service stopped:\n{service.log_tail()}")
+            asyncio.run(send_and_collect(settings, payloads(1, "warm-up")))  # spaCy and language model warm-up
+            return [asyncio.run(send_and_collect(settings, messages)) for messages in runs]
+        finally:
+            if service is not None:
+                service.stop()
+            broker.stop()
+
+
+def main() -> None:
+    nlp = load_pipeline(SETTINGS.spacy_model, SETTINGS.ner_patterns_path)
+    messages = payloads(COPIES, "bench")
+    words = word_count(messages)
+    ner_path_seconds(nlp, messages[:3])  # warm-up: language model, spaCy caches
+    raw, ours = in_process_seconds(nlp, messages)
+    raw_rate, our_rate = ROUNDS * words / raw, ROUNDS * words / ours
+    print(f"ner in process (articles.unique JSON -> articles.enriched JSON): {our_rate:,.0f} words/s; "
+          f"raw nlp.pipe {raw_rate:,.0f} words/s; ratio {our_rate / raw_rate:.2f} "
+          f"({len(messages)} articles, {words:,} words, {ROUNDS} rounds)")
+    broker_runs = through_broker_seconds([payloads(BROKER_COPIES, f"run{run}") for run in range(BROKER_ROUNDS)])
+    broker_rate = words * BROKER_COPIES / COPIES / min(broker_runs)
+    print(f"ner service through the embedded broker (produce -> consume enriched): {broker_rate:,.0f} words/s; "
+          f"raw nlp.pipe {raw_rate:,.0f} words/s; ratio {broker_rate / raw_rate:.2f} "
+          f"({len(messages) * BROKER_COPIES // COPIES} articles, best of {BROKER_ROUNDS})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,274 @@
+"""Subscriptions through the running alerter's API: created with a token, signed with their own secret,
+delivered once each even when the receiver was down, disabled by 410."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from newsmon.services.fetcher.files import read_articles
+from newsmon.shared.schemas import EnrichedArticle, ModelInfo, Sentence
+from newsmon.stack import Stack
+from tests.integration.conftest import (
+    API_TOKEN, WEBHOOK_SECRET, free_ports, metric, produce, read_json_topic, replay_cli, wait_until,
+)
+from tests.integration.receiver import Receiver
+
+
+def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    """A receiver's check written from the Standard Webhooks convention alone (5-minute tolerance)."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    timestamp = headers.get("webhook-timestamp", "")
+    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > 300:
+        return False
+    signed = f"{headers['webhook-id']}.{timestamp}.".encode() + body
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    return any(
+        version == "v1" and hmac.compare_digest(value, expected)
+        for version, _, value in (part.partition(",") for part in headers.get("webhook-signature", "").split())
+    )
+
+
+@dataclass
+class Hit:
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Subscriber:
+    """A webhook receiver on a port of its own, answering ``status``; it may start late (a receiver down)."""
+
+    status: int = 200
+    port: int = field(default_factory=lambda: free_ports(1)[0])
+    hits: list[Hit] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    server: ThreadingHTTPServer | None = None
+
+    def url(self, path: str = "hook") -> str:
+        return f"http://127.0.0.1:{self.port}/{path}"
+
+    def start(self) -> Subscriber:
+        subscriber = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                with subscriber.lock:
+                    subscriber.hits.append(Hit({k.lower(): v for k, v in self.headers.items()} | {"path": self.path},
+                                               body))
+                self.send_response(subscriber.status)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+    def snapshot(self, path: str | None = None) -> list[Hit]:
+        with self.lock:
+            return [hit for hit in self.hits if path is None or hit.headers["path"] == f"/{path}"]
+
+
+def call(stack: Stack, method: str, path: str, body: Any = None, token: str | None = API_TOKEN) -> tuple[int, Any]:
+    """One API request as a user's HTTP client makes it: (status, decoded JSON body or None)."""
+    request = urllib.request.Request(
+        stack.url("alerter", path), method=method, data=None if body is None else json.dumps(body).encode(),
+        headers={"content-type": "application/json", **({"authorization": f"Bearer {token}"} if token else {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as error:
+        raw = error.read()
+        return error.code, json.loads(raw) if raw else None
+
+
+def subscribe(stack: Stack, url: str, rules: list[str] | None = None, secret: str | None = None) -> dict[str, Any]:
+    status, created = call(stack, "POST", "/api/subscriptions",
+                           {"url": url, "rules": rules or [], **({"secret": secret} if secret else {})})
+    assert status == 201, created
+    return created
+
+
+def rafah_story(tag: str) -> tuple[bytes, bytes]:
+    """An enriched article of a new story that fires the default `rafah` rule (and nothing else)."""
+    text = f"Troops moved on Rafah overnight, witnesses said. Story {tag}."
+    article = EnrichedArticle(
+        article_id=f"api-{tag}", story_id=f"api-{tag}", content_hash=tag, text=text, title=f"Rafah {tag}",
+        source="tests", sentences=[Sentence(start=0, end=47), Sentence(start=48, end=len(text))], mentions=[],
+        entities=[], model=ModelInfo(name="tests", version="0"),
+    )
+    return article.article_id.encode(), article.model_dump_json().encode()
+
+
+def test_the_api_needs_the_bearer_token(stack: Stack) -> None:
+    assert call(stack, "GET", "/api/subscriptions", token=None)[0] == 401
+    assert call(stack, "GET", "/api/subscriptions", token="wrong")[0] == 401
+    status, listed = call(stack, "GET", "/api/subscriptions")
+    assert status == 200
+    [from_settings] = [entry for entry in listed["subscriptions"] if entry["source"] == "settings"]
+    assert from_settings["secret"].startswith("whsec_…") and WEBHOOK_SECRET not in json.dumps(listed)
+    assert call(stack, "GET", "/api/rules") == (200, {"rules": ["iran-sanctions", "rafah"]})
+
+
+def test_subscriptions_are_created_listed_and_deleted(stack: Stack) -> None:
+    created = subscribe(stack, "http://127.0.0.1:9/hook?token=abc", rules=["rafah"])
+    assert created["id"].startswith("sub_") and created["secret"].startswith("whsec_")
+    assert created["url"] == "http://127.0.0.1:9/hook", "tokens in the URL are never shown"
+
+    listed = call(stack, "GET", "/api/subscriptions")[1]["subscriptions"]
+    [shown] = [entry for entry in listed if entry["id"] == created["id"]]
+    assert shown["rules"] == ["rafah"] and shown["status"] == "active"
+    assert created["secret"] not in json.dumps(listed), "a generated secret is shown once, at creation"
+
+    assert call(stack, "DELETE", f"/api/subscriptions/{created['id']}") == (204, None)
+    assert created["id"] not in json.dumps(call(stack, "GET", "/api/subscriptions")[1])
+    assert call(stack, "DELETE", f"/api/subscriptions/{created['id']}")[0] == 404
+    settings_id = next(entry["id"] for entry in listed if entry["source"] == "settings")
+    assert call(stack, "DELETE", f"/api/subscriptions/{settings_id}")[0] == 409
+
+
+def test_bad_subscriptions_get_a_readable_422(stack: Stack) -> None:
+    status, answer = call(stack, "POST", "/api/subscriptions", {"url": "ftp://127.0.0.1/hook"})
+    assert status == 422 and "scheme must be http or https" in answer["error"]
+    status, answer = call(stack, "POST", "/api/subscriptions", {"url": "http://127.0.0.1/h", "rules": ["nope"]})
+    assert status == 422 and "unknown rule id 'nope'" in answer["error"]
+
+
+def test_a_test_event_arrives_signed_with_the_subscription_secret(stack: Stack) -> None:
+    subscriber = Subscriber().start()
+    try:
+        secret = "whsec_" + base64.b64encode(uuid.uuid4().bytes * 2).decode()
+        created = subscribe(stack, subscriber.url(), secret=secret)
+        assert created["secret"] != secret, "a secret the user chose is not echoed"
+        status, queued = call(stack, "POST", f"/api/subscriptions/{created['id']}/test")
+        assert status == 202
+        [hit] = wait_until(subscriber.snapshot, 30, "the test event")
+        assert hit.json["type"] == "newsmon.test" and hit.headers["webhook-id"] == queued["event_id"]
+        assert verify(secret, hit.headers, hit.body)
+        assert call(stack, "POST", "/api/subscriptions/sub_unknown/test")[0] == 404
+    finally:
+        subscriber.stop()
+
+
+def enriched_samples(stack: Stack, cli_env: dict[str, str], sample_dir: Path) -> dict[str, dict[str, Any]]:
+    """The samples as the pipeline enriched them (replayed first, in case no test did yet), by file name."""
+    ids = {path.name: read_articles(path)[0].article_id for path in sorted(sample_dir.glob("*.txt"))}
+    replay_cli(cli_env, sample_dir)
+
+    def found() -> dict[str, dict[str, Any]] | None:
+        by_id = {message["article_id"]: message for message in read_json_topic(stack.settings, "articles.enriched")}
+        if not set(ids.values()) <= set(by_id):
+            return None
+        return {name: by_id[article_id] for name, article_id in ids.items()}
+
+    return wait_until(found, 120, "the enriched samples")
+
+
+def test_a_subscription_receives_signed_alerts_for_the_samples(
+    stack: Stack, cli_env: dict[str, str], sample_dir: Path, expected_rules: dict[str, list[str]]
+) -> None:
+    subscriber = Subscriber().start()
+    try:
+        everything = subscribe(stack, subscriber.url("all"))
+        rafah_only = subscribe(stack, subscriber.url("rafah"), rules=["rafah"])
+        # New stories with the samples' enriched content: the samples' own alerts may have fired earlier.
+        tag = uuid.uuid4().hex[:8]
+        copies: dict[str, str] = {}  # copy's article id -> sample file name
+        messages = []
+        for name, message in enriched_samples(stack, cli_env, sample_dir).items():
+            article_id = f"{message['article_id']}-{tag}"
+            copies[article_id] = name
+            messages.append((article_id.encode(),
+                             json.dumps({**message, "article_id": article_id, "story_id": article_id}).encode()))
+        produce(stack.settings, "articles.enriched", messages)
+        expected = Counter((name, rule) for name, rules in expected_rules.items() for rule in rules)
+
+        def received(path: str) -> Counter[tuple[str, str]]:
+            return Counter((copies[hit.json["article_id"]], hit.json["rule_id"])
+                           for hit in subscriber.snapshot(path) if hit.json["article_id"] in copies)
+
+        wait_until(lambda: received("all") == expected, 120, lambda: f"{sorted(expected)}, got {received('all')}")
+        wait_until(lambda: set(received("rafah")) == {key for key in expected if key[1] == "rafah"}, 60,
+                   "the rafah-only subscription's alerts")
+        for path, created in (("all", everything), ("rafah", rafah_only)):
+            for hit in subscriber.snapshot(path):
+                assert verify(created["secret"], hit.headers, hit.body), "signed with the subscription's secret"
+                assert not verify(WEBHOOK_SECRET, hit.headers, hit.body)
+                assert hit.headers["webhook-id"] == hit.json["alert_id"]
+        assert received("all") == expected and received("rafah") == Counter(
+            {key: 1 for key in expected if key[1] == "rafah"}), "once per subscription"
+    finally:
+        subscriber.stop()
+
+
+def test_a_receiver_down_then_back_gets_every_alert_once_per_subscription(stack: Stack) -> None:
+    subscriber = Subscriber()  # not listening yet: connections are refused
+    first, second = subscribe(stack, subscriber.url("first")), subscribe(stack, subscriber.url("second"))
+    retries = metric(stack, "alerter", "newsmon_webhook_deliveries_total", outcome="retry")
+    tag = uuid.uuid4().hex[:8]
+    stories = [rafah_story(f"{tag}-{n}") for n in range(3)]
+    produce(stack.settings, "articles.enriched", stories)
+    wait_until(lambda: metric(stack, "alerter", "newsmon_webhook_deliveries_total", outcome="retry") >= retries + 12,
+               60, "every delivery to fail twice while the receiver is down")
+    subscriber.start()
+    try:
+        story_ids = sorted(key.decode() for key, _ in stories)
+
+        def delivered(path: str) -> list[str]:
+            return sorted(hit.json["story_id"] for hit in subscriber.snapshot(path))
+
+        wait_until(lambda: delivered("first") == story_ids and delivered("second") == story_ids, 60,
+                   lambda: f"3 alerts on each subscription, got {delivered('first')} and {delivered('second')}")
+        for path, created in (("first", first), ("second", second)):
+            assert all(verify(created["secret"], hit.headers, hit.body) for hit in subscriber.snapshot(path))
+    finally:
+        subscriber.stop()
+
+
+def test_410_disables_the_subscription(stack: Stack, receiver: Receiver) -> None:
+    subscriber = Subscriber(status=410).start()
+    try:
+        created = subscribe(stack, subscriber.url())
+        first, later = rafah_story(uuid.uuid4().hex[:8]), rafah_story(uuid.uuid4().hex[:8])
+        produce(stack.settings, "articles.enriched", [first])
+        wait_until(subscriber.snapshot, 30, "the first alert to reach the 410 receiver")
+
+        def shown() -> dict[str, Any]:
+            listed = call(stack, "GET", "/api/subscriptions")[1]["subscriptions"]
+            return next(entry for entry in listed if entry["id"] == created["id"])
+
+        wait_until(lambda: shown()["status"] == "disabled", 30, "the subscription to be disabled")
+        assert "410" in shown()["disabled_reason"]
+        produce(stack.settings, "articles.enriched", [later])
+        wait_until(lambda: any(hit.json["article_id"] == later[0].decode() for hit in receiver.snapshot()), 30,
+                   "the later alert to reach the settings receiver (queued with every target at once)")
+        assert len(subscriber.snapshot()) == 1, "nothing more for a disabled subscription"
+        assert call(stack, "POST", f"/api/subscriptions/{created['id']}/test")[0] == 409
+    finally:
+        subscriber.stop()

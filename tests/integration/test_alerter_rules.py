@@ -1,0 +1,150 @@
+"""Rules in the running alerter: a broken edit keeps the previous rules, a good one is live within
+seconds with its cooldown; one alert per (rule, story) in Redis; backtests on articles.enriched."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from newsmon.commands.rules_backtest import BacktestError, backtest_from_topic, read_last
+from newsmon.services.alerter.alert_log import (
+    claim_cooldown, mark_published, mark_suppressed, needs_publishing,
+)
+from newsmon.services.alerter.rules import RuleFileError, default_rules_text
+from newsmon.services.fetcher.files import read_articles
+from newsmon.shared.schemas import EnrichedArticle, ModelInfo, Sentence
+from newsmon.stack import Stack
+from tests.integration.conftest import metric, produce, read_json_topic, replay_cli, wait_until
+from tests.integration.receiver import Receiver
+
+
+def story(text: str) -> tuple[bytes, bytes]:
+    """An enriched one-sentence article of a new story."""
+    tag = uuid.uuid4().hex[:12]
+    article = EnrichedArticle(article_id=f"rules-{tag}", story_id=f"rules-{tag}", content_hash=tag, text=text,
+                              title=text[:40], source="tests", sentences=[Sentence(start=0, end=len(text))],
+                              mentions=[], entities=[], model=ModelInfo(name="tests", version="0"))
+    return article.article_id.encode(), article.model_dump_json().encode()
+
+
+def alerts_for(receiver: Receiver, article: tuple[bytes, bytes]) -> list[str]:
+    return sorted(hit.json["rule_id"] for hit in receiver.snapshot() if hit.json["article_id"] == article[0].decode())
+
+
+def reloads(stack: Stack, outcome: str) -> float:
+    return metric(stack, "alerter", "newsmon_rule_reloads_total", outcome=outcome)
+
+
+@pytest.fixture
+def rules_file(stack: Stack) -> Iterator[Path]:
+    """The running alerter's rule file; the shipped rules are back (and active) after the test."""
+    path = stack.settings.rules_path
+    assert path is not None
+    yield path
+    if path.read_text() != default_rules_text():
+        done = reloads(stack, "ok")
+        path.write_text(default_rules_text())
+        wait_until(lambda: reloads(stack, "ok") > done, 30, "the shipped rules to be active again")
+
+
+def test_a_broken_rule_file_is_reported_and_the_previous_rules_stay_active(
+    stack: Stack, receiver: Receiver, rules_file: Path
+) -> None:
+    errors = reloads(stack, "error")
+    rules_file.write_text("rules:\n  - id: rafah\n    name: Rafah\n    sentence: {all: [{any: []}]}\n")
+    wait_until(lambda: reloads(stack, "error") > errors, 30, "the alerter to try the broken file")
+
+    logged = [json.loads(line) for line in (stack.log_dir / "alerter.log").read_text().splitlines()
+              if '"rules.reload_failed"' in line]
+    assert f"{rules_file}: rule 'rafah': field sentence.all.0.any: List should have at least 1 item" in (
+        logged[-1]["error"])
+    assert metric(stack, "alerter", "newsmon_rules_active") == 2
+
+    article = story("Shelling resumed near Rafah on Friday.")
+    produce(stack.settings, "articles.enriched", [article])
+    wait_until(lambda: alerts_for(receiver, article) == ["rafah"], 60, "the rafah alert under the previous rules")
+
+
+def test_an_edited_rule_is_live_without_restart_and_its_cooldown_holds_back_later_stories(
+    stack: Stack, receiver: Receiver, rules_file: Path
+) -> None:
+    rule_id, word = f"watch-{uuid.uuid4().hex[:8]}", f"zorbanite{uuid.uuid4().hex[:6]}"
+    done = reloads(stack, "ok")
+    rules_file.write_text(default_rules_text() + (
+        f"\n  - id: {rule_id}\n    name: Watched word\n    cooldown: 1h\n"
+        f"    sentence: {{any: [{{term: {word}, case: insensitive}}]}}\n"))
+    wait_until(lambda: reloads(stack, "ok") > done, 30, "the edited rule file to be active")
+    assert metric(stack, "alerter", "newsmon_rules_active") == 3
+
+    first = story(f"Traders report {word} shortages.")
+    produce(stack.settings, "articles.enriched", [first])
+    wait_until(lambda: alerts_for(receiver, first) == [rule_id], 60, "the new rule's first alert")
+
+    later = story(f"More {word} found near Rafah.")
+    produce(stack.settings, "articles.enriched", [later])
+    wait_until(lambda: alerts_for(receiver, later) == ["rafah"], 60, "the later story's rafah alert")
+    assert metric(stack, "alerter", "newsmon_alerts_suppressed_total", rule=rule_id) == 1
+    assert alerts_for(receiver, later) == ["rafah"], "the cooldown held back the watched word's second alert"
+
+
+def test_alert_state_in_redis_allows_one_alert_and_respects_the_cooldown(stack: Stack) -> None:
+    async def check() -> None:
+        redis = Redis.from_url(stack.settings.redis)
+        try:
+            alert, other, ttl = f"alert-{uuid.uuid4().hex}", f"alert-{uuid.uuid4().hex}", 60
+            assert await needs_publishing(redis, alert, ttl)
+            assert await needs_publishing(redis, alert, ttl), "pending (crashed before publishing): publish again"
+            await mark_published(redis, alert, ttl)
+            assert not await needs_publishing(redis, alert, ttl)
+
+            rule = f"rule-{uuid.uuid4().hex}"
+            assert await claim_cooldown(redis, rule, alert, 0.5)
+            assert await claim_cooldown(redis, rule, alert, 0.5), "the alert holding the cooldown may retry"
+            assert not await claim_cooldown(redis, rule, other, 0.5)
+            await mark_suppressed(redis, other, ttl)
+            assert not await needs_publishing(redis, other, ttl), "a suppressed alert is never sent late"
+            await asyncio.sleep(0.6)  # the cooldown's own expiry is what is under test
+            assert await claim_cooldown(redis, rule, f"alert-{uuid.uuid4().hex}", 0.5)
+        finally:
+            await redis.aclose()
+
+    asyncio.run(check())
+
+
+def test_backtest_on_the_enriched_topic_fires_what_the_alerter_fires(
+    stack: Stack, cli_env: dict[str, str], sample_dir: Path, expected_rules: dict[str, list[str]]
+) -> None:
+    ids = {read_articles(path)[0].article_id: path.name for path in sorted(sample_dir.glob("*.txt"))}
+    replay_cli(cli_env, sample_dir)
+
+    wait_until(lambda: set(ids) <= {m["article_id"] for m in read_json_topic(stack.settings, "articles.enriched")},
+               120, "the samples on articles.enriched")
+
+    fired: dict[str, set[str]] = {name: set() for name in ids.values()}
+    for hit in backtest_from_topic(stack.settings, "articles.enriched", 10_000, None):
+        if hit.article.article_id in ids:
+            fired[ids[hit.article.article_id]].add(hit.match.rule.id)
+    assert {name: sorted(rules) for name, rules in fired.items()} == {
+        name: sorted(rules) for name, rules in expected_rules.items()}
+
+
+def test_backtest_reads_only_the_last_messages_of_each_partition(stack: Stack) -> None:
+    partitions = stack.settings.topic_partitions
+    records = asyncio.run(read_last(stack.settings, "articles.enriched", 1))
+    assert 1 <= len(records) <= partitions
+    assert len({record.partition for record in records}) == len(records)
+
+
+def test_backtest_names_what_is_wrong(stack: Stack, tmp_path: Path) -> None:
+    with pytest.raises(BacktestError, match="topic 'articles.nope' does not exist"):
+        list(backtest_from_topic(stack.settings, "articles.nope", 5, None))
+    broken = tmp_path / "watch.yaml"
+    broken.write_text("rules:\n  - id: x\n    name: X\n")
+    with pytest.raises(RuleFileError, match=f"{broken}: rule 'x': field sentence: Field required"):
+        list(backtest_from_topic(stack.settings, "articles.enriched", 5, broken))

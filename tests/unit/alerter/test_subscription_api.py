@@ -1,0 +1,94 @@
+"""The subscription API's gatekeeping: token, request validation and URL safety, before anything is stored.
+
+The Redis client points at a port nothing listens on: every request here must be answered
+without touching storage (the stored paths run against the real stack in tests/integration).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from redis.asyncio import Redis
+
+from newsmon.services.alerter.api import ApiResponse, SubscriptionAPI
+from newsmon.services.alerter.delivery_queue import DeliveryQueue
+from newsmon.services.alerter.subscriptions import (
+    Subscription, SubscriptionStore, mask_secret, new_secret, public_view,
+)
+
+TOKEN = "s3cret-token"
+
+
+def api(token: str | None = TOKEN, allow_private: bool = False) -> SubscriptionAPI:
+    unused = Redis.from_url("redis://127.0.0.1:9/0")
+    return SubscriptionAPI(token=token, store=SubscriptionStore(unused), queue=DeliveryQueue(unused),
+                           rule_ids=lambda: ["iran-sanctions", "rafah"], allow_private=allow_private,
+                           settings_urls=[], settings_secret=None)
+
+
+def error_of(response: ApiResponse) -> str:
+    assert response.body is not None
+    return str(response.body["error"])
+
+
+def test_without_a_configured_token_the_api_is_disabled() -> None:
+    response = api(token=None).refusal(f"Bearer {TOKEN}")
+    assert response is not None and response.status == 503
+    assert error_of(response) == "API disabled: set NEWSMON_API_TOKEN"
+
+
+@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer wrong", f"Basic {TOKEN}", f"Bearer {TOKEN}x"])
+def test_a_missing_or_wrong_token_is_401(header: str | None) -> None:
+    response = api().refusal(header)
+    assert response is not None and response.status == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert TOKEN not in json.dumps(response.body)
+
+
+def test_the_right_token_passes_in_any_scheme_case() -> None:
+    assert api().refusal(f"Bearer {TOKEN}") is None
+    assert api().refusal(f"bearer {TOKEN}") is None
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"{", "Invalid JSON"),
+        (b"{}", "url: Field required"),
+        (b'{"url": "https://93.184.216.34/h", "rulez": []}', "rulez: Extra inputs are not permitted"),
+        (b'{"url": "ftp://93.184.216.34/h"}', "scheme must be http or https"),
+        (b'{"url": "http://10.0.0.7/hook?token=abc"}',
+         "10.0.0.7, a private address; set NEWSMON_WEBHOOK_ALLOW_PRIVATE"),
+        (b'{"url": "https://93.184.216.34/h", "secret": "whsec_@@@"}', "must be base64 after the prefix"),
+        (b'{"url": "https://93.184.216.34/h", "secret": "short"}', "use at least 16 bytes"),
+        (b'{"url": "https://93.184.216.34/h", "rules": ["rafah", "gaza"]}',
+         "rules: unknown rule id 'gaza'; active rules: iran-sanctions, rafah"),
+    ],
+)
+async def test_bad_subscriptions_are_refused_with_a_readable_422(body: bytes, expected: str) -> None:
+    response = await api().create(body)
+    assert response.status == 422
+    assert expected in error_of(response)
+    assert "token=abc" not in error_of(response)
+
+
+def test_generated_secrets_follow_the_standard_webhooks_format() -> None:
+    secret = new_secret()
+    assert secret.startswith("whsec_") and len(base64.b64decode(secret.removeprefix("whsec_"))) == 32
+    assert new_secret() != secret
+
+
+def test_listings_mask_the_secret_and_the_url_tokens() -> None:
+    secret = "whsec_" + base64.b64encode(b"a fixed key of 32 bytes, for me!").decode()
+    view = public_view(Subscription(id="sub_1", url="https://user:pw@hooks.example.org/h?token=abc", secret=secret))
+    assert view["secret"] == mask_secret(secret) == "whsec_…" + secret[-4:]
+    assert view["url"] == "https://hooks.example.org/h"
+    assert secret not in json.dumps(view) and "abc" not in json.dumps(view) and "pw" not in json.dumps(view)
+    assert mask_secret("short") == "…"
+
+
+def test_empty_rule_list_means_every_rule() -> None:
+    assert Subscription(id="s", url="u", secret="x").wants("anything")
+    assert not Subscription(id="s", url="u", secret="x", rules=["rafah"]).wants("iran-sanctions")

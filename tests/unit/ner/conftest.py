@@ -1,0 +1,26 @@
+"""One spaCy pipeline for all ner unit tests: loading it takes seconds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from spacy.language import Language
+
+from newsmon.services.dedupe.fingerprint import first_of_story
+from newsmon.services.fetcher.files import read_articles
+from newsmon.services.ner.pipeline import load_pipeline
+from newsmon.shared.schemas import UniqueArticle
+from newsmon.shared.settings import Settings
+
+BLINKEN_SAMPLE = "002_d327a6ada714b97a.txt"
+
+
+@pytest.fixture(scope="session")
+def nlp() -> Language:
+    return load_pipeline(Settings(_env_file=None).spacy_model)
+
+
+def unique_article(path: Path) -> UniqueArticle:
+    """The first article of a sample file, as dedupe would publish it."""
+    return first_of_story(read_articles(path)[0])

@@ -1,0 +1,45 @@
+"""NEWSMON_NER_N_PROCESS: worker processes give the same messages, in order, as the in-process pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from spacy.language import Language
+
+from newsmon.services.ner.pipeline import ModelNotInstalled
+from newsmon.services.ner.workers import PipelineConfig, ProcessPoolEnricher, ThreadEnricher, make_enricher
+from newsmon.shared.schemas import EnrichedArticle
+from newsmon.shared.settings import Settings
+from tests.unit.ner.conftest import unique_article
+
+VARYING = {"ner_ms", "enrich_ms", "enriched_at"}
+
+
+def comparable(articles: list[EnrichedArticle]) -> list[dict]:  # type: ignore[type-arg]
+    return [article.model_dump(exclude=VARYING) for article in articles]
+
+
+async def test_worker_processes_match_the_in_process_pipeline(nlp: Language, sample_dir: Path) -> None:
+    config = PipelineConfig.from_settings(Settings(_env_file=None))
+    articles = [unique_article(path) for path in sorted(sample_dir.glob("*.txt"))]
+    pool = ProcessPoolEnricher(config, processes=2)
+    try:
+        enriched = await pool.enrich(articles)
+        assert await pool.enrich([]) == []
+    finally:
+        pool.close()
+    assert comparable(enriched) == comparable(config.enrich(nlp, articles))
+
+
+async def test_one_process_runs_the_pipeline_in_a_thread(sample_dir: Path) -> None:
+    enricher = make_enricher(Settings(_env_file=None, ner_n_process=1))
+    assert isinstance(enricher, ThreadEnricher)
+    (enriched,) = await enricher.enrich([unique_article(sample_dir / "001_757be6f2e390ada8.txt")])
+    assert enriched.entities[0].name == "Antony Blinken"
+
+
+def test_a_missing_model_fails_the_pool_at_start_with_its_name() -> None:
+    config = PipelineConfig("en_no_such_model", None, 16, 100_000)
+    with pytest.raises(ModelNotInstalled, match="en_no_such_model"):
+        ProcessPoolEnricher(config, processes=2)
