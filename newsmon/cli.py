@@ -243,6 +243,7 @@ def rules_test(
     from newsmon.commands.rules_backtest import BacktestError, backtest_from_topic, hit_lines
     from newsmon.offline import enrich_files, fired_rules
     from newsmon.services.alerter.rules import RuleFileError
+    from newsmon.services.dedupe.cleanup import EmptyArticle
     from newsmon.services.fetcher.errors import SourceError
 
     settings = get_settings()
@@ -259,7 +260,7 @@ def rules_test(
                     typer.echo(line)
             return
         results = list(fired_rules(enrich_files(files or [], settings.spacy_model), rules_path))
-    except (RuleFileError, SourceError, BacktestError) as error:
+    except (RuleFileError, SourceError, BacktestError, EmptyArticle) as error:
         raise fail(str(error)) from None
     for path, match in results:
         for sentence in match.sentences:

@@ -176,10 +176,10 @@ class WebhookDelivery(DeliveryQueue):
                 DELIVERIES.labels("retry").inc()
                 return
             outcome = "failed"
+        if outcome == "gone" and item.subscription_id and self.subscriptions:
+            await self._disable(item)  # first: once the outcome is recorded, the subscription is disabled
         await self.settle(item_id, item, outcome, result.error)
         DELIVERIES.labels(outcome).inc()
-        if outcome == "gone" and item.subscription_id and self.subscriptions:
-            await self._disable(item)
         if outcome not in ("delivered", "cancelled"):
             log_event(logger, "webhook.given_up", logging.WARNING, alert_id=item.alert_id,
                       url=redact_url(item.url), subscription_id=item.subscription_id, outcome=outcome,

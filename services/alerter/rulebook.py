@@ -48,12 +48,12 @@ class RuleBook:
         try:
             self.rules = compile_rules(load_rules(self.path))
         except RuleFileError as error:
-            RULE_RELOADS.labels("error").inc()
             log_event(logger, "rules.reload_failed", logging.ERROR, error=str(error), active_rules=len(self.rules))
+            RULE_RELOADS.labels("error").inc()
             return False
-        RULE_RELOADS.labels("ok").inc()
-        RULES_ACTIVE.set(len(self.rules))
         log_event(logger, "rules.reloaded", path=str(self.path), active_rules=len(self.rules))
+        RULES_ACTIVE.set(len(self.rules))
+        RULE_RELOADS.labels("ok").inc()
         return True
 
     def _file_version(self) -> str | None:

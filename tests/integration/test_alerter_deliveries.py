@@ -14,11 +14,9 @@ from tests.integration.test_alerter_api import Subscriber, rafah_story, subscrib
 
 
 def deliveries(cli_env: dict[str, str], command: str, *args: str) -> str:
-    """Run a deliveries command as its CLI registration does (``newsmon deliveries <command>``)."""
-    script = (f"import typer; from newsmon.commands.deliveries import deliveries_{command}_command as command; "
-              "typer.run(command)")
-    result = subprocess.run([sys.executable, "-c", script, *args], env=cli_env, capture_output=True, text=True,
-                            timeout=60)
+    """Run ``newsmon deliveries <command>`` like a user would and return its output."""
+    result = subprocess.run([sys.executable, "-m", "newsmon", "deliveries", command, *args], env=cli_env,
+                            capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
