@@ -228,7 +228,7 @@ def schema(name: Annotated[str, typer.Argument(help="Topic name, e.g. articles.e
     model = PUBLIC_SCHEMAS.get(name)
     if model is None:
         raise fail(f"no schema for {name!r}; known: {', '.join(PUBLIC_SCHEMAS)}")
-    typer.echo(json.dumps(model.model_json_schema(mode="serialization"), indent=2))
+    typer.echo(json.dumps(model.model_json_schema(mode="validation"), indent=2))
 
 
 @rules_app.command("test")
@@ -259,7 +259,7 @@ def rules_test(
                 for line in hit_lines(hit, as_json):
                     typer.echo(line)
             return
-        results = list(fired_rules(enrich_files(files or [], settings.spacy_model), rules_path))
+        results = list(fired_rules(enrich_files(files or [], settings), rules_path))
     except (RuleFileError, SourceError, BacktestError, EmptyArticle) as error:
         raise fail(str(error)) from None
     for path, match in results:

@@ -13,16 +13,18 @@ from newsmon.services.alerter.matching import RuleMatch, compile_rules, evaluate
 from newsmon.services.alerter.rules import load_rules
 from newsmon.services.dedupe.fingerprint import first_of_story
 from newsmon.services.fetcher.files import iter_article_files, read_articles
-from newsmon.services.ner.annotate import enrich, load_pipeline
+from newsmon.services.ner.workers import PipelineConfig
 from newsmon.shared.schemas import EnrichedArticle
+from newsmon.shared.settings import Settings
 
 
-def enrich_files(paths: list[Path], model_name: str) -> Iterator[tuple[Path, EnrichedArticle]]:
-    """Each article of each file, enriched by the configured spaCy pipeline."""
-    nlp = load_pipeline(model_name)
+def enrich_files(paths: list[Path], settings: Settings) -> Iterator[tuple[Path, EnrichedArticle]]:
+    """Each article of each file, enriched as the ner service would (model, patterns, text cap)."""
+    config = PipelineConfig.from_settings(settings)
+    nlp = config.load()
     for path in iter_article_files(paths):
         articles = [first_of_story(article) for article in read_articles(path)]
-        for enriched in enrich(nlp, articles):
+        for enriched in config.enrich(nlp, articles):
             yield path, enriched
 
 

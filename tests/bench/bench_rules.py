@@ -105,7 +105,7 @@ def rate(function: Callable[[EnrichedArticle], object], articles: list[EnrichedA
 
 
 def main() -> None:
-    articles = [article for _, article in enrich_files([SAMPLES], get_settings().spacy_model)]
+    articles = [article for _, article in enrich_files([SAMPLES], get_settings())]
     sentences = sum(len(article.sentences) for article in articles)
     print(f"rule evaluation on {len(articles)} enriched samples ({sentences} sentences):")
     for count in (10, 100, 1000):
