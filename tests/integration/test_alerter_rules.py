@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,6 +135,14 @@ def test_backtest_on_the_enriched_topic_fires_what_the_alerter_fires(
             fired[ids[hit.article.article_id]].add(hit.match.rule.id)
     assert {name: sorted(rules) for name, rules in fired.items()} == {
         name: sorted(rules) for name, rules in expected_rules.items()}
+
+    command = [sys.executable, "-m", "newsmon", "rules", "test", "--from-topic", "articles.enriched", "--last",
+               "10000", "--json"]
+    result = subprocess.run(command, env=cli_env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    printed = {(ids[hit["article_id"]], hit["rule"]) for line in result.stdout.splitlines()
+               if (hit := json.loads(line))["article_id"] in ids}
+    assert printed == {(name, rule) for name, rules in expected_rules.items() for rule in rules}
 
 
 def test_backtest_reads_only_the_last_messages_of_each_partition(stack: Stack) -> None:
