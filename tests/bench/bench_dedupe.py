@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import random
 import re
-import socket
 import tempfile
 import time
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 from datasketch import MinHashLSH
 from redis.asyncio import Redis
 
-from newsmon.embedded import start_redis
+from newsmon.embedded import free_port, start_redis
 from newsmon.services.dedupe.cleanup import cleaned_article
 from newsmon.services.dedupe.redis_story_store import RedisStoryStore
 from newsmon.services.dedupe.sketches import NUM_PERM, Sketcher
@@ -74,12 +73,6 @@ def datasketch_rate(articles: list[RawArticle]) -> tuple[float, int]:
         lsh.insert(article.article_id, signature)
         signatures[article.article_id] = signature
     return len(articles) / (time.perf_counter() - started), duplicates
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def redis_rate(port: int, articles: list[RawArticle]) -> tuple[float, int]:

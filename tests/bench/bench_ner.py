@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 
 from spacy.language import Language
 
-from newsmon.embedded import spawn, start_broker
+from newsmon.embedded import free_port, spawn, start_broker
 from newsmon.services.dedupe.fingerprint import first_of_story
 from newsmon.services.fetcher.files import read_articles
 from newsmon.services.ner.annotate import enrich
@@ -98,12 +97,6 @@ def in_process_seconds(nlp: Language, messages: list[tuple[bytes, bytes]]) -> tu
     return sum(map(min, raw)), sum(map(min, ours))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not condition():
@@ -151,7 +144,7 @@ def through_broker_seconds(nlp: Language, runs: list[list[tuple[bytes, bytes]]])
         settings = Settings(_env_file=None, embedded_kafka_port=free_port(), ner_port=free_port(),
                             data_dir=Path(data_dir), log_level="WARNING")
         log_dir = Path(data_dir) / "logs"
-        broker = start_broker(settings.embedded_kafka_port, log_dir)
+        broker_processes = start_broker(settings.embedded_kafka_port, log_dir)
         service = None
         try:
             asyncio.run(ensure_topics(settings))
@@ -169,7 +162,8 @@ def through_broker_seconds(nlp: Language, runs: list[list[tuple[bytes, bytes]]])
         finally:
             if service is not None:
                 service.stop()
-            broker.stop()
+            for process in reversed(broker_processes):
+                process.stop()
 
 
 def main() -> None:

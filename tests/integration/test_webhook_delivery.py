@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import json
 import logging
-import socket
 import time
 import uuid
 from collections import deque
@@ -25,7 +24,7 @@ from aiohttp import web
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
-from newsmon.embedded import start_redis
+from newsmon.embedded import free_port, start_redis
 from newsmon.services.alerter.delivery import WebhookDelivery
 from newsmon.services.alerter.delivery_queue import Target
 from newsmon.services.alerter.subscriptions import Subscription, SubscriptionStore, new_subscription_id
@@ -34,12 +33,6 @@ from newsmon.shared.schemas import Alert, MatchedSentence
 T = TypeVar("T")
 SECRET = "whsec_" + base64.b64encode(b"integration-secret").decode()
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def signature_valid(secret: str, headers: Any, body: bytes) -> bool:

@@ -1,0 +1,88 @@
+"""The relay in front of tansu drops only the trailing tagged fields of ApiVersions v3+ replies."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+
+from newsmon.embedded import free_port
+from newsmon.kafka_relay import read_uvarint, serve, skip_tagged_fields, without_trailing_tags
+
+# tansu's ApiVersions v3 reply body, as captured from the broker (after the correlation id).
+TANSU_REPLY = bytes.fromhex(
+    "00002500020000000900001c000000040000030000000c00003200000000000009000000090000180000000500000e0000000500000b0000000900000c0000000400004b0000000000000a00000006000011000000010000150000000200002e00000000000033000000000000450000000000000d000000050000200000000400003c000000010000000000000b00002a0000000200000f0000000500001a0000000400002400000002000012000000040000100000000500001d0000000300001900000004000013000000070000010000001100001e00000003000047000000000000160000000500002c0000000100000800000009000014000000060000000000040001010108ffffffffffffffff020101030100"
+)
+TRAILING_TAGS = bytes.fromhex("040001010108ffffffffffffffff020101030100")
+
+
+def api_entries(body: bytes) -> list[tuple[int, int, int]]:
+    count, position = read_uvarint(body, 2)
+    entries = []
+    for _ in range(count - 1):
+        entries.append(struct.unpack_from(">hhh", body, position))
+        position = skip_tagged_fields(body, position + 6)
+    return entries
+
+
+def test_the_tansu_reply_loses_its_feature_tags_and_keeps_every_api() -> None:
+    rewritten = without_trailing_tags(TANSU_REPLY)
+
+    assert TANSU_REPLY.endswith(TRAILING_TAGS)
+    assert rewritten == TANSU_REPLY.removesuffix(TRAILING_TAGS) + b"\x00"
+    assert api_entries(rewritten) == api_entries(TANSU_REPLY)
+    assert len(api_entries(rewritten)) == 36
+
+
+def test_a_reply_without_tags_and_an_unparsable_reply_pass_unchanged() -> None:
+    plain = TANSU_REPLY.removesuffix(TRAILING_TAGS) + b"\x00"
+    assert without_trailing_tags(plain) == plain
+    assert without_trailing_tags(b"\x00\x23\x05") == b"\x00\x23\x05"
+    assert without_trailing_tags(TANSU_REPLY + b"extra") == TANSU_REPLY + b"extra"
+
+
+def frame(payload: bytes) -> bytes:
+    return struct.pack(">i", len(payload)) + payload
+
+
+def request(api_key: int, api_version: int, correlation_id: int) -> bytes:
+    return frame(struct.pack(">hhih", api_key, api_version, correlation_id, 4) + b"kcat\x00")
+
+
+async def read_frame(reader: asyncio.StreamReader) -> bytes:
+    size = struct.unpack(">i", await reader.readexactly(4))[0]
+    return await reader.readexactly(size)
+
+
+async def test_the_relay_rewrites_api_versions_and_passes_other_frames_untouched() -> None:
+    """A stand-in broker answers every request with the tansu reply; only ApiVersions v3 answers change."""
+
+    async def broker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                payload = await read_frame(reader)
+            except asyncio.IncompleteReadError:
+                return
+            writer.write(frame(payload[4:8] + TANSU_REPLY))
+            await writer.drain()
+
+    broker_port, relay_port = free_port(), free_port()
+    broker_server = await asyncio.start_server(broker, "127.0.0.1", broker_port)
+    relay = asyncio.create_task(serve(relay_port, broker_port))
+    try:
+        for _ in range(50):
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", relay_port)
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        writer.write(request(18, 3, 1) + request(18, 0, 2) + request(3, 12, 3))
+        await writer.drain()
+        replies = [await read_frame(reader) for _ in range(3)]
+        writer.close()
+    finally:
+        relay.cancel()
+        broker_server.close()
+
+    assert replies[0] == struct.pack(">i", 1) + without_trailing_tags(TANSU_REPLY)
+    assert replies[1] == struct.pack(">i", 2) + TANSU_REPLY
+    assert replies[2] == struct.pack(">i", 3) + TANSU_REPLY
