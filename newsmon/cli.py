@@ -240,11 +240,12 @@ def rules_test(
     last: Annotated[int, typer.Option(help="With --from-topic: messages per partition.")] = 100,
 ) -> None:
     """Evaluate rules offline on files (through the same NER and rule code as the alerter) or on a topic."""
-    from newsmon.commands.rules_backtest import BacktestError, backtest_from_topic, hit_lines
+    from newsmon.commands.rules_backtest import backtest_from_topic, hit_lines
     from newsmon.offline import enrich_files, fired_rules
     from newsmon.services.alerter.rules import RuleFileError
     from newsmon.services.dedupe.cleanup import EmptyArticle
     from newsmon.services.fetcher.errors import SourceError
+    from newsmon.shared.kafka_clients import TopicReadError
 
     settings = get_settings()
     rules_path = rules or settings.rules_path
@@ -260,7 +261,7 @@ def rules_test(
                     typer.echo(line)
             return
         results = list(fired_rules(enrich_files(files or [], settings), rules_path))
-    except (RuleFileError, SourceError, BacktestError, EmptyArticle) as error:
+    except (RuleFileError, SourceError, TopicReadError, EmptyArticle) as error:
         raise fail(str(error)) from None
     for path, match in results:
         for sentence in match.sentences:

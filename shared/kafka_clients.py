@@ -1,12 +1,32 @@
-"""Plain aiokafka clients for the CLI (replay, alert tail, backtests) and for creating topics."""
+"""Plain aiokafka clients for the CLI (replay, alert tail, backtests), alert replay, and creating topics."""
 
 from __future__ import annotations
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+import time
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
 
 from newsmon.shared import topics
 from newsmon.shared.settings import SERVICE_NAMES, Settings
+
+
+READ_TIMEOUT_S = 30.0  # without any progress; a reachable broker answers in well under a second
+
+
+class TopicReadError(RuntimeError):
+    """A topic cannot be read; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One message of a topic, as ``read_last`` returns it."""
+
+    partition: int
+    offset: int
+    value: bytes
 
 
 def all_topic_names() -> list[str]:
@@ -49,3 +69,41 @@ def consumer(settings: Settings, *topic_names: str, from_beginning: bool = True)
         enable_auto_commit=False,
         auto_offset_reset="earliest" if from_beginning else "latest",
     )
+
+
+async def read_last(settings: Settings, topic: str, last: int) -> list[Record]:
+    """The last ``last`` messages of every partition, in partition then offset order."""
+    reader = consumer(settings)
+    try:
+        await reader.start()
+        if topic not in await reader.topics():
+            raise TopicReadError(f"topic {topic!r} does not exist on {settings.bootstrap}")
+        partitions = [TopicPartition(topic, number) for number in sorted(reader.partitions_for_topic(topic) or ())]
+        reader.assign(partitions)
+        ends = await reader.end_offsets(partitions)
+        begins = await reader.beginning_offsets(partitions)
+        pending = set()
+        for partition in partitions:
+            start = max(begins[partition], ends[partition] - last)
+            reader.seek(partition, start)
+            if start < ends[partition]:
+                pending.add(partition)
+        records: list[Record] = []
+        deadline = time.monotonic() + READ_TIMEOUT_S
+        while pending:
+            if time.monotonic() > deadline:
+                raise TopicReadError(f"reading {topic!r} from {settings.bootstrap} made no progress "
+                                    f"for {READ_TIMEOUT_S:.0f}s")
+            batches = await reader.getmany(*pending, timeout_ms=1000)
+            for partition, batch in batches.items():
+                records += [Record(partition.partition, item.offset, item.value)
+                            for item in batch if item.offset < ends[partition] and item.value is not None]
+                deadline = time.monotonic() + READ_TIMEOUT_S
+            for partition in list(pending):
+                if await reader.position(partition) >= ends[partition]:
+                    pending.discard(partition)
+        return sorted(records, key=lambda record: (record.partition, record.offset))
+    except (KafkaError, OSError) as error:
+        raise TopicReadError(f"cannot read {topic!r} from {settings.bootstrap}: {error}") from error
+    finally:
+        await reader.stop()

@@ -9,34 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from aiokafka import TopicPartition
-from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from newsmon.services.alerter.matching import RuleMatch, compile_rules, evaluate
 from newsmon.services.alerter.rules import load_rules
-from newsmon.shared.kafka_clients import consumer
+from newsmon.shared.kafka_clients import read_last
 from newsmon.shared.schemas import EnrichedArticle, describe_validation_error
 from newsmon.shared.settings import Settings
-
-READ_TIMEOUT_S = 30.0  # without any progress; a reachable broker answers in well under a second
-
-
-class BacktestError(RuntimeError):
-    """The topic cannot be read; the message says which and why."""
-
-
-@dataclass(frozen=True)
-class Record:
-    partition: int
-    offset: int
-    value: bytes
-
 
 @dataclass(frozen=True)
 class BacktestHit:
@@ -54,7 +37,7 @@ def backtest_from_topic(
 ) -> Iterator[BacktestHit]:
     """Every rule that fires on the last ``last`` messages of each partition of ``topic``.
 
-    Raises ``RuleFileError`` for a bad rule file (before reading anything) and ``BacktestError``
+    Raises ``RuleFileError`` for a bad rule file (before reading anything) and ``TopicReadError``
     when the topic is missing or unreadable. Messages that are not enriched articles are skipped,
     each reported to ``on_skip`` with its partition, offset and reason.
     """
@@ -77,41 +60,3 @@ def hit_lines(hit: BacktestHit, as_json: bool) -> list[str]:
         return [json.dumps({"article_id": hit.article.article_id, "rule": hit.match.rule.id, "sentence": s.text})
                 for s in hit.match.sentences]
     return [f"{hit.article.article_id}: {hit.match.rule.id}: {s.text}" for s in hit.match.sentences]
-
-
-async def read_last(settings: Settings, topic: str, last: int) -> list[Record]:
-    """The last ``last`` messages of every partition, in partition then offset order."""
-    reader = consumer(settings)
-    try:
-        await reader.start()
-        if topic not in await reader.topics():
-            raise BacktestError(f"topic {topic!r} does not exist on {settings.bootstrap}")
-        partitions = [TopicPartition(topic, number) for number in sorted(reader.partitions_for_topic(topic) or ())]
-        reader.assign(partitions)
-        ends = await reader.end_offsets(partitions)
-        begins = await reader.beginning_offsets(partitions)
-        pending = set()
-        for partition in partitions:
-            start = max(begins[partition], ends[partition] - last)
-            reader.seek(partition, start)
-            if start < ends[partition]:
-                pending.add(partition)
-        records: list[Record] = []
-        deadline = time.monotonic() + READ_TIMEOUT_S
-        while pending:
-            if time.monotonic() > deadline:
-                raise BacktestError(f"reading {topic!r} from {settings.bootstrap} made no progress "
-                                    f"for {READ_TIMEOUT_S:.0f}s")
-            batches = await reader.getmany(*pending, timeout_ms=1000)
-            for partition, batch in batches.items():
-                records += [Record(partition.partition, item.offset, item.value)
-                            for item in batch if item.offset < ends[partition] and item.value is not None]
-                deadline = time.monotonic() + READ_TIMEOUT_S
-            for partition in list(pending):
-                if await reader.position(partition) >= ends[partition]:
-                    pending.discard(partition)
-        return sorted(records, key=lambda record: (record.partition, record.offset))
-    except (KafkaError, OSError) as error:
-        raise BacktestError(f"cannot read {topic!r} from {settings.bootstrap}: {error}") from error
-    finally:
-        await reader.stop()

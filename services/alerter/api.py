@@ -2,15 +2,18 @@
 
 ::
 
-    POST   /api/subscriptions            {url, secret?, rules?}  -> 201 (a generated secret is shown once)
+    POST   /api/subscriptions            {url, secret?, rules?, replay_hours?}
+                                                                   -> 201 (a generated secret is shown once)
     GET    /api/subscriptions                                      -> 200 (secrets masked)
     DELETE /api/subscriptions/{id}                                 -> 204
     POST   /api/subscriptions/{id}/test                            -> 202 (a signed test event, queued)
     GET    /api/rules                                              -> 200 (the active rule ids and names)
 
 Every request needs ``Authorization: Bearer <NEWSMON_API_TOKEN>``; without that setting the API
-answers 503. ``SubscriptionAPI`` holds the behaviour as plain async methods returning an
-``ApiResponse``; ``register_routes`` only adapts them to faust views.
+answers 503. ``replay_hours`` also queues the alerts of the last hours that the new subscription
+wants, so a subscriber that arrives after the news still gets it. ``SubscriptionAPI`` holds the
+behaviour as plain async methods returning an ``ApiResponse``; ``register_routes`` only adapts them
+to faust views.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import faust
@@ -35,11 +39,13 @@ from newsmon.services.alerter.subscriptions import (
 )
 from newsmon.services.alerter.url_safety import UnsafeWebhookURL, check_webhook_url, redact_url
 from newsmon.shared.article_ids import sha256_hex
+from newsmon.shared.kafka_clients import TopicReadError
 from newsmon.shared.logs import log_event
-from newsmon.shared.schemas import describe_validation_error, utcnow
+from newsmon.shared.schemas import Alert, describe_validation_error, utcnow
 
 logger = logging.getLogger(__name__)
 MIN_SECRET_BYTES = 16
+MAX_REPLAY_HOURS = 7 * 24
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,9 @@ class NewSubscription(BaseModel):
     url: str = Field(min_length=1)
     secret: str | None = Field(default=None, min_length=1)
     rules: list[str] = Field(default_factory=list, description="Rule ids; empty = every rule.")
+    replay_hours: float | None = Field(
+        default=None, gt=0, le=MAX_REPLAY_HOURS, description="Also send the wanted alerts of the last N hours."
+    )
 
 
 def test_event(event_id: str, subscription_id: str) -> str:
@@ -76,11 +85,13 @@ class SubscriptionAPI:
     """What the endpoints do; subscriptions from the settings are listed and testable, not deletable."""
 
     def __init__(self, *, token: str | None, store: SubscriptionStore, queue: DeliveryQueue,
+                 alerts_since: Callable[[datetime], Awaitable[list[Alert]]],
                  rule_ids: Callable[[], list[str]], allow_private: bool, settings_urls: list[str],
                  settings_secret: str | None) -> None:
         self.token = token
         self.store = store
         self.queue = queue
+        self.alerts_since = alerts_since
         self.rule_ids = rule_ids
         self.allow_private = allow_private
         self.settings_subscriptions = {f"settings-{sha256_hex(url)[:12]}": url for url in settings_urls}
@@ -107,12 +118,29 @@ class SubscriptionAPI:
         subscription = Subscription(id=new_subscription_id(), url=request.url.strip(),
                                     secret=request.secret or new_secret(), rules=list(dict.fromkeys(request.rules)))
         await self.store.add(subscription)
+        view: dict[str, Any] = {**public_view(subscription), "source": "api"}
+        if request.replay_hours is not None:
+            # After adding: an alert firing meanwhile reaches the subscription either way, and
+            # queuing is idempotent per (alert, subscription), so it is never sent twice.
+            try:
+                view["replayed"] = await self._replay(subscription, request.replay_hours)
+            except TopicReadError as error:
+                await self.store.delete(subscription.id)
+                return _error(503, f"nothing created: cannot replay recent alerts: {error}")
         log_event(logger, "subscription.created", subscription_id=subscription.id, url=redact_url(subscription.url),
-                  rules=",".join(subscription.rules) or "*")
-        view = {**public_view(subscription), "source": "api"}
+                  rules=",".join(subscription.rules) or "*", replayed=view.get("replayed"))
         if generated:
             view["secret"] = subscription.secret  # the only time it is shown
         return ApiResponse(201, view)
+
+    async def _replay(self, subscription: Subscription, hours: float) -> int:
+        """Queue the alerts of the last ``hours`` that the subscription wants; how many were queued."""
+        target = Target(subscription.url, subscription.id)
+        queued = 0
+        for alert in await self.alerts_since(utcnow() - timedelta(hours=hours)):
+            if subscription.wants(alert.rule_id):
+                queued += await self.queue.enqueue(alert, [target])
+        return queued
 
     async def list(self) -> ApiResponse:
         listed = [

@@ -8,6 +8,7 @@ import logging
 import httpx
 
 from newsmon.services.alerter.alert_content import build_alert
+from newsmon.services.alerter.alert_history import alerts_since
 from newsmon.services.alerter.alert_log import claim_cooldown, mark_published, mark_suppressed, needs_publishing
 from newsmon.services.alerter.api import SubscriptionAPI, register_routes
 from newsmon.services.alerter.delivery import WebhookDelivery
@@ -52,7 +53,8 @@ deliveries = WebhookDelivery(
 )
 register_routes(app, SubscriptionAPI(
     token=settings.api_token.get_secret_value() if settings.api_token else None,
-    store=subscriptions, queue=deliveries, rule_ids=rulebook.rule_ids,
+    store=subscriptions, queue=deliveries, alerts_since=lambda since: alerts_since(settings, since),
+    rule_ids=rulebook.rule_ids,
     allow_private=settings.webhook_allow_private, settings_urls=settings.webhook_urls, settings_secret=webhook_secret,
 ))
 

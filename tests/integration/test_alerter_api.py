@@ -108,9 +108,11 @@ def call(stack: Stack, method: str, path: str, body: Any = None, token: str | No
         return error.code, json.loads(raw) if raw else None
 
 
-def subscribe(stack: Stack, url: str, rules: list[str] | None = None, secret: str | None = None) -> dict[str, Any]:
-    status, created = call(stack, "POST", "/api/subscriptions",
-                           {"url": url, "rules": rules or [], **({"secret": secret} if secret else {})})
+def subscribe(stack: Stack, url: str, rules: list[str] | None = None, secret: str | None = None,
+              replay_hours: float | None = None) -> dict[str, Any]:
+    body = {"url": url, "rules": rules or [], **({"secret": secret} if secret else {}),
+            **({"replay_hours": replay_hours} if replay_hours else {})}
+    status, created = call(stack, "POST", "/api/subscriptions", body)
     assert status == 201, created
     return created
 
@@ -223,6 +225,42 @@ def test_a_subscription_receives_signed_alerts_for_the_samples(
                 assert hit.headers["webhook-id"] == hit.json["alert_id"]
         assert received("all") == expected and received("rafah") == Counter(
             {key: 1 for key in expected if key[1] == "rafah"}), "once per subscription"
+    finally:
+        subscriber.stop()
+
+
+def test_a_late_subscription_gets_the_samples_alerts_by_replay(
+    stack: Stack, cli_env: dict[str, str], sample_dir: Path, expected_rules: dict[str, list[str]]
+) -> None:
+    """The samples alerted before anyone subscribed; replay_hours still brings each alert, once, signed."""
+    names = {message["article_id"]: name for name, message in enriched_samples(stack, cli_env, sample_dir).items()}
+    expected = Counter((name, rule) for name, rules in expected_rules.items() for rule in rules)
+
+    def fired() -> set[tuple[str, str]]:
+        return {(names[alert["article_id"]], alert["rule_id"]) for alert in read_json_topic(stack.settings, "alerts")
+                if alert["article_id"] in names}
+
+    wait_until(lambda: fired() == set(expected), 120, "the samples' alerts on the alerts topic")
+    subscriber = Subscriber().start()
+    try:
+        everything = subscribe(stack, subscriber.url("all"), replay_hours=1)
+        rafah_only = subscribe(stack, subscriber.url("rafah"), rules=["rafah"], replay_hours=1)
+        rafah = Counter({key: count for key, count in expected.items() if key[1] == "rafah"})
+        assert everything["replayed"] >= sum(expected.values()) and rafah_only["replayed"] >= sum(rafah.values())
+
+        def received(path: str) -> Counter[tuple[str, str]]:
+            return Counter((names[hit.json["article_id"]], hit.json["rule_id"])
+                           for hit in subscriber.snapshot(path) if hit.json["article_id"] in names)
+
+        wait_until(lambda: received("all") == expected, 60, lambda: f"{sorted(expected)}, got {received('all')}")
+        wait_until(lambda: received("rafah") == rafah, 60, "the rafah-only subscription's replayed alerts")
+        wait_until(lambda: len(subscriber.snapshot()) == everything["replayed"] + rafah_only["replayed"], 60,
+                   "every replayed alert")
+        for path, created in (("all", everything), ("rafah", rafah_only)):
+            hits = subscriber.snapshot(path)
+            assert all(verify(created["secret"], hit.headers, hit.body) for hit in hits)
+            assert len({hit.headers["webhook-id"] for hit in hits}) == len(hits), "each alert once"
+        assert {hit.json["rule_id"] for hit in subscriber.snapshot("rafah")} == {"rafah"}
     finally:
         subscriber.stop()
 

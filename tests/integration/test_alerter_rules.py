@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from newsmon.commands.rules_backtest import BacktestError, backtest_from_topic, read_last
+from newsmon.commands.rules_backtest import backtest_from_topic
+from newsmon.shared.kafka_clients import TopicReadError, read_last
 from newsmon.services.alerter.alert_log import (
     claim_cooldown, mark_published, mark_suppressed, needs_publishing,
 )
@@ -154,7 +155,7 @@ def test_backtest_reads_only_the_last_messages_of_each_partition(stack: Stack) -
 
 
 def test_backtest_names_what_is_wrong(stack: Stack, tmp_path: Path) -> None:
-    with pytest.raises(BacktestError, match="topic 'articles.nope' does not exist"):
+    with pytest.raises(TopicReadError, match="topic 'articles.nope' does not exist"):
         list(backtest_from_topic(stack.settings, "articles.nope", 5, None))
     broken = tmp_path / "watch.yaml"
     broken.write_text("rules:\n  - id: x\n    name: X\n")

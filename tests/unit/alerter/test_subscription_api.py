@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime
 
 import pytest
 from redis.asyncio import Redis
@@ -17,13 +18,19 @@ from newsmon.services.alerter.delivery_queue import DeliveryQueue
 from newsmon.services.alerter.subscriptions import (
     Subscription, SubscriptionStore, mask_secret, new_secret, public_view,
 )
+from newsmon.shared.schemas import Alert
 
 TOKEN = "s3cret-token"
+
+
+async def no_history(since: datetime) -> list[Alert]:
+    raise AssertionError("a refused request must not read the alerts topic")
 
 
 def api(token: str | None = TOKEN, allow_private: bool = False) -> SubscriptionAPI:
     unused = Redis.from_url("redis://127.0.0.1:9/0")
     return SubscriptionAPI(token=token, store=SubscriptionStore(unused), queue=DeliveryQueue(unused),
+                           alerts_since=no_history,
                            rule_ids=lambda: ["iran-sanctions", "rafah"], allow_private=allow_private,
                            settings_urls=[], settings_secret=None)
 
@@ -65,6 +72,9 @@ def test_the_right_token_passes_in_any_scheme_case() -> None:
         (b'{"url": "https://93.184.216.34/h", "secret": "short"}', "use at least 16 bytes"),
         (b'{"url": "https://93.184.216.34/h", "rules": ["rafah", "gaza"]}',
          "rules: unknown rule id 'gaza'; active rules: iran-sanctions, rafah"),
+        (b'{"url": "https://93.184.216.34/h", "replay_hours": 0}', "replay_hours: Input should be greater than 0"),
+        (b'{"url": "https://93.184.216.34/h", "replay_hours": 169}',
+         "replay_hours: Input should be less than or equal to 168"),
     ],
 )
 async def test_bad_subscriptions_are_refused_with_a_readable_422(body: bytes, expected: str) -> None:
