@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from pydantic import SecretStr
 
 from newsmon.commands.dedupe import dedupe_command
 from newsmon.commands.deliveries import deliveries_list_command, deliveries_replay_command
 from newsmon.commands.ner import ner_command
-from newsmon.embedded import EmbeddedError
+from newsmon.embedded import EmbeddedError, local_api_token
 from newsmon.shared import topics
 from newsmon.shared.logs import configure_logging
 from newsmon.shared.schemas import PUBLIC_SCHEMAS, Alert
@@ -50,12 +51,18 @@ def up(
     """Start the whole pipeline locally (embedded broker and Redis unless configured) until Ctrl-C."""
     settings = get_settings()
     configure_logging(settings.log_format, "WARNING")
+    token_file = None
+    if settings.api_token is None:
+        token_file = settings.data_dir / "api-token"
+        settings = settings.model_copy(update={"api_token": SecretStr(local_api_token(settings.data_dir))})
     stack = Stack(settings)
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     typer.echo("starting newsmon (the first consumer-group join can take a few seconds)...")
     try:
         stack.start()
         typer.echo("newsmon is up:\n" + stack.describe())
+        if token_file is not None:
+            typer.echo(f"  api       {stack.url('alerter', '/api/subscriptions')}  (bearer token in {token_file})")
         if replay:
             count = asyncio.run(_replay(replay, show_progress=False))
             typer.echo(f"replayed {count} articles")

@@ -6,6 +6,8 @@ uses Apache Kafka and Redis with persistence (see ``docker-compose.yml``).
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -65,6 +67,20 @@ def spawn(name: str, argv: list[str], log_dir: Path, env: dict[str, str] | None 
         process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                                    start_new_session=True)
     return ManagedProcess(name, process, log_path)
+
+
+def local_api_token(data_dir: Path) -> str:
+    """The subscription API token of a local stack, kept in ``data_dir/api-token`` (owner-only) and
+    made once, so ``make run`` has a working API and scripts can read the token from the file."""
+    path = data_dir / "api-token"
+    if path.exists() and (token := path.read_text().strip()):
+        return token
+    data_dir.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+        file.write(token + "\n")
+    path.chmod(0o600)  # also when an existing, empty file had wider permissions
+    return token
 
 
 def free_port() -> int:
