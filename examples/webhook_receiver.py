@@ -31,6 +31,7 @@ import threading
 import time
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TextIO
 
 SECRET_PREFIX = "whsec_"
 TOLERANCE_S = 5 * 60
@@ -71,6 +72,17 @@ def describe(event: dict[str, object]) -> str:
     return f"VERIFIED {event['rule_id']} {event['alert_id']} {event['title']}"
 
 
+_OUTPUT_LOCK = threading.Lock()
+
+
+def say(line: str, stream: TextIO) -> None:
+    """One whole line at a time: requests are handled on concurrent threads, and print() writes the
+    text and its newline separately, so two lines could interleave."""
+    with _OUTPUT_LOCK:
+        stream.write(line + "\n")
+        stream.flush()
+
+
 class Receiver(ThreadingHTTPServer):
     """The HTTP server, holding the key and the webhook-ids already handled (in memory only)."""
 
@@ -106,11 +118,11 @@ class WebhookHandler(BaseHTTPRequestHandler):
         except (ValueError, KeyError, TypeError, AttributeError):
             self.reject(400, msg_id, "signed, but not a newsmon alert or test event")
             return
-        print(line if self.server.first_time(msg_id) else f"DUPLICATE {msg_id}", flush=True)
+        say(line if self.server.first_time(msg_id) else f"DUPLICATE {msg_id}", sys.stdout)
         self.reply(204)
 
     def reject(self, status: int, msg_id: str, reason: str) -> None:
-        print(f"REJECTED {msg_id} {reason}", file=sys.stderr, flush=True)
+        say(f"REJECTED {msg_id} {reason}", sys.stderr)
         self.reply(status)
 
     def reply(self, status: int) -> None:
