@@ -47,19 +47,35 @@ class FileVerdict:
                 f"similarity {verdict.similarity:.2f} ({verdict.matched_on})")
 
 
-def labelled_articles(paths: list[Path]) -> Iterator[tuple[str, RawArticle]]:
-    """Each article of each file with its label for the output; raises SourceError naming a bad file."""
-    for path in iter_article_files(paths):
-        articles = read_articles(path)
-        for number, article in enumerate(articles, start=1):
-            yield (f"{path}:{number}" if len(articles) > 1 else str(path)), article
+def labelled_articles(paths: list[Path]) -> Iterator[tuple[str, RawArticle | SourceError]]:
+    """Each article of each file with its label for the output, or the error of a file it cannot read."""
+    for given in paths:
+        try:
+            files = list(iter_article_files([given]))
+        except SourceError as error:
+            yield str(given), error
+            continue
+        for path in files:
+            try:
+                articles = read_articles(path)
+            except SourceError as error:
+                yield str(path), error
+                continue
+            for number, article in enumerate(articles, start=1):
+                yield (f"{path}:{number}" if len(articles) > 1 else str(path)), article
 
 
-async def judge_files(paths: list[Path], threshold: float) -> list[FileVerdict | tuple[str, EmptyArticle]]:
-    """The verdict of every article, or the reason it has no text left after cleanup."""
+Skipped = tuple[str, EmptyArticle | SourceError]
+
+
+async def judge_files(paths: list[Path], threshold: float) -> list[FileVerdict | Skipped]:
+    """The verdict of every article, or why a file or article has none (unreadable, no text left)."""
     judge = StoryJudge(MemoryStoryStore(), Sketcher(threshold))
-    results: list[FileVerdict | tuple[str, EmptyArticle]] = []
+    results: list[FileVerdict | Skipped] = []
     for label, article in labelled_articles(paths):
+        if isinstance(article, SourceError):
+            results.append((label, article))
+            continue
         try:
             cleaned, _ = cleaned_article(article)
         except EmptyArticle as error:
@@ -73,15 +89,21 @@ def dedupe_command(
     files: Annotated[list[Path], typer.Argument(help="Article files or folders (.txt, .html, .jsonl), oldest first.")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per article.")] = False,
 ) -> None:
-    """Story id, duplicate_of and similarity of each article, through the same code as the dedupe service."""
-    try:
-        results = asyncio.run(judge_files(files, get_settings().dedupe_similarity_threshold))
-    except SourceError as error:
-        typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from None
+    """Story id, duplicate_of and similarity of each article, through the same code as the dedupe service.
+
+    Unreadable files are reported on stderr and the others still judged; the exit code is then 2.
+    """
+    results = asyncio.run(judge_files(files, get_settings().dedupe_similarity_threshold))
+    unreadable = False
     for result in results:
         if isinstance(result, FileVerdict):
             typer.echo(result.as_json() if as_json else result.line())
+            continue
+        label, problem = result
+        if isinstance(problem, SourceError):
+            unreadable = True
+            typer.secho(f"error: {problem}", fg=typer.colors.RED, err=True)
         else:
-            label, empty = result
-            typer.secho(f"{label}: skipped: {empty}", fg=typer.colors.YELLOW, err=True)
+            typer.secho(f"{label}: skipped: {problem}", fg=typer.colors.YELLOW, err=True)
+    if unreadable:
+        raise typer.Exit(2)

@@ -79,10 +79,16 @@ def test_files_with_nothing_left_are_reported_and_the_rest_still_judged(tmp_path
     assert [json.loads(line)["file"] for line in result.stdout.splitlines()] == [str(story)]
 
 
-def test_missing_file_is_an_error_naming_it(tmp_path: Path) -> None:
-    result = CliRunner().invoke(newsmon_cli(), ["dedupe", str(tmp_path / "nope.txt")])
+def test_unreadable_files_are_errors_naming_them_and_the_rest_still_judged(tmp_path: Path) -> None:
+    story = tmp_path / "story.txt"
+    story.write_text("Rescuers reached the last of the trapped quarry workers on Thursday, officials said.\n")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "fine"}\nnot json\n')
+    result = CliRunner().invoke(newsmon_cli(), ["dedupe", "--json", str(tmp_path / "nope.txt"), str(bad), str(story)])
     assert result.exit_code == 2
     assert f"{tmp_path / 'nope.txt'}: no such file or folder" in result.stderr
+    assert f"{bad}:2: not JSON" in result.stderr
+    assert [json.loads(line)["file"] for line in result.stdout.splitlines()] == [str(story)]
 
 
 def test_duplicates_topic_has_a_published_schema() -> None:
