@@ -15,7 +15,7 @@ from newsmon.services.fetcher.files import read_articles
 from newsmon.shared.schemas import UniqueArticle
 from newsmon.stack import Stack
 from tests.conftest import REPO
-from tests.integration.conftest import produce, read_json_topic, read_topic, replay_cli, wait_until
+from tests.integration.conftest import metric, produce, read_json_topic, read_topic, replay_cli, wait_until
 from tests.integration.test_public_topics import published_schema
 
 BLINKEN_SAMPLE = "002_d327a6ada714b97a.txt"
@@ -69,6 +69,28 @@ def test_blank_long_and_foreign_text_are_enriched_and_bad_messages_dead_lettered
     schema = published_schema(cli_env, "articles.enriched")
     for _, value in read_topic(stack.settings, "articles.enriched"):
         jsonschema.validate(json.loads(value), schema)
+
+
+def test_a_burst_is_enriched_in_micro_batches_no_larger_than_the_batch_size(stack: Stack) -> None:
+    """40 articles at once go through spaCy in a few batches (not 40 single calls, not one huge one)."""
+    size = stack.settings.ner_batch_size
+
+    def batches() -> tuple[float, float, float]:
+        return (metric(stack, "ner", "newsmon_ner_batch_articles_count"),
+                metric(stack, "ner", "newsmon_ner_batch_articles_sum"),
+                metric(stack, "ner", "newsmon_ner_batch_articles_bucket", le=f"{float(size)}"))
+
+    count_before, sum_before, within_before = batches()
+    tag = uuid.uuid4().hex[:12]
+    ids = {f"burst-{number}-{tag}" for number in range(40)}
+    produce(stack.settings, "articles.unique",
+            [unique(article_id, f"Officials in Rafah counted the damage on day {article_id}.") for article_id in ids])
+    wait_until(lambda: enriched_by_id(stack, ids), 120, "the burst enriched")
+
+    count, total, within = batches()
+    assert total - sum_before >= len(ids)
+    assert count - count_before <= len(ids) / 2, "articles that arrive together share batches"
+    assert within - within_before == count - count_before, f"no batch holds more than {size} articles"
 
 
 def test_seed_002_names_blinken_one_way_and_rafah_always_as_a_place(
