@@ -7,17 +7,19 @@ from typing import Any
 from pydantic import ValidationError
 
 
-def describe_entry_errors(origin: str, document: Any, error: ValidationError, collection: str, noun: str) -> str:
+def describe_entry_errors(origin: str, document: Any, error: ValidationError, collection: str, noun: str,
+                          hidden: frozenset[str] = frozenset()) -> str:
     """``<origin>: <noun> '<id>': field <path>: <problem>`` for every problem, joined by ``; ``.
 
     ``collection`` is the top-level list key (``rules``); entries are named by their ``id`` or
-    ``name`` field, or by position when they have neither.
+    ``name`` field, or by position when they have neither. ``hidden`` location parts are left
+    out of the path: tags pydantic adds (e.g. the kinds of a rule condition) that no user wrote.
     """
-    return f"{origin}: " + "; ".join(_describe(document, item, collection, noun) for item in error.errors())
+    return f"{origin}: " + "; ".join(_describe(document, item, collection, noun, hidden) for item in error.errors())
 
 
-def _describe(document: Any, item: Any, collection: str, noun: str) -> str:
-    location = list(item["loc"])
+def _describe(document: Any, item: Any, collection: str, noun: str, hidden: frozenset[str]) -> str:
+    location = [part for part in item["loc"] if part not in hidden]
     prefix = ""
     if len(location) >= 2 and location[0] == collection and isinstance(location[1], int):
         entries = document.get(collection) if isinstance(document, dict) else None

@@ -7,7 +7,7 @@
     GET    /api/subscriptions                                      -> 200 (secrets masked)
     DELETE /api/subscriptions/{id}                                 -> 204
     POST   /api/subscriptions/{id}/test                            -> 202 (a signed test event, queued)
-    GET    /api/rules                                              -> 200 (the active rule ids and names)
+    GET/PUT/DELETE /api/rules[/{id}]                               -> watch rules (``rule_api.py``)
 
 Every request needs ``Authorization: Bearer <NEWSMON_API_TOKEN>``; without that setting the API
 answers 503. ``replay_hours`` also queues the alerts of the last hours that the new subscription
@@ -26,7 +26,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import faust
 from faust.web import View
@@ -43,6 +43,9 @@ from newsmon.shared.kafka_clients import TopicReadError
 from newsmon.shared.logs import log_event
 from newsmon.shared.schemas import Alert, describe_validation_error, utcnow
 
+if TYPE_CHECKING:
+    from newsmon.services.alerter.rule_api import RuleAPI
+
 logger = logging.getLogger(__name__)
 MIN_SECRET_BYTES = 16
 MAX_REPLAY_HOURS = 7 * 24
@@ -55,7 +58,7 @@ class ApiResponse:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> ApiResponse:
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> ApiResponse:
     return ApiResponse(status, {"error": message}, headers or {})
 
 
@@ -100,20 +103,20 @@ class SubscriptionAPI:
     def refusal(self, authorization: str | None) -> ApiResponse | None:
         """Why a request may not proceed (503 disabled, 401 bad token), or None when it may."""
         if not self.token:
-            return _error(503, "API disabled: set NEWSMON_API_TOKEN")
+            return error_response(503, "API disabled: set NEWSMON_API_TOKEN")
         scheme, _, given = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token.encode()):
-            return _error(401, "missing or wrong bearer token", {"WWW-Authenticate": 'Bearer realm="newsmon"'})
+            return error_response(401, "missing or wrong bearer token", {"WWW-Authenticate": 'Bearer realm="newsmon"'})
         return None
 
     async def create(self, body: bytes) -> ApiResponse:
         try:
             request = NewSubscription.model_validate_json(body or b"{}")
         except ValidationError as error:
-            return _error(422, describe_validation_error(error))
+            return error_response(422, describe_validation_error(error))
         problem = await self._check(request)
         if problem:
-            return _error(422, problem)
+            return error_response(422, problem)
         generated = request.secret is None
         subscription = Subscription(id=new_subscription_id(), url=request.url.strip(),
                                     secret=request.secret or new_secret(), rules=list(dict.fromkeys(request.rules)))
@@ -126,7 +129,7 @@ class SubscriptionAPI:
                 view["replayed"] = await self._replay(subscription, request.replay_hours)
             except TopicReadError as error:
                 await self.store.delete(subscription.id)
-                return _error(503, f"nothing created: cannot replay recent alerts: {error}")
+                return error_response(503, f"nothing created: cannot replay recent alerts: {error}")
         log_event(logger, "subscription.created", subscription_id=subscription.id, url=redact_url(subscription.url),
                   rules=",".join(subscription.rules) or "*", replayed=view.get("replayed"))
         if generated:
@@ -153,9 +156,9 @@ class SubscriptionAPI:
 
     async def delete(self, subscription_id: str) -> ApiResponse:
         if subscription_id in self.settings_subscriptions:
-            return _error(409, f"{subscription_id} comes from NEWSMON_WEBHOOK_URLS; remove it there")
+            return error_response(409, f"{subscription_id} comes from NEWSMON_WEBHOOK_URLS; remove it there")
         if not await self.store.delete(subscription_id):
-            return _error(404, f"no subscription {subscription_id}")
+            return error_response(404, f"no subscription {subscription_id}")
         log_event(logger, "subscription.deleted", subscription_id=subscription_id)
         return ApiResponse(204)
 
@@ -165,17 +168,15 @@ class SubscriptionAPI:
         else:
             subscription = await self.store.get(subscription_id)
             if subscription is None:
-                return _error(404, f"no subscription {subscription_id}")
+                return error_response(404, f"no subscription {subscription_id}")
             if not subscription.active:
-                return _error(409, f"subscription {subscription_id} is disabled: {subscription.disabled_reason}")
+                return error_response(409, f"subscription {subscription_id} is disabled: "
+                                           f"{subscription.disabled_reason}")
             target = Target(subscription.url, subscription.id)
         event_id = "test_" + secrets.token_hex(8)
         await self.queue.enqueue_message(event_id, test_event(event_id, subscription_id), [target])
         log_event(logger, "subscription.test_queued", subscription_id=subscription_id, alert_id=event_id)
         return ApiResponse(202, {"event_id": event_id, "subscription_id": subscription_id})
-
-    async def rules(self) -> ApiResponse:
-        return ApiResponse(200, {"rules": self.rule_ids()})
 
     async def _check(self, request: NewSubscription) -> str | None:
         """Why the subscription cannot be created, in words, or None."""
@@ -198,8 +199,8 @@ class SubscriptionAPI:
         return None
 
 
-def register_routes(app: faust.App, api: SubscriptionAPI) -> None:
-    """Serve the API on the faust app's web server."""
+def register_routes(app: faust.App, api: SubscriptionAPI, rules: RuleAPI) -> None:
+    """Serve the API (subscriptions and rules, one token) on the faust app's web server."""
 
     async def answer(view: View, request: Any, handle: Callable[[], Awaitable[ApiResponse]]) -> Any:
         response = api.refusal(request.headers.get("Authorization")) or await handle()
@@ -228,7 +229,18 @@ def register_routes(app: faust.App, api: SubscriptionAPI) -> None:
     @app.page("/api/rules")
     class Rules(View):
         async def get(self, request: Any, **_: Any) -> Any:
-            return await answer(self, request, api.rules)
+            return await answer(self, request, rules.list)
+
+    @app.page("/api/rules/{rule_id}")
+    class OneRule(View):
+        async def get(self, request: Any, rule_id: str) -> Any:
+            return await answer(self, request, lambda: rules.get(rule_id))
+
+        async def put(self, request: Any, rule_id: str) -> Any:
+            return await answer(self, request, lambda: _read_then(request, lambda body: rules.put(rule_id, body)))
+
+        async def delete(self, request: Any, rule_id: str) -> Any:
+            return await answer(self, request, lambda: rules.delete(rule_id))
 
 
 async def _read_then(request: Any, handle: Callable[[bytes], Awaitable[ApiResponse]]) -> ApiResponse:

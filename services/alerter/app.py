@@ -15,6 +15,8 @@ from newsmon.services.alerter.delivery import WebhookDelivery
 from newsmon.services.alerter.delivery_queue import Target
 from newsmon.services.alerter.matching import RuleMatch, evaluate
 from newsmon.services.alerter.metrics import ALERT_LATENCY, ALERTS_FIRED, ALERTS_SUPPRESSED
+from newsmon.services.alerter.rule_api import RuleAPI
+from newsmon.services.alerter.rule_store import RuleStore
 from newsmon.services.alerter.rulebook import RuleBook
 from newsmon.services.alerter.subscriptions import SubscriptionStore
 from newsmon.shared import topics
@@ -28,7 +30,8 @@ logger = logging.getLogger(__name__)
 
 settings = get_settings()
 redis = connect(settings)
-rulebook = RuleBook(settings.rules_path)
+rule_store = RuleStore(redis)
+rulebook = RuleBook(settings.rules_path, rule_store)
 subscriptions = SubscriptionStore(redis)
 
 
@@ -51,12 +54,13 @@ deliveries = WebhookDelivery(
     horizon_s=settings.webhook_retry_horizon_s,
     subscriptions=subscriptions,
 )
-register_routes(app, SubscriptionAPI(
+subscription_api = SubscriptionAPI(
     token=settings.api_token.get_secret_value() if settings.api_token else None,
     store=subscriptions, queue=deliveries, alerts_since=lambda since: alerts_since(settings, since),
     rule_ids=rulebook.rule_ids,
     allow_private=settings.webhook_allow_private, settings_urls=settings.webhook_urls, settings_secret=webhook_secret,
-))
+)
+register_routes(app, subscription_api, RuleAPI(rulebook, rule_store))
 
 
 async def may_fire(alert: Alert, match: RuleMatch, article: EnrichedArticle) -> bool:
@@ -77,6 +81,8 @@ async def may_fire(alert: Alert, match: RuleMatch, article: EnrichedArticle) -> 
 
 async def raise_alerts(article: EnrichedArticle) -> None:
     """Publish each alert once per (rule, story) and queue its webhooks, one per target."""
+    if not rulebook.loaded:  # after a restart, the API rules count from the first article on
+        await rulebook.refresh()
     for match in evaluate(rulebook.rules, article):
         alert = build_alert(match, article)
         if not await may_fire(alert, match, article):
@@ -103,7 +109,7 @@ async def alerter_agent(stream):  # type: ignore[no-untyped-def]
 
 @app.timer(settings.rules_reload_seconds)
 async def reload_rules() -> None:
-    rulebook.reload_if_changed()
+    await rulebook.refresh()
 
 
 @app.task

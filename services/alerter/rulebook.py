@@ -1,9 +1,10 @@
-"""The live rule set of the alerter, reloaded when the rule file changes.
+"""The live rule set of the alerter: the rule file's rules, then the API's, reloaded when either changes.
 
-Changes are detected by content, not only by modification time, so an edit within the same
+File changes are detected by content, not only by modification time, so an edit within the same
 second, or a copy that keeps the old mtime, is still seen. A broken edit never takes the alerter
 down: the error is logged with file, rule and field, counted, and the previous rules stay active
-until the file is fixed.
+until the file is fixed. API rules (``rule_store.py``) are validated before they are stored; a
+rule id in the file wins over the same id added through the API.
 """
 
 from __future__ import annotations
@@ -14,30 +15,44 @@ from pathlib import Path
 
 from newsmon.services.alerter.matching import CompiledRule, compile_rules
 from newsmon.services.alerter.metrics import RULE_RELOADS, RULES_ACTIVE
-from newsmon.services.alerter.rules import RuleFileError, load_rules
+from newsmon.services.alerter.rule_store import RuleStore
+from newsmon.services.alerter.rules import Rule, RuleFileError, load_rules
 from newsmon.shared.logs import log_event
 
 logger = logging.getLogger(__name__)
 
 
 class RuleBook:
-    """Compiled rules plus the file they came from (None = the shipped defaults).
+    """Compiled rules from the file (None = the shipped defaults) and, with a store, from the API.
 
     Construction raises ``RuleFileError`` for a bad file: a service must not start on rules it
-    cannot read.
+    cannot read. API rules arrive with the first ``refresh``, which the alerter awaits before it
+    evaluates anything.
     """
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, store: RuleStore | None = None) -> None:
         self.path = path
+        self.store = store
         self._version = self._file_version()
-        self.rules: list[CompiledRule] = compile_rules(load_rules(path))
-        RULES_ACTIVE.set(len(self.rules))
+        self.file_rules: list[Rule] = load_rules(path)
+        self.api_rules: list[Rule] = []
+        self._api_version: int | None = None
+        self.rules: list[CompiledRule] = []
+        self._activate()
         for outcome in ("ok", "error"):
             RULE_RELOADS.labels(outcome)
 
+    @property
+    def loaded(self) -> bool:
+        """True once the API rules (if any store) have been read."""
+        return self.store is None or self._api_version is not None
+
     def rule_ids(self) -> list[str]:
-        """Ids of the active rules, in file order."""
+        """Ids of the active rules: the file's in file order, then the API's by id."""
         return [compiled.rule.id for compiled in self.rules]
+
+    def file_rule_ids(self) -> set[str]:
+        return {rule.id for rule in self.file_rules}
 
     def reload_if_changed(self) -> bool:
         """Reload after the file changed; True when new rules became active."""
@@ -46,15 +61,40 @@ class RuleBook:
             return False
         self._version = version
         try:
-            self.rules = compile_rules(load_rules(self.path))
+            self.file_rules = load_rules(self.path)
         except RuleFileError as error:
             log_event(logger, "rules.reload_failed", logging.ERROR, error=str(error), active_rules=len(self.rules))
             RULE_RELOADS.labels("error").inc()
             return False
+        self._activate()
         log_event(logger, "rules.reloaded", path=str(self.path), active_rules=len(self.rules))
-        RULES_ACTIVE.set(len(self.rules))
         RULE_RELOADS.labels("ok").inc()
         return True
+
+    async def refresh(self) -> bool:
+        """Reload whatever changed, the file or the API rules; True when new rules became active."""
+        changed = self.reload_if_changed()
+        if self.store is None:
+            return changed
+        version = await self.store.version()
+        if version == self._api_version:
+            return changed
+        self.api_rules = await self.store.rules()
+        self._api_version = version
+        self._activate()
+        log_event(logger, "rules.api_reloaded", api_rules=len(self.api_rules), active_rules=len(self.rules))
+        RULE_RELOADS.labels("ok").inc()
+        return True
+
+    def _activate(self) -> None:
+        file_ids = self.file_rule_ids()
+        shadowed = sorted(rule.id for rule in self.api_rules if rule.id in file_ids)
+        if shadowed:
+            log_event(logger, "rules.api_rule_shadowed", logging.WARNING, rule_ids=",".join(shadowed),
+                      reason="the rule file has rules with these ids; the file's are active")
+        api_active = [rule for rule in self.api_rules if rule.enabled and rule.id not in file_ids]
+        self.rules = compile_rules([*self.file_rules, *api_active])
+        RULES_ACTIVE.set(len(self.rules))
 
     def _file_version(self) -> str | None:
         """A digest of the file's content (or of why it cannot be read); None for the shipped defaults."""

@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from newsmon.services.alerter.conditions import TAGS, CaseMode, Condition, is_positive
+from newsmon.shared.config_errors import describe_entry_errors
 
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=64)]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -121,8 +122,17 @@ def parse_rules(text: str, origin: str) -> list[Rule]:
     try:
         ruleset = RuleSet.model_validate(document)
     except ValidationError as error:
-        raise RuleFileError(f"{origin}: " + "; ".join(_describe(document, item) for item in error.errors())) from error
+        raise RuleFileError(describe_entry_errors(origin, document, error, "rules", "rule", TAGS)) from error
     return [rule for rule in ruleset.rules if rule.enabled]
+
+
+def validate_rule(document: Any, origin: str) -> Rule:
+    """One rule written as a mapping (an API request), with the rule file's error messages."""
+    wrapped = {"rules": [document]}
+    try:
+        return RuleSet.model_validate(wrapped).rules[0]
+    except ValidationError as error:
+        raise RuleFileError(describe_entry_errors(origin, wrapped, error, "rules", "rule", TAGS)) from error
 
 
 def load_rules(path: Path | None) -> list[Rule]:
@@ -134,21 +144,3 @@ def load_rules(path: Path | None) -> list[Rule]:
     except OSError as error:
         raise RuleFileError(f"{path}: cannot read rule file: {error.strerror}") from error
     return parse_rules(text, str(path))
-
-
-def _describe(document: object, item: Any) -> str:
-    """``rule 'rafah': field sentence.all.0.any: List should have at least 1 item``.
-
-    The tags pydantic adds for the kinds of condition (``any-group``...) are not fields the user
-    wrote, so they are left out of the path.
-    """
-    location = [part for part in item["loc"] if part not in TAGS]
-    prefix = ""
-    if len(location) >= 2 and location[0] == "rules" and isinstance(location[1], int):
-        rules = document.get("rules") if isinstance(document, dict) else None
-        rule = rules[location[1]] if isinstance(rules, list) and location[1] < len(rules) else None
-        rule_id = rule.get("id") if isinstance(rule, dict) else None
-        prefix = f"rule {rule_id!r}: " if rule_id else f"rule #{location[1] + 1}: "
-        location = location[2:]
-    field = ".".join(str(part) for part in location) or "<rule>"
-    return f"{prefix}field {field}: {str(item['msg']).removeprefix('Value error, ')}"

@@ -21,7 +21,7 @@ def test_default_watchlist_has_the_two_documented_rules() -> None:
          "rule 'rafah': field sentence.all.0.any"),
         ("rules:\n  - id: rafah\n    name: R\n    sentence: {all: [{anny: [x]}]}\n",
          "rule 'rafah': field sentence.all.0.anny: Extra inputs are not permitted"),
-        ("rules:\n  - name: R\n    sentence: {all: [{any: [x]}]}\n", "rule #1: field id: Field required"),
+        ("rules:\n  - name: R\n    sentence: {all: [{any: [x]}]}\n", "rule 'R': field id: Field required"),
         ("rules:\n  - id: Bad Id\n    name: R\n    sentence: {all: [{any: [x]}]}\n", "rule 'Bad Id': field id"),
         ("rules: [\n", "not valid YAML"),
     ],
