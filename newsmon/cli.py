@@ -7,8 +7,9 @@ import importlib
 import json
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from pydantic import SecretStr
@@ -22,6 +23,9 @@ from newsmon.shared.logs import configure_logging
 from newsmon.shared.schemas import PUBLIC_SCHEMAS, Alert
 from newsmon.shared.settings import SERVICE_NAMES, get_settings
 from newsmon.stack import Stack
+
+if TYPE_CHECKING:
+    from newsmon.services.fetcher.errors import SourceError
 
 app = typer.Typer(help="newsmon: a self-hosted streaming news monitor.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -169,47 +173,85 @@ def fetch(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print, do not publish; no broker or Redis.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="With --dry-run: one JSON object per article.")] = False,
 ) -> None:
-    """One fetch cycle over the configured sources or the given feeds."""
-    from newsmon.fetch_once import DRY_RUN_FIELDS, collect_all, publish_new, sources_for
+    """One fetch cycle over the configured sources or the given feeds.
+
+    A source that cannot be read is logged with the reason and the others go on; the exit status
+    is then 1.
+    """
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    from newsmon.fetch_once import DRY_RUN_FIELDS, describe_settings_error, publish_new, show_all, sources_for
     from newsmon.services.fetcher.errors import SourceError
+    from newsmon.shared.schemas import RawArticle
 
     if not once:
         raise fail("continuous polling is the fetcher service (`newsmon up`); use --once for one cycle")
-    settings = get_settings()
-    configure_logging(settings.log_format, "WARNING")
     try:
+        settings = get_settings()
         sources = sources_for(settings, feed or [])
+    except (SettingsError, ValidationError) as error:
+        raise fail(describe_settings_error(error)) from None
     except SourceError as error:
         raise fail(str(error)) from None
-    if not dry_run:
-        typer.echo(f"published {asyncio.run(publish_new(settings, sources))} new articles to {topics.ARTICLES_RAW}")
-        return
+    configure_logging(settings.log_format, "WARNING")
 
-    async def show() -> None:
-        async for article in collect_all(settings, sources, use_redis=False):
-            if as_json:
-                typer.echo(article.model_dump_json(include=set(DRY_RUN_FIELDS)))
-            else:
-                typer.echo(f"{article.published_at or '-'}  {article.title}\n"
-                           f"    {article.url}  ({len(article.text)} chars)")
+    def show(article: RawArticle) -> None:
+        if as_json:
+            typer.echo(article.model_dump_json(include=set(DRY_RUN_FIELDS)))
+        else:
+            typer.echo(f"{article.published_at or '-'}  {article.title}\n"
+                       f"    {article.url}  ({len(article.text)} chars)")
 
-    asyncio.run(show())
+    if dry_run:
+        outcome = asyncio.run(show_all(settings, sources, show))
+    else:
+        outcome = asyncio.run(publish_new(settings, sources))
+        typer.echo(f"published {outcome.articles} new articles to {topics.ARTICLES_RAW}")
+    if outcome.failed_sources:
+        typer.secho(f"{len(outcome.failed_sources)} of {len(sources)} sources failed (reasons logged above): "
+                    + ", ".join(outcome.failed_sources), fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
 
 
 @app.command()
 def replay(paths: PathsArgument) -> None:
-    """Publish article files to ``articles.raw`` (backfill), with progress."""
+    """Publish article files to ``articles.raw`` (backfill), with progress.
+
+    A file that cannot be read is skipped with its name and the reason, and the other files are
+    still published; the exit status is then 1.
+    """
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    from newsmon.fetch_once import describe_settings_error
     from newsmon.services.fetcher.errors import SourceError
 
+    skipped: list[SourceError] = []
+
+    def skip(error: SourceError) -> None:
+        skipped.append(error)
+        typer.secho(f"skipped {error}", fg=typer.colors.YELLOW, err=True)
+
     try:
-        count = asyncio.run(_replay(paths, show_progress=True))
+        get_settings()
+        count = asyncio.run(_replay(paths, show_progress=True, on_skip=skip))
+    except (SettingsError, ValidationError) as error:
+        raise fail(describe_settings_error(error)) from None
     except SourceError as error:
         raise fail(str(error)) from None
     typer.echo(f"published {count} articles to {topics.ARTICLES_RAW}")
+    if skipped:
+        typer.secho(f"skipped {len(skipped)} unreadable file(s); see above", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
 
 
-async def _replay(paths: list[Path], show_progress: bool) -> int:
+async def _replay(
+    paths: list[Path], show_progress: bool, on_skip: Optional[Callable[[SourceError], None]] = None
+) -> int:
+    """Publish the articles of ``paths``; a bad file raises, or with ``on_skip`` is reported there and skipped."""
     from newsmon.services.fetcher.files import iter_article_files, read_articles
+    from newsmon.services.fetcher.errors import SourceError
     from newsmon.shared.kafka_clients import producer
 
     files = list(iter_article_files(paths))
@@ -219,7 +261,14 @@ async def _replay(paths: list[Path], show_progress: bool) -> int:
     try:
         with typer.progressbar(files, label="replaying", hidden=not show_progress) as progress:
             for path in progress:
-                for article in read_articles(path):
+                try:
+                    articles = read_articles(path)
+                except SourceError as error:
+                    if on_skip is None:
+                        raise
+                    on_skip(error)
+                    continue
+                for article in articles:
                     await client.send_and_wait(
                         topics.ARTICLES_RAW, article.model_dump_json().encode(), key=article.article_id.encode()
                     )

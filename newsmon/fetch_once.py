@@ -1,72 +1,98 @@
 """``newsmon fetch --once``: one poll of the configured (or given) sources, outside the service.
 
 With ``--dry-run`` it needs neither broker nor Redis: it prints what it would publish. Otherwise
-it publishes through the same "new version?" check in Redis as the service, so running it next
-to the service, or twice, publishes nothing twice.
+it publishes through the service's own poll (the "new version?" check in Redis, validators
+committed only after the broker acknowledged), so running it next to the service, or twice,
+publishes nothing twice. A source that fails is logged and counted; the others go on.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from newsmon.services.fetcher.collect import collect
-from newsmon.services.fetcher.errors import SourceError
 from newsmon.services.fetcher.polite_http import MemoryValidatorStore, polite_client
-from newsmon.services.fetcher.published import is_new_version, remember
+from newsmon.services.fetcher.polling import isolated, poll, source_label
 from newsmon.services.fetcher.sources import Source, configured_sources
 from newsmon.services.fetcher.validator_store import RedisValidatorStore
 from newsmon.shared import topics
 from newsmon.shared.kafka_clients import producer
-from newsmon.shared.logs import log_event
 from newsmon.shared.redis_client import connect
 from newsmon.shared.schemas import RawArticle
 from newsmon.shared.settings import Settings
 
-logger = logging.getLogger(__name__)
+DRY_RUN_FIELDS = ("url", "canonical_url", "title", "text", "published_at", "source", "language", "author")
 
-DRY_RUN_FIELDS = ("url", "canonical_url", "title", "text", "published_at", "source", "language")
+
+@dataclass(frozen=True)
+class FetchOutcome:
+    """What one cycle did: how many articles it published (or showed, in a dry run), which sources failed."""
+
+    articles: int
+    failed_sources: list[str]
 
 
 def sources_for(settings: Settings, feed_urls: list[str]) -> list[Source]:
     """The given feeds, or else every configured source."""
     if feed_urls:
-        return configured_sources(None, feed_urls, settings.feed_poll_seconds)
+        return configured_sources(None, feed_urls, settings.feed_poll_seconds, feeds_origin="--feed")
     return configured_sources(settings.sources_path, settings.feeds, settings.feed_poll_seconds)
 
 
-async def collect_all(settings: Settings, sources: list[Source], *, use_redis: bool) -> AsyncIterator[RawArticle]:
-    """Every article the sources offer now; a failing source is logged and the others go on."""
-    redis = connect(settings) if use_redis else None
-    http = polite_client(settings, RedisValidatorStore(redis, settings.dedupe_ttl_seconds) if redis
-                         else MemoryValidatorStore())
+def describe_settings_error(error: SettingsError | ValidationError) -> str:
+    """One line naming the ``NEWSMON_*`` variable that cannot be used, and why."""
+    if isinstance(error, ValidationError):
+        return "; ".join(f"NEWSMON_{str(item['loc'][0]).upper() if item['loc'] else '*'}: {item['msg']}"
+                         for item in error.errors())
+    field = re.search(r'field "(\w+)"', str(error))
+    variable = f"NEWSMON_{field.group(1).upper()}" if field else "a NEWSMON_* variable"
+    return f"{variable}: cannot parse the value; lists are written as JSON, e.g. '[\"https://example.com/rss\"]'"
+
+
+async def show_all(settings: Settings, sources: list[Source], show: Callable[[RawArticle], None]) -> FetchOutcome:
+    """Hand every article the sources offer now to ``show``: no Redis, no broker, nothing remembered."""
+    http = polite_client(settings, MemoryValidatorStore())
+    shown, failed = 0, []
     try:
         for source in sources:
-            try:
-                for article in await collect(source, http):
-                    yield article
-            except SourceError as error:
-                log_event(logger, "fetch.source_failed", logging.WARNING, source=source.name, reason=str(error))
+            collected = await isolated(source, collect(source, http))
+            if collected is None:
+                failed.append(source_label(source))
+                continue
+            for article in collected.articles:
+                show(article)
+                shown += 1
     finally:
         await http.client.aclose()
-        if redis is not None:
-            await redis.aclose()
+    return FetchOutcome(shown, failed)
 
 
-async def publish_new(settings: Settings, sources: list[Source]) -> int:
-    """Publish new or updated articles to ``articles.raw``; returns how many."""
+async def publish_new(settings: Settings, sources: list[Source]) -> FetchOutcome:
+    """Publish new or updated articles to ``articles.raw``, source after source."""
     redis = connect(settings)
     writer = producer(settings)
-    await writer.start()
-    published = 0
+    http = polite_client(settings, RedisValidatorStore(redis, settings.dedupe_ttl_seconds))
+
+    async def send(article: RawArticle) -> None:
+        await writer.send_and_wait(topics.ARTICLES_RAW, article.model_dump_json().encode(),
+                                   key=article.article_id.encode())
+
+    published, failed = 0, []
     try:
-        async for article in collect_all(settings, sources, use_redis=True):
-            if await is_new_version(redis, article):
-                await writer.send_and_wait(topics.ARTICLES_RAW, article.model_dump_json().encode(),
-                                           key=article.article_id.encode())
-                await remember(redis, article, settings.dedupe_ttl_seconds)
-                published += 1
+        await writer.start()
+        for source in sources:
+            count = await poll(source, http, redis, send, settings.dedupe_ttl_seconds)
+            if count is None:
+                failed.append(source_label(source))
+            else:
+                published += count
     finally:
+        await http.client.aclose()
         await writer.stop()
         await redis.aclose()
-    return published
+    return FetchOutcome(published, failed)

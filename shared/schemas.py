@@ -43,6 +43,10 @@ class RawArticle(Message):
     published_at: datetime | None = None
     fetched_at: datetime = Field(default_factory=utcnow)
     tags: list[str] = Field(default_factory=list)
+    author: str | None = Field(
+        default=None, description="Author as the feed item or the page names them (several joined by '; '); "
+        "None when neither does."
+    )
 
 
 class UniqueArticle(RawArticle):

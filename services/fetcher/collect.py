@@ -6,96 +6,129 @@ skipped with a logged, counted reason; only a source that cannot be read at all 
 
 from __future__ import annotations
 
-import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from prometheus_client import Counter
-
 from newsmon.services.fetcher.errors import SourceError
-from newsmon.services.fetcher.extraction import extract_page
+from newsmon.services.fetcher.extraction import extract_page, looks_binary
 from newsmon.services.fetcher.feeds import FULL_CONTENT_MIN_CHARS, parse_feed
 from newsmon.services.fetcher.files import iter_article_files, read_articles
-from newsmon.services.fetcher.polite_http import FetchError, PoliteClient
+from newsmon.services.fetcher.polite_http import FetchError, Page, PoliteClient
 from newsmon.services.fetcher.sitemaps import parse_news_sitemap
+from newsmon.services.fetcher.skips import SKIPPED, skip
 from newsmon.services.fetcher.sources import Source
 from newsmon.shared.article_ids import article_id_for_url, canonical_url
-from newsmon.shared.logs import log_event
 from newsmon.shared.schemas import RawArticle
 
-SKIPPED = Counter("newsmon_fetch_skipped_total", "Items skipped by the fetcher, by reason.", ["reason"])
 # A sitemap can list thousands of URLs; each poll looks at the newest ones only.
 SITEMAP_MAX_ENTRIES = 50
-logger = logging.getLogger(__name__)
 
 
-async def collect(source: Source, http: PoliteClient) -> list[RawArticle]:
-    """Articles currently offered by ``source`` (pages answering 304 are left out: nothing new)."""
+@dataclass
+class Collected:
+    """What one poll of a source found, and the responses to commit once it is published.
+
+    ``articles`` leaves out pages that answered 304: nothing new there. ``pages`` are the
+    responses whose content was used up, turned into an article or deliberately skipped; hand
+    them to ``PoliteClient.commit`` only after ``articles`` are published. The source's own feed
+    or sitemap is among them only when no linked page failed transiently (timeout, 5xx), so the
+    next poll reads the index in full and tries that page again instead of getting a 304;
+    ``retry_later`` says that happened.
+    """
+
+    articles: list[RawArticle] = field(default_factory=list)
+    pages: list[Page] = field(default_factory=list)
+    retry_later: bool = False
+
+
+async def collect(source: Source, http: PoliteClient) -> Collected:
+    """What ``source`` offers now; a source that cannot be read raises SourceError, counted by its kind."""
+    try:
+        return await _collect(source, http)
+    except SourceError as error:
+        SKIPPED.labels(error.kind).inc()
+        raise
+
+
+async def _collect(source: Source, http: PoliteClient) -> Collected:
     if source.kind == "files":
         assert source.path is not None  # guaranteed by Source validation
-        return _files(source, source.path)
+        return Collected(articles=_files(source, source.path))
     assert source.url is not None
+    collected = Collected()
     if source.kind == "page":
-        article = await article_from_page(http, source, source.url)
-        return [article] if article else []
+        await _add_page(collected, http, source, source.url)
+        return collected
     index = await http.get(source.url)
     if index.content is None:
-        return []
+        return collected
     if source.kind == "feed":
-        return await _feed(source, http, index.content)
-    return await _sitemap(source, http, index.content)
+        await _feed(collected, http, source, index.content)
+    else:
+        await _sitemap(collected, http, source, index.content)
+    if not collected.retry_later:
+        collected.pages.append(index)
+    return collected
 
 
-async def _feed(source: Source, http: PoliteClient, content: bytes) -> list[RawArticle]:
+async def _feed(collected: Collected, http: PoliteClient, source: Source, content: bytes) -> None:
     assert source.url is not None
-    articles = []
     for item in parse_feed(content, source.url):
         page = extract_page(item.content_html, item.link) if item.content_html else None
         if page is not None and len(page.text) >= FULL_CONTENT_MIN_CHARS:
             url = page.canonical_url or canonical_url(item.link)
-            articles.append(RawArticle(
+            collected.articles.append(RawArticle(
                 article_id=article_id_for_url(url), url=item.link, canonical_url=url,
-                title=item.title or page.title, text=page.text, source=source.url, language=page.language,
-                published_at=item.published_at or page.published_at, tags=source.tags,
+                title=item.title or page.title, text=page.text, source=source.url,
+                language=page.language or item.language, published_at=item.published_at or page.published_at,
+                tags=source.tags, author=item.author or page.author,
             ))
             continue
-        article = await article_from_page(http, source, item.link, title=item.title, published_at=item.published_at)
-        if article:
-            articles.append(article)
-    return articles
+        await _add_page(collected, http, source, item.link, title=item.title, published_at=item.published_at,
+                        author=item.author, language=item.language)
 
 
-async def _sitemap(source: Source, http: PoliteClient, content: bytes) -> list[RawArticle]:
+async def _sitemap(collected: Collected, http: PoliteClient, source: Source, content: bytes) -> None:
     assert source.url is not None
-    articles = []
     for entry in parse_news_sitemap(content, source.url)[:SITEMAP_MAX_ENTRIES]:
-        article = await article_from_page(http, source, entry.url, title=entry.title, published_at=entry.published_at)
-        if article:
-            articles.append(article)
-    return articles
+        await _add_page(collected, http, source, entry.url, title=entry.title, published_at=entry.published_at)
 
 
-async def article_from_page(
-    http: PoliteClient, source: Source, url: str, *, title: str = "", published_at: datetime | None = None
-) -> RawArticle | None:
-    """The article on one page; None when unchanged (304) or unreadable (logged and counted)."""
+async def _add_page(
+    collected: Collected, http: PoliteClient, source: Source, url: str, *, title: str = "",
+    published_at: datetime | None = None, author: str | None = None, language: str | None = None,
+) -> None:
+    """The article on one page, if any; what the feed or sitemap said fills what the page leaves out.
+
+    A page answering 304 adds nothing: its article was published when its validators were committed.
+    """
     try:
         page = await http.get(url)
     except FetchError as error:
-        return _skip(url, error.kind, str(error))
+        collected.retry_later = collected.retry_later or error.transient
+        skip(url, error.kind, str(error))
+        return
     if page.content is None:
-        return None
-    if "html" not in page.content_type and page.content_type:
-        return _skip(url, "not_html", f"content type {page.content_type}")
+        return
+    collected.pages.append(page)
+    if page.content_type and "html" not in page.content_type:
+        skip(url, "not_html", f"content type {page.content_type}")
+        return
+    if looks_binary(page.content):
+        skip(url, "binary", f"binary content ({len(page.content)} bytes) served as {page.content_type or 'no type'}")
+        return
     extracted = extract_page(page.content, page.url)
     if extracted is None:
-        return _skip(url, "no_text", "no article text on the page")
+        skip(url, "no_text", "no article text on the page")
+        return
     canonical = extracted.canonical_url or canonical_url(page.url)
-    return RawArticle(
+    collected.articles.append(RawArticle(
         article_id=article_id_for_url(canonical), url=url, canonical_url=canonical,
         title=title or extracted.title, text=extracted.text, source=source.url or source.name,
-        language=extracted.language, published_at=published_at or extracted.published_at, tags=source.tags,
-    )
+        language=extracted.language or language, published_at=published_at or extracted.published_at,
+        tags=source.tags, author=author or extracted.author,
+    ))
 
 
 def _files(source: Source, path: Path) -> list[RawArticle]:
@@ -104,11 +137,5 @@ def _files(source: Source, path: Path) -> list[RawArticle]:
         try:
             articles += [article.model_copy(update={"tags": source.tags}) for article in read_articles(file)]
         except SourceError as error:
-            _skip(str(file), "bad_file", str(error))
+            skip(str(file), "bad_file", str(error))
     return articles
-
-
-def _skip(url: str, reason: str, detail: str) -> None:
-    SKIPPED.labels(reason).inc()
-    log_event(logger, "fetch.item_skipped", logging.WARNING, url=url, reason=reason, detail=detail)
-    return None

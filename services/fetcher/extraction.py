@@ -6,13 +6,13 @@ import codecs
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urljoin
 
 import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.settings import set_date_params
 from trafilatura.utils import load_html
 
+from newsmon.services.fetcher.urls import web_url
 from newsmon.shared.article_ids import canonical_url
 
 # Less main text than this is a navigation, index or error page, not an article.
@@ -21,6 +21,11 @@ MIN_ARTICLE_CHARS = 120
 _DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 _PAGE_START = re.compile(r"<(?:!doctype|html|head|body)\b", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+# Bytes no text encoding a page could use puts in its markup (tab, newline, form feed, carriage
+# return and ESC, which ISO-2022 uses, excepted); NUL is in the list.
+_CONTROL_BYTES = bytes(set(range(0x20)) - set(b"\t\n\f\r\x1b"))
+_BINARY_SAMPLE_BYTES = 8192
+_MAX_CONTROL_SHARE = 0.02
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,26 @@ class ExtractedPage:
     published_at: datetime | None
     language: str | None
     canonical_url: str | None
+
+
+def looks_binary(data: bytes) -> bool:
+    """True for an image, archive or other binary body, whatever Content-Type it was served with.
+
+    Decoding such bytes "never fails" (latin-1 takes anything), so without this check random bytes
+    would come out as an article of mojibake. Real pages hold no NUL and almost no other control
+    bytes; a binary body has them within its first few kilobytes.
+    """
+    sample = data[:_BINARY_SAMPLE_BYTES]
+    if b"\x00" in sample:
+        return True
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    return controls > len(sample) * _MAX_CONTROL_SHARE
+
+
+def primary_language(tag: str | None) -> str | None:
+    """The primary subtag of a declared language (``en`` for ``en-GB`` or ``en_us``), lower-cased; None if unusable."""
+    primary = (tag or "").replace("_", "-").split(",")[0].split("-")[0].strip().lower()
+    return primary if primary.isalpha() and 2 <= len(primary) <= 3 else None
 
 
 def parse_date(value: str | None) -> datetime | None:
@@ -49,9 +74,9 @@ def parse_date(value: str | None) -> datetime | None:
 def extract_page(html: str | bytes, url: str | None) -> ExtractedPage | None:
     """The article in an HTML page or fragment (feed content), or None when there is no main text.
 
-    ``canonical_url`` comes from the page's ``<link rel=canonical>`` (resolved against ``url``),
-    else from ``url``; it is None only when neither exists. The headline is in ``title``, not
-    repeated as the first line of ``text``.
+    ``canonical_url`` comes from the page's ``<link rel=canonical>`` (resolved against ``url``)
+    when that is a usable http(s) URL, else from ``url``; it is None only when neither exists.
+    The headline is in ``title``, not repeated as the first line of ``text``.
     """
     markup = _decode_html(html) if isinstance(html, bytes) else html
     if not _PAGE_START.search(markup[:4096]):
@@ -117,9 +142,8 @@ def _decode_html(data: bytes) -> str:
 def _canonical_link(tree: HtmlElement, url: str | None) -> str | None:
     for link in tree.iterfind(".//link[@href]"):
         if "canonical" in (link.get("rel") or "").lower().split():
-            href = link.get("href", "").strip()
-            resolved = urljoin(url or "", href)
-            if resolved.startswith(("http://", "https://")):
+            resolved = web_url(link.get("href", ""), url)
+            if resolved is not None:
                 return resolved
     return None
 
@@ -131,8 +155,7 @@ def _declared_language(tree: HtmlElement) -> str | None:
          if (meta.get("http-equiv") or meta.get("property") or "").lower() in ("content-language", "og:locale")),
         None,
     )
-    primary = (declared or "").replace("_", "-").split(",")[0].split("-")[0].strip().lower()
-    return primary if primary.isalpha() and 2 <= len(primary) <= 3 else None
+    return primary_language(declared)
 
 
 def _without_headline(text: str, title: str) -> str:

@@ -6,11 +6,13 @@ import calendar
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urljoin
 
 import feedparser
 
 from newsmon.services.fetcher.errors import SourceError
+from newsmon.services.fetcher.extraction import primary_language
+from newsmon.services.fetcher.skips import skip
+from newsmon.services.fetcher.urls import web_url
 
 # Feed content shorter than this is a teaser: the article page holds the real text.
 FULL_CONTENT_MIN_CHARS = 400
@@ -23,6 +25,8 @@ class FeedItem:
     ``link`` is absolute and ``published_at`` UTC. ``content_html`` is the full body
     (``content:encoded``, Atom ``<content>``), None when the feed only has a teaser;
     ``summary`` is that teaser (``<description>``, Atom ``<summary>``) as given, possibly HTML.
+    ``author`` is the item's author (``<author>``, ``<dc:creator>``) by name; ``language`` the
+    primary subtag of the feed's ``<language>`` (``xml:lang`` for Atom), which items share.
     """
 
     link: str
@@ -30,28 +34,40 @@ class FeedItem:
     published_at: datetime | None
     content_html: str | None = None
     summary: str = ""
+    author: str | None = None
+    language: str | None = None
 
 
 def parse_feed(content: bytes, feed_url: str) -> list[FeedItem]:
-    """The items of an RSS/Atom document that have a link, in feed order.
+    """The items of an RSS/Atom document that have a usable link, in feed order.
 
     feedparser copes with malformed, truncated and mislabelled feeds ("bozo" feeds); one that
-    still yields entries is used, one that yields none raises SourceError with feedparser's reason.
+    still yields entries is used, one that yields none raises SourceError (kind ``malformed_feed``)
+    with feedparser's reason. An item whose link is not an http(s) URL is skipped (``bad_url``).
     """
     parsed = feedparser.parse(content)
     if parsed.bozo and not parsed.entries:
-        raise SourceError(f"{feed_url}: not a readable feed: {parsed.get('bozo_exception')}")
-    return [
-        FeedItem(
-            link=urljoin(feed_url, entry["link"].strip()),
+        raise SourceError(f"{feed_url}: not a readable feed: {parsed.get('bozo_exception')}", "malformed_feed")
+    language = primary_language(parsed.feed.get("language"))
+    items = []
+    for entry in parsed.entries:
+        given = entry.get("link", "").strip()
+        if not given:
+            continue
+        link = web_url(given, feed_url)
+        if link is None:
+            skip(given, "bad_url", f"feed {feed_url}: item link is not an http(s) URL")
+            continue
+        items.append(FeedItem(
+            link=link,
             title=entry.get("title", "").strip(),
             published_at=_published(entry),
             content_html=_full_content(entry),
             summary=entry.get("summary", "").strip(),
-        )
-        for entry in parsed.entries
-        if entry.get("link", "").strip()
-    ]
+            author=_author(entry),
+            language=language,
+        ))
+    return items
 
 
 def _published(entry: Any) -> datetime | None:
@@ -65,3 +81,10 @@ def _full_content(entry: Any) -> str | None:
         if content.get("type", "text/html") != "text/plain" and content.get("value", "").strip():
             return str(content["value"])
     return None
+
+
+def _author(entry: Any) -> str | None:
+    """The name alone: RSS ``<author>`` is often ``jane@example.com (Jane Doe)``, or just the address."""
+    detail = entry.get("author_detail") or {}
+    name = detail.get("name") or ("" if detail.get("email") else entry.get("author", ""))
+    return str(name).strip() or None

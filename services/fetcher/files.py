@@ -31,6 +31,7 @@ class _JsonlLine(BaseModel):
     source: str | None = None
     tags: list[str] = Field(default_factory=list)
     language: str | None = None
+    author: str | None = None
 
     @field_validator("published_at")
     @classmethod
@@ -111,6 +112,7 @@ def _from_html(path: Path, data: bytes) -> RawArticle:
     return RawArticle(
         article_id=article_id, url=page.canonical_url, canonical_url=page.canonical_url, title=page.title,
         text=page.text, source=f"file:{path.name}", language=page.language, published_at=page.published_at,
+        author=page.author,
     )
 
 
@@ -140,5 +142,6 @@ def _from_jsonl(path: Path, content: str) -> list[RawArticle]:
             language=item.language or None,
             published_at=item.published_at,
             tags=item.tags,
+            author=item.author or None,
         ))
     return articles

@@ -1,9 +1,10 @@
 """A polite, robust HTTP client for the fetcher.
 
 Per host: a concurrency limit and a minimum interval between requests, robots.txt honoured.
-Per request: conditional GET (ETag / Last-Modified remembered, a 304 costs nothing), retries with
-exponential backoff and full jitter on timeouts, connection errors, 429 and 5xx (Retry-After
-respected, capped), a body-size cap read from the stream, a redirect cap, and a clear User-Agent.
+Per request: conditional GET (ETag / Last-Modified remembered once the caller commits them, a 304
+costs nothing), retries with exponential backoff and full jitter on timeouts, connection errors,
+429 and 5xx (Retry-After respected, capped), a body-size cap read from the stream, a redirect cap,
+and a clear User-Agent.
 A slow or failing host only ever waits on its own semaphore, so it never stalls the others.
 """
 
@@ -13,6 +14,7 @@ import asyncio
 import random
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -23,6 +25,7 @@ from prometheus_client import Counter, Histogram
 
 from newsmon import __version__
 from newsmon.services.fetcher.errors import SourceError
+from newsmon.services.fetcher.urls import web_url
 from newsmon.shared.settings import Settings
 
 FETCHES = Counter("newsmon_fetches_total", "HTTP fetches by outcome.", ["outcome"])
@@ -35,12 +38,16 @@ ROBOTS_TTL_S = 3600.0
 
 
 class FetchError(SourceError):
-    """A fetch that failed; ``kind`` is a bounded label (timeout, too_large, robots, ...)."""
+    """A fetch that failed; ``kind`` is a bounded label (timeout, too_large, robots, ...).
 
-    def __init__(self, url: str, kind: str, detail: str) -> None:
-        super().__init__(f"{url}: {kind}: {detail}")
+    ``transient`` marks failures that may pass on their own (timeouts, connection errors, 429 and
+    5xx, each after the retries): the URL is worth trying again on a later poll.
+    """
+
+    def __init__(self, url: str, kind: str, detail: str, *, transient: bool = False) -> None:
+        super().__init__(f"{url}: {kind}: {detail}", kind)
         self.url = url
-        self.kind = kind
+        self.transient = transient
 
 
 @dataclass(frozen=True)
@@ -74,11 +81,17 @@ class MemoryValidatorStore:
 
 @dataclass(frozen=True)
 class Page:
-    """A fetched resource; ``content`` is None when the server answered 304 Not Modified."""
+    """A fetched resource; ``content`` is None when the server answered 304 Not Modified.
 
+    ``url`` is where the content came from after redirects. ``validators`` are what the server
+    sent for the next conditional GET of ``requested_url``; ``PoliteClient.commit`` stores them.
+    """
+
+    requested_url: str
     url: str
     content: bytes | None
     content_type: str
+    validators: Validators = Validators()
 
     @property
     def not_modified(self) -> bool:
@@ -110,13 +123,18 @@ class PoliteClient:
         self._host_next_start: dict[str, float] = defaultdict(float)
         self._robots: dict[str, tuple[float, RobotFileParser | None]] = {}
 
-    async def get(self, url: str, *, conditional: bool = True) -> Page:
-        """Fetch ``url``; raises FetchError with a bounded ``kind`` when it cannot."""
+    async def get(self, url: str) -> Page:
+        """Fetch ``url``, conditionally when validators were committed; raises FetchError with a bounded ``kind``.
+
+        The response's validators are not stored here: see ``commit``.
+        """
         started = time.monotonic()
         try:
+            if web_url(url) is None:
+                raise FetchError(url, "bad_url", "not an http(s) URL that can be requested")
             if self.politeness.respect_robots and not await self._allowed(url):
                 raise FetchError(url, "robots", "disallowed by robots.txt")
-            page = await self._get_with_retries(url, conditional)
+            page = await self._get_with_retries(url)
         except FetchError as error:
             FETCHES.labels(error.kind).inc()
             raise
@@ -125,33 +143,44 @@ class PoliteClient:
         FETCHES.labels("not_modified" if page.not_modified else "ok").inc()
         return page
 
-    async def _get_with_retries(self, url: str, conditional: bool) -> Page:
+    async def commit(self, pages: Iterable[Page]) -> None:
+        """Remember the validators of ``pages``, so their next GET can be answered 304.
+
+        Call it only once everything taken from those pages was published or deliberately
+        skipped: a crash before then fetches the content again instead of getting a 304 for
+        content that never went anywhere.
+        """
+        for page in pages:
+            if page.content is not None:
+                await self.validators.save(page.requested_url, page.validators)
+
+    async def _get_with_retries(self, url: str) -> Page:
         attempt = 0
         while True:
             try:
-                return await self._get_once(url, conditional)
+                return await self._get_once(url)
             except _Retryable as retry:
                 attempt += 1
                 if attempt > self.politeness.max_retries:
-                    raise FetchError(url, retry.kind, f"{retry.detail} after {attempt} attempts") from None
+                    raise FetchError(url, retry.kind, f"{retry.detail} after {attempt} attempts",
+                                     transient=True) from None
                 delay = retry.retry_after_s or random.uniform(0, self.politeness.backoff_s * 2**attempt)
                 await asyncio.sleep(min(delay, MAX_RETRY_AFTER_S))
 
-    async def _get_once(self, url: str, conditional: bool) -> Page:
+    async def _get_once(self, url: str) -> Page:
         headers = {}
-        if conditional:
-            known = await self.validators.load(url)
-            if known.etag:
-                headers["If-None-Match"] = known.etag
-            if known.last_modified:
-                headers["If-Modified-Since"] = known.last_modified
+        known = await self.validators.load(url)
+        if known.etag:
+            headers["If-None-Match"] = known.etag
+        if known.last_modified:
+            headers["If-Modified-Since"] = known.last_modified
         host = urlsplit(url).netloc.lower()
         async with self._host_slots[host]:
             await self._wait_turn(host)
             try:
                 async with self.client.stream("GET", url, headers=headers) as response:
                     if response.status_code == 304:
-                        return Page(str(response.url), None, response.headers.get("content-type", ""))
+                        return Page(url, str(response.url), None, response.headers.get("content-type", ""))
                     if response.status_code in RETRYABLE_STATUS:
                         raise _Retryable(f"http_{response.status_code}", f"HTTP {response.status_code}",
                                          _retry_after(response))
@@ -160,14 +189,15 @@ class PoliteClient:
                     content = await self._read_capped(url, response)
             except httpx.TooManyRedirects as error:
                 raise FetchError(url, "redirects", "too many redirects (a loop?)") from error
+            except (httpx.InvalidURL, httpx.UnsupportedProtocol) as error:
+                # A redirect to an unusable location: retrying cannot help.
+                raise FetchError(url, "bad_url", str(error)) from error
             except httpx.TimeoutException as error:
                 raise _Retryable("timeout", type(error).__name__) from error
             except httpx.TransportError as error:
                 raise _Retryable("connection", type(error).__name__) from error
-        if conditional:
-            await self.validators.save(url, Validators(response.headers.get("etag"),
-                                                       response.headers.get("last-modified")))
-        return Page(str(response.url), content, response.headers.get("content-type", ""))
+        return Page(url, str(response.url), content, response.headers.get("content-type", ""),
+                    Validators(response.headers.get("etag"), response.headers.get("last-modified")))
 
     async def _read_capped(self, url: str, response: httpx.Response) -> bytes:
         declared = response.headers.get("content-length", "")

@@ -9,6 +9,8 @@ from lxml import etree
 
 from newsmon.services.fetcher.errors import SourceError
 from newsmon.services.fetcher.extraction import parse_date
+from newsmon.services.fetcher.skips import skip
+from newsmon.services.fetcher.urls import web_url
 
 _NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9", "news": "http://www.google.com/schemas/sitemap-news/0.9"}
 # No entity expansion, no network, no huge trees: a hostile sitemap cannot blow up memory.
@@ -23,18 +25,22 @@ class SitemapEntry:
 
 
 def parse_news_sitemap(content: bytes, sitemap_url: str) -> list[SitemapEntry]:
-    """The ``<url>`` entries of a sitemap, newest first."""
+    """The ``<url>`` entries with a usable http(s) location, newest first; others are skipped (``bad_url``)."""
     try:
         root = etree.fromstring(content, _PARSER)
     except etree.XMLSyntaxError as error:
-        raise SourceError(f"{sitemap_url}: not a readable sitemap: {error}") from error
+        raise SourceError(f"{sitemap_url}: not a readable sitemap: {error}", "malformed_sitemap") from error
     entries = []
     for node in root.findall("sm:url", _NS):
         location = (node.findtext("sm:loc", default="", namespaces=_NS) or "").strip()
         if not location:
             continue
+        url = web_url(location, sitemap_url)
+        if url is None:
+            skip(location, "bad_url", f"sitemap {sitemap_url}: location is not an http(s) URL")
+            continue
         entries.append(SitemapEntry(
-            url=location,
+            url=url,
             title=(node.findtext("news:news/news:title", default="", namespaces=_NS) or "").strip(),
             published_at=parse_date(node.findtext("news:news/news:publication_date", namespaces=_NS)
                                     or node.findtext("sm:lastmod", namespaces=_NS)),

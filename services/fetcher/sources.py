@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from newsmon.services.fetcher.errors import SourceError
+from newsmon.services.fetcher.urls import web_url
 from newsmon.shared.config_errors import describe_entry_errors
 
 SourceName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=64)]
@@ -37,6 +38,8 @@ class Source(BaseModel):
                 raise ValueError(f"a {self.kind} source needs `url`")
             if not self.url.startswith(("http://", "https://")):
                 raise ValueError(f"url must start with http:// or https://, got {self.url!r}")
+            if web_url(self.url) is None:
+                raise ValueError(f"url is not a valid URL: {self.url!r}")
         return self
 
 
@@ -72,9 +75,19 @@ def load_sources(path: Path) -> list[Source]:
     return parse_sources(text, str(path))
 
 
-def configured_sources(sources_path: Path | None, feed_urls: list[str], feed_interval_s: float) -> list[Source]:
-    """The sources file (if any) plus the NEWSMON_FEEDS shorthand, as one list."""
+def configured_sources(
+    sources_path: Path | None, feed_urls: list[str], feed_interval_s: float, feeds_origin: str = "NEWSMON_FEEDS"
+) -> list[Source]:
+    """The sources file (if any) plus the feed URL shorthand, as one list.
+
+    A bad feed URL raises SourceError in one line that starts with ``feeds_origin``, where the user
+    gave it (``NEWSMON_FEEDS``, ``--feed``), and quotes the URL.
+    """
     sources = load_sources(sources_path) if sources_path else []
-    sources += [Source(name=f"feed-{index + 1}", kind="feed", url=url, interval_s=feed_interval_s)
-                for index, url in enumerate(feed_urls)]
+    for index, url in enumerate(feed_urls):
+        try:
+            sources.append(Source(name=f"feed-{index + 1}", kind="feed", url=url, interval_s=feed_interval_s))
+        except ValidationError as error:
+            problems = "; ".join(str(item["msg"]).removeprefix("Value error, ") for item in error.errors())
+            raise SourceError(f"{feeds_origin}: {problems}") from None
     return sources

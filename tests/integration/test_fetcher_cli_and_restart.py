@@ -6,7 +6,9 @@ import json
 import subprocess
 import sys
 from collections import Counter
+from pathlib import Path
 
+from newsmon.shared.article_ids import article_id_for_content
 from newsmon.stack import Stack
 from tests.integration.conftest import metric, read_json_topic, wait_until
 from tests.integration.news_site import ARTICLES, BOILERPLATE, NewsSite
@@ -24,7 +26,8 @@ def test_dry_run_prints_clean_articles_without_broker(news_site: NewsSite) -> No
     articles = [json.loads(line) for line in result.stdout.splitlines()]
     assert sorted(article["title"] for article in articles) == sorted(title for title, _ in ARTICLES.values())
     for article in articles:
-        assert set(article) == {"url", "canonical_url", "title", "text", "published_at", "source", "language"}
+        assert set(article) == {"url", "canonical_url", "title", "text", "published_at", "source", "language",
+                                "author"}
         assert article["published_at"].startswith("2026-11-23")
         assert "utm_source" not in article["canonical_url"]
         assert not any(chrome in article["text"] for chrome in (*BOILERPLATE, "Home World Sport", "rights reserved"))
@@ -58,3 +61,22 @@ def test_invalid_sources_file_names_file_source_and_field(tmp_path, cli_env: dic
     result = newsmon({**cli_env, "NEWSMON_SOURCES_PATH": str(sources)}, "fetch", "--once", "--dry-run")
     assert result.returncode == 2
     assert f"{sources}: source 'wire': field <source>: url must start with http:// or https://" in result.stderr
+
+
+def test_replay_skips_a_bad_file_with_its_reason_and_publishes_the_others(
+    tmp_path: Path, stack: Stack, cli_env: dict[str, str]
+) -> None:
+    texts = {name: f"Replay check {name} {tmp_path.name}\n\nThe council met on Monday about {name}."
+             for name in ("a.txt", "c.txt")}
+    for name, text in texts.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "b.jsonl").write_text('{"text": "fine"}\n{broken\n')
+
+    result = newsmon(cli_env, "replay", str(tmp_path))
+
+    assert result.returncode == 1
+    assert f"skipped {tmp_path / 'b.jsonl'}:2: not JSON" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "published 2 articles" in result.stdout, "a.txt before the bad file and c.txt after it"
+    ids = {article["article_id"] for article in read_json_topic(stack.settings, "articles.raw")}
+    assert {article_id_for_content(text) for text in texts.values()} <= ids

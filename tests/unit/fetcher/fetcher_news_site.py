@@ -2,18 +2,25 @@
 
 Article pages are buried in the usual chrome (cookie banner, menu, share bar, newsletter box,
 related links, footer); ``/rss.xml`` lists teasers that link to them with tracking parameters;
-``/atom.xml`` carries full stories. Requests are counted per path so tests can tell which pages
-were fetched.
+``/atom.xml`` carries full stories; ``/bad-links.xml`` has items whose links cannot be fetched and
+one whose page has a broken canonical link; ``/binary/*`` serves images and random bytes as pages.
+Every response has an ETag and answers a matching If-None-Match with 304. Requests are counted
+per path so tests can tell which pages were fetched; paths in ``down`` answer 503.
 """
 
 from __future__ import annotations
 
+import hashlib
+import random
+import struct
+import zlib
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,7 @@ def story_page(story: Story, *, canonical: str | None = None, lang: str = "en-GB
 class NewsSite:
     base: str = ""
     hits: Counter[str] = field(default_factory=Counter)
+    down: set[str] = field(default_factory=set)
 
     @property
     def rss_url(self) -> str:
@@ -103,6 +111,10 @@ class NewsSite:
     @property
     def atom_url(self) -> str:
         return f"{self.base}/atom.xml"
+
+    @property
+    def bad_links_url(self) -> str:
+        return f"{self.base}/bad-links.xml"
 
 
 def _rss(base: str) -> str:
@@ -119,7 +131,7 @@ def _rss(base: str) -> str:
 
 def _atom(base: str) -> str:
     entries = "".join(
-        f"<entry><title>{story.title}</title><id>urn:daily:{slug}</id>"
+        f"<entry><title>{story.title}</title><id>urn:daily:{slug}</id><author><name>Maria Lind</name></author>"
         f"<link rel='alternate' href='{base}/full/{slug}?utm_campaign=atom'/>"
         f"<published>{story.published_iso}</published><updated>2026-11-22T10:00:00Z</updated>"
         f"<summary>{story.paragraphs[0][:60]}</summary><content type='html'>"
@@ -127,9 +139,33 @@ def _atom(base: str) -> str:
         + "</content></entry>"
         for slug, story in STORIES.items()
     )
-    return (f"<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom'>"
+    return (f"<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom' xml:lang='en-GB'>"
             f"<title>The Daily Example</title><id>urn:daily</id><updated>2026-11-22T10:00:00Z</updated>"
             f"{entries}</feed>")
+
+
+def _bad_links(base: str) -> str:
+    """A feed as a careless CMS writes it: a broken IPv6 literal, a script link, and one good item."""
+    items = ("<item><title>Broken host</title><link>http://[bad/x</link></item>"
+             "<item><title>Script</title><link>javascript:alert(1)</link></item>"
+             f"<item><title>Good story, bad canonical</title><link>{base}/bad-canonical/quota-protest</link></item>")
+    return f"<?xml version='1.0'?><rss version='2.0'><channel><title>Careless</title>{items}</channel></rss>"
+
+
+def random_bytes(size: int) -> bytes:
+    """The same ``size`` random bytes on every run."""
+    return random.Random(7).randbytes(size)
+
+
+def png_image() -> bytes:
+    """A real PNG (signature, IHDR, IDAT, IEND) of 200x200 noisy pixels."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + random_bytes(600) for _ in range(200))
+    header = struct.pack(">IIBBBBB", 200, 200, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+            + chunk(b"IEND", b""))
 
 
 @asynccontextmanager
@@ -137,9 +173,38 @@ async def serve_news_site() -> AsyncIterator[NewsSite]:
     """The site, running until the block ends."""
     site = NewsSite()
 
-    async def handle(request: web.Request) -> web.Response:
+    @web.middleware
+    async def conditional(request: web.Request, handler: Handler) -> web.StreamResponse:
         site.hits[request.path] += 1
+        if request.path in site.down:
+            return web.Response(status=503)
+        response = await handler(request)
+        if isinstance(response, web.Response) and response.body is not None and response.status == 200:
+            etag = f'"{hashlib.sha256(bytes(response.body)).hexdigest()[:16]}"'  # type: ignore[arg-type]
+            if request.headers.get("If-None-Match") == etag:
+                return web.Response(status=304, headers={"ETag": etag})
+            response.headers["ETag"] = etag
+        return response
+
+    async def without_content_type(request: web.Request, response: web.StreamResponse) -> None:
+        if request.path.startswith("/untyped/"):
+            response.headers.pop("Content-Type", None)
+
+    async def handle(request: web.Request) -> web.Response:
         path = request.path
+        if path == "/bad-links.xml":
+            return web.Response(text=_bad_links(site.base), content_type="application/rss+xml")
+        if path == "/bad-canonical/quota-protest":
+            return web.Response(text=story_page(STORIES["quota-protest"], canonical="http://[bad"),
+                                content_type="text/html")
+        if path == "/binary/random.html":
+            return web.Response(body=random_bytes(300_000), content_type="text/html")
+        if path == "/untyped/image":
+            return web.Response(body=png_image())
+        if path == "/untyped/random":
+            return web.Response(body=random_bytes(300_000))
+        if path == "/untyped/rail-reopens":
+            return web.Response(body=story_page(STORIES["rail-reopens"]).encode())
         if path == "/rss.xml":
             return web.Response(text=_rss(site.base), content_type="application/rss+xml")
         if path == "/atom.xml":
@@ -156,7 +221,8 @@ async def serve_news_site() -> AsyncIterator[NewsSite]:
             return web.Response(text=story_page(STORIES[slug], canonical=canonical), content_type="text/html")
         raise web.HTTPNotFound()
 
-    app = web.Application()
+    app = web.Application(middlewares=[conditional])
+    app.on_response_prepare.append(without_content_type)
     app.router.add_get("/{tail:.*}", handle)
     runner = web.AppRunner(app)
     await runner.setup()

@@ -94,12 +94,14 @@ async def client() -> AsyncIterator[PoliteClient]:
         yield PoliteClient(http, MemoryValidatorStore(), FAST)
 
 
-async def test_second_poll_is_conditional_and_costs_nothing(site: Site, client: PoliteClient) -> None:
+async def test_once_committed_the_next_poll_is_conditional_and_costs_nothing(site: Site, client: PoliteClient) -> None:
     first = await client.get(f"{site.base}/feed")
-    second = await client.get(f"{site.base}/feed")
-    assert first.content == b"<rss/>" and not first.not_modified
-    assert second.not_modified and second.content is None
-    assert site.hits["/feed"] == 2
+    uncommitted = await client.get(f"{site.base}/feed")
+    assert first.content == uncommitted.content == b"<rss/>", "content never used must come again, not as 304"
+    await client.commit([uncommitted])
+    committed = await client.get(f"{site.base}/feed")
+    assert committed.not_modified and committed.content is None
+    assert site.hits["/feed"] == 3
 
 
 async def test_429_waits_for_retry_after(site: Site, client: PoliteClient) -> None:
@@ -113,6 +115,7 @@ async def test_5xx_is_retried_then_reported(site: Site, client: PoliteClient) ->
     with pytest.raises(FetchError) as error:
         await client.get(f"{site.base}/down")
     assert error.value.kind == "http_503" and site.hits["/down"] == FAST.max_retries + 1
+    assert error.value.transient, "a server error may pass: the URL is worth another poll"
 
 
 async def test_timeout_is_retried_then_reported(site: Site, client: PoliteClient) -> None:
@@ -143,6 +146,14 @@ async def test_gone_is_not_retried(site: Site, client: PoliteClient) -> None:
     with pytest.raises(FetchError) as error:
         await client.get(f"{site.base}/gone")
     assert error.value.kind == "http_4xx" and site.hits["/gone"] == 1
+    assert not error.value.transient
+
+
+@pytest.mark.parametrize("url", ["http://[bad/x", "http://example.com:99999/", "ftp://example.com/feed"])
+async def test_urls_that_cannot_be_requested_are_a_fetch_error(client: PoliteClient, url: str) -> None:
+    with pytest.raises(FetchError) as error:
+        await client.get(url)
+    assert error.value.kind == "bad_url" and not error.value.transient
 
 
 async def test_a_slow_host_does_not_stall_another(site: Site) -> None:

@@ -6,13 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from newsmon.services.fetcher.errors import SourceError
 from newsmon.services.fetcher.extraction import extract_page
 from newsmon.services.fetcher.feeds import parse_feed
 from newsmon.services.fetcher.files import guess_title, iter_article_files, read_articles
 from newsmon.services.fetcher.sitemaps import parse_news_sitemap
-from newsmon.services.fetcher.sources import parse_sources
+from newsmon.services.fetcher.sources import configured_sources, parse_sources
 
 PAGE = """<html><head><title>Quake hits coast | Example News</title>
 <link rel="canonical" href="https://News.Example.com/world/quake?utm_source=rss#top">
@@ -109,15 +110,39 @@ def test_truncated_feed_still_yields_its_items_and_garbage_is_an_error() -> None
         parse_feed(b"\x89PNG\r\n\x1a\n binary", "https://a.example/feed")
 
 
-def test_entity_bomb_sitemap_is_refused_or_harmless() -> None:
-    bomb = b"""<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">
-      <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;">]>
-      <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>&lol3;</loc></url></urlset>"""
+def entity_bomb(levels: int, root: str, inner: str) -> bytes:
+    """A "billion laughs" document: each entity is ten of the one before; ``&lol<levels>;`` is 3 * 10**levels chars."""
+    entities = '<!ENTITY lol0 "lol">' + "".join(
+        f'<!ENTITY lol{level} "{f"&lol{level - 1};" * 10}">' for level in range(1, levels + 1))
+    return f'<?xml version="1.0"?><!DOCTYPE {root} [{entities}]>{inner.replace("BOMB", f"&lol{levels};")}'.encode()
+
+
+def test_the_entity_bomb_is_real() -> None:
+    # The same construction, small enough to expand, expands as designed: at 9 levels it is 3 GB.
+    small = entity_bomb(3, "urlset", "<urlset><url><loc>BOMB</loc></url></urlset>")
+    expanded = etree.fromstring(small, etree.XMLParser(resolve_entities=True)).findtext("url/loc")
+    assert expanded == "lol" * 1000
+
+
+def test_entity_bomb_sitemap_is_refused_or_left_unexpanded() -> None:
+    bomb = entity_bomb(9, "urlset", '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                                    "<url><loc>https://a.example/BOMB</loc></url></urlset>")
     try:
         entries = parse_news_sitemap(bomb, "https://a.example/sitemap.xml")
     except SourceError:
         return
-    assert all(len(entry.url) < 100 for entry in entries)
+    assert sum(len(entry.url) + len(entry.title) for entry in entries) < 1000
+
+
+def test_entity_bomb_feed_is_refused_or_left_unexpanded() -> None:
+    bomb = entity_bomb(9, "rss", "<rss version='2.0'><channel><title>BOMB</title><item><title>BOMB</title>"
+                                 "<link>https://a.example/BOMB</link><description>BOMB</description></item>"
+                                 "</channel></rss>")
+    try:
+        items = parse_feed(bomb, "https://a.example/rss")
+    except SourceError:
+        return
+    assert sum(len(item.link) + len(item.title) + len(item.summary) for item in items) < 1000
 
 
 def test_news_sitemap_newest_first() -> None:
@@ -138,3 +163,13 @@ def test_sources_file_errors_name_source_and_field() -> None:
         parse_sources("sources:\n" + "  - {name: a, kind: page, url: 'https://a.example/'}\n" * 2, "s.yaml")
     disabled = "sources:\n  - {name: a, kind: page, url: 'https://a.example/', enabled: false, tags: [x]}\n"
     assert parse_sources(disabled, "s.yaml") == []
+
+
+@pytest.mark.parametrize(("url", "problem"), [
+    ("ftp://a.example/feed", "url must start with http:// or https://, got 'ftp://a.example/feed'"),
+    ("http://[bad/feed", "url is not a valid URL: 'http://[bad/feed'"),
+])
+def test_bad_feed_urls_are_one_line_errors_naming_where_they_came_from(url: str, problem: str) -> None:
+    with pytest.raises(SourceError) as error:
+        configured_sources(None, ["https://a.example/rss", url], 60, feeds_origin="--feed")
+    assert str(error.value) == f"--feed: {problem}"

@@ -1,0 +1,105 @@
+"""One poll of one source, published: what the fetcher service and ``newsmon fetch --once`` both run.
+
+The order is what makes a restart lose nothing and send nothing twice: each article is checked
+against what was published before (Redis), sent and acknowledged, then remembered; only after
+all of that are the responses' ETag / Last-Modified committed. A crash or broker error anywhere
+in between leaves the validators unchanged, so the next poll gets the content again instead of
+a 304, and the published check keeps that repeat from sending anything twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from prometheus_client import Gauge
+from redis.asyncio import Redis
+
+from newsmon.services.fetcher.collect import collect
+from newsmon.services.fetcher.errors import SourceError
+from newsmon.services.fetcher.polite_http import PoliteClient
+from newsmon.services.fetcher.published import is_new_version, newest_article_time, remember
+from newsmon.services.fetcher.skips import SKIPPED
+from newsmon.services.fetcher.sources import Source
+from newsmon.shared import metrics
+from newsmon.shared.logs import log_event
+from newsmon.shared.schemas import RawArticle
+
+Send = Callable[[RawArticle], Awaitable[None]]
+T = TypeVar("T")
+
+LAST_SUCCESS = Gauge("newsmon_source_last_success_timestamp_seconds", "Last successful poll.", ["source"])
+LAST_ARTICLE = Gauge(
+    "newsmon_source_last_article_timestamp_seconds",
+    "Publication time of the newest article published, never later than its fetch.", ["source"],
+)
+SOURCE_ERRORS = Gauge("newsmon_source_consecutive_errors", "Failed polls in a row.", ["source"])
+logger = logging.getLogger(__name__)
+
+
+def source_label(source: Source) -> str:
+    """How metrics and logs name a source: its URL, or its name for files."""
+    return source.url or source.name
+
+
+async def poll(source: Source, http: PoliteClient, redis: Redis, send: Send, ttl_seconds: int) -> int | None:
+    """Publish the new or updated articles of ``source`` through ``send``; how many, or None when the poll failed.
+
+    Never raises: see ``isolated``. ``send`` must return only once the broker acknowledged the article.
+    """
+    return await isolated(source, _publish_new(source, http, redis, send, ttl_seconds))
+
+
+async def isolated(source: Source, work: Awaitable[T]) -> T | None:
+    """``await work``; if it fails, whatever the exception, log and count it and return None.
+
+    One source must never stop the fetcher: its failure is logged as ``fetch.source_failed`` with
+    the source and the reason (the traceback too when it is not a SourceError), counted in
+    ``newsmon_source_consecutive_errors`` and in ``newsmon_fetch_skipped_total`` by kind, and
+    the next poll starts over. Nothing is lost meanwhile: validators were not committed.
+    """
+    label = source_label(source)
+    try:
+        return await work
+    except SourceError as error:  # collect() already counted it by kind
+        SOURCE_ERRORS.labels(label).inc()
+        log_event(logger, "fetch.source_failed", logging.WARNING, source=label, kind=error.kind, reason=str(error))
+    except Exception as error:  # noqa: BLE001 - any failure of one source; the next poll retries it
+        SOURCE_ERRORS.labels(label).inc()
+        SKIPPED.labels("poll_failed").inc()
+        logger.error("fetch.source_failed", exc_info=error, extra={"fields": {
+            "source": label, "kind": "poll_failed", "reason": f"{type(error).__name__}: {error}"}})
+    return None
+
+
+async def _publish_new(source: Source, http: PoliteClient, redis: Redis, send: Send, ttl_seconds: int) -> int:
+    label = source_label(source)
+    collected = await collect(source, http)
+    published = []
+    for article in collected.articles:
+        if await is_new_version(redis, article):
+            await send(article)
+            await remember(redis, article, ttl_seconds)
+            log_event(logger, "fetch.published", article_id=article.article_id, url=article.url, source=label)
+            published.append(article)
+    await http.commit(collected.pages)
+    SOURCE_ERRORS.labels(label).set(0)
+    LAST_SUCCESS.labels(label).set_to_current_time()
+    metrics.LAST_ACTIVITY.labels("fetcher").set_to_current_time()
+    newest = await newest_article_time(redis, label, newest_publication(published))
+    if newest is not None:
+        LAST_ARTICLE.labels(label).set(newest)
+    return len(published)
+
+
+def newest_publication(published: list[RawArticle]) -> float | None:
+    """The newest publication time among articles just published, each clamped to its fetch time.
+
+    An article cannot be newer than the moment we fetched it, so a future date (a wrong time zone,
+    a typo) never pins the source's freshness at a time to come. An undated article counts as of
+    its fetch, but only in the poll that publishes it: an old undated item that the feed keeps
+    listing is not "fresh" again on every poll.
+    """
+    return max((min(article.published_at or article.fetched_at, article.fetched_at).timestamp()
+                for article in published), default=None)

@@ -1,0 +1,19 @@
+"""Items and sources the fetcher leaves out: each logged with where and why, and counted by kind."""
+
+from __future__ import annotations
+
+import logging
+
+from prometheus_client import Counter
+
+from newsmon.shared.logs import log_event
+
+SKIPPED = Counter("newsmon_fetch_skipped_total", "Items and source polls skipped by the fetcher, by reason.",
+                  ["reason"])
+logger = logging.getLogger(__name__)
+
+
+def skip(where: str, reason: str, detail: str) -> None:
+    """Count and log one skipped item; ``reason`` is a bounded label, ``detail`` the readable why."""
+    SKIPPED.labels(reason).inc()
+    log_event(logger, "fetch.item_skipped", logging.WARNING, url=where, reason=reason, detail=detail)
