@@ -3,7 +3,8 @@
 ``create_app`` gives each service the same broker settings, HTTP endpoints (``/healthz``,
 ``/readyz``, ``/metrics``) and raw-bytes topics; ``Stage`` turns raw messages into validated
 models, sends what cannot be parsed or processed to the service's dead-letter topic with the
-reason, and retries transient Redis/Kafka failures so no message is dropped.
+reason, and retries transient Redis/Kafka failures so no message is dropped. Everything a stage
+sends, dead letters included, is acknowledged by the broker before the input offset moves on.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from newsmon.shared import metrics, topics
 from newsmon.shared.logs import log_event, logging_config
+from newsmon.shared.readiness import ReadinessCheck, broker_answers, run_checks
 from newsmon.shared.schemas import DeadLetter, Message, describe_validation_error
 from newsmon.shared.settings import ServiceName, Settings
 
 M = TypeVar("M", bound=Message)
-ReadinessCheck = Callable[[], Awaitable[bool]]
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     RedisConnectionError,
@@ -46,12 +47,17 @@ def broker_urls(bootstrap: str) -> list[str]:
 def create_app(service: ServiceName, settings: Settings, readiness: list[ReadinessCheck]) -> faust.App:
     """A faust app for one service, with health, readiness and Prometheus endpoints.
 
-    ``readiness`` are extra checks (e.g. Redis ping) that ``/readyz`` runs besides the broker's.
+    ``readiness`` are extra checks (e.g. Redis ping) that ``/readyz`` runs besides its own two:
+    partitions assigned (for a service that consumes) and a broker answering. faust keeps its
+    working files under ``settings.data_dir``, not in the current directory.
     """
+    datadir = settings.data_dir / "faust" / service
+    datadir.parent.mkdir(parents=True, exist_ok=True)  # faust makes only the last level
     app = faust.App(
         f"newsmon-{service}",
         broker=broker_urls(settings.bootstrap),
         store="memory://",
+        datadir=datadir,
         autodiscover=False,
         web_port=settings.service_port(service),
         web_bind=settings.http_bind,
@@ -69,13 +75,18 @@ def create_app(service: ServiceName, settings: Settings, readiness: list[Readine
     async def healthz(web: Any, request: Any) -> Any:
         return web.json({"service": service, "status": "ok"})
 
+    async def partitions_assigned() -> bool:
+        return _consumes_nothing(app) or bool(app.consumer.assignment())
+
+    async def broker_reachable() -> bool:
+        # A service without agents (the fetcher) has no assignment to lose when Kafka goes away.
+        return await broker_answers(settings.bootstrap)
+
     @app.page("/readyz")
     async def readyz(web: Any, request: Any) -> Any:
-        checks = {"partitions_assigned": _consumes_nothing(app) or bool(app.consumer.assignment())}
-        for check in readiness:
-            checks[check.__name__] = await _safe_check(check)
-        ready = all(checks.values())
-        return web.json({"service": service, "ready": ready, "checks": checks}, status=200 if ready else 503)
+        report = await run_checks([partitions_assigned, broker_reachable, *readiness])
+        return web.json({"service": service, "ready": report.ready, "checks": report.checks, "reasons": report.reasons},
+                        status=200 if report.ready else 503)
 
     # faust's own sensor serves /metrics: our prometheus-client metrics (same default registry)
     # plus faust's per-topic/partition offsets, from which consumer lag is derived.
@@ -85,13 +96,6 @@ def create_app(service: ServiceName, settings: Settings, readiness: list[Readine
 
 def _consumes_nothing(app: faust.App) -> bool:
     return not app.agents
-
-
-async def _safe_check(check: ReadinessCheck) -> bool:
-    try:
-        return await check()
-    except Exception:  # a readiness probe reports failure, it never raises
-        return False
 
 
 def raw_topic(app: faust.App, name: str, produced_by: ServiceName | None = None) -> faust.TopicT:
@@ -111,10 +115,15 @@ async def publish(topic: faust.TopicT, service: str, key: str, message: Message)
     Waiting means the source offset is committed only after the output is safely stored, so a
     crash in between redelivers the input instead of losing the output.
     """
-    pending = await topic.send(key=key.encode(), value=message.model_dump_json().encode())
-    await pending
+    await _send_acknowledged(topic, key.encode(), message.model_dump_json().encode())
     metrics.MESSAGES_OUT.labels(service, topic.get_topic_name()).inc()
     metrics.LAST_ACTIVITY.labels(service).set_to_current_time()
+
+
+async def _send_acknowledged(topic: faust.TopicT, key: bytes | None, value: bytes) -> None:
+    """Send, then wait until the broker has stored the message (``producer_acks=-1``: all replicas)."""
+    pending = await topic.send(key=key, value=value)
+    await pending
 
 
 def run_worker(app: faust.App, settings: Settings) -> None:
@@ -132,11 +141,17 @@ def run_worker(app: faust.App, settings: Settings) -> None:
 class Stage(Generic[M]):
     """Parsing, dead-lettering and retrying around one service's pure logic."""
 
-    def __init__(self, app: faust.App, service: ServiceName, source: str, model: type[M]) -> None:
+    def __init__(self, app: faust.App, service: ServiceName, source: str, model: type[M],
+                 dead_letter_kinds: tuple[str, ...] = ()) -> None:
+        """``dead_letter_kinds``: the service's own reasons to dead-letter, besides the common ones."""
         self.service = service
         self.source = source
         self.model = model
         self.dead_letters = raw_topic(app, topics.dead_letter_topic(service))
+        # At 0 from the start: Prometheus's increase() cannot see the first error of a series born at 1.
+        metrics.TRANSIENT_ERRORS.labels(service)
+        for kind in ("empty", "invalid_json", "schema", "processing_error", *dead_letter_kinds):
+            metrics.DEAD_LETTERS.labels(service, kind)
 
     async def parse(self, key: bytes | None, value: bytes | None) -> M | None:
         """The message as ``model``, or None after dead-lettering it with the reason."""
@@ -153,7 +168,11 @@ class Stage(Generic[M]):
             return None
 
     async def dead_letter(self, key: bytes | None, value: bytes | None, kind: str, reason: str) -> None:
-        """Keep a message the service cannot handle, with a readable reason."""
+        """Keep a message the service cannot handle, with a readable reason.
+
+        Returns once the broker has stored the dead letter, like ``publish``: the caller's offset
+        moves on after this, so a crash must redeliver the message rather than lose it.
+        """
         letter = DeadLetter(
             service=self.service,
             topic=self.source,
@@ -161,7 +180,7 @@ class Stage(Generic[M]):
             key=key.decode("utf-8", "replace") if key else None,
             payload=(value or b"").decode("utf-8", "replace"),
         )
-        await self.dead_letters.send(key=key, value=letter.model_dump_json().encode())
+        await _send_acknowledged(self.dead_letters, key, letter.model_dump_json().encode())
         metrics.DEAD_LETTERS.labels(self.service, kind).inc()
         log_event(logger, "message.dead_lettered", logging.WARNING, service=self.service, key=letter.key,
                   reason=letter.reason)

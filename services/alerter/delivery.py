@@ -1,9 +1,10 @@
 """Webhook delivery workers: signed POSTs from the durable queue, retried until a horizon, once per target.
 
-Each attempt is logged with status and latency. Timeouts, connection errors, 429 and 5xx are
-retried with exponential backoff and jitter (a 429/503 ``Retry-After`` wins) until
-``max_attempts`` or the retry horizon; ``410 Gone`` stops delivery to that target and disables
-its subscription; other statuses fail at once. The queue itself is ``delivery_queue.py``.
+Each attempt is logged with status and latency, and each delivered alert records the time from its
+article's fetch to the receiver's 2xx. Timeouts, connection errors, 429 and 5xx are retried with
+exponential backoff and jitter (a 429/503 ``Retry-After`` wins) until ``max_attempts`` or the
+retry horizon; ``410 Gone`` stops delivery to that target and disables its subscription; other
+statuses fail at once. The queue itself is ``delivery_queue.py``.
 """
 
 from __future__ import annotations
@@ -15,12 +16,16 @@ import math
 import random
 import time
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 import httpx
+from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
 from newsmon.services.alerter.delivery_queue import DeliveryQueue, Item, Outcome
-from newsmon.services.alerter.metrics import DELIVERIES, DELIVERY_SECONDS, SUBSCRIPTIONS_DISABLED
+from newsmon.services.alerter.metrics import (
+    DELIVERED_LATENCY, DELIVERIES, DELIVERY_SECONDS, SUBSCRIPTIONS_DISABLED,
+)
 from newsmon.services.alerter.signing import signed_headers
 from newsmon.services.alerter.subscriptions import SubscriptionStore
 from newsmon.services.alerter.url_safety import UnsafeWebhookURL, check_webhook_url, redact_url
@@ -59,6 +64,21 @@ def _retry_after(response: httpx.Response) -> float | None:
     except ValueError:
         return None
     return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+class _FetchTime(BaseModel):
+    """The one field of a queued message that fetch-to-delivery latency needs; test events lack it."""
+
+    fetched_at: datetime | None = None
+
+
+def fetch_to_delivery_s(body: bytes, delivered_at: float) -> float | None:
+    """Seconds from the fetch of the alert's article to ``delivered_at`` (epoch); None without ``fetched_at``."""
+    try:
+        fetched_at = _FetchTime.model_validate_json(body).fetched_at
+    except ValidationError:  # a metric must never fail a delivery that already succeeded
+        return None
+    return None if fetched_at is None else delivered_at - fetched_at.timestamp()
 
 
 def _classify(response: httpx.Response) -> _Result:
@@ -125,6 +145,8 @@ class WebhookDelivery(DeliveryQueue):
             result = _Result("failed", error="message body expired")
         else:
             result = await self._post(item, body, secret)
+            if result.outcome == "delivered" and (latency := fetch_to_delivery_s(body, time.time())) is not None:
+                DELIVERED_LATENCY.observe(latency)
         log_event(logger, "webhook.attempt", logging.INFO if result.outcome == "delivered" else logging.WARNING,
                   alert_id=item.alert_id, url=redact_url(item.url), subscription_id=item.subscription_id,
                   status=result.status, attempt=item.attempts, outcome=result.outcome, error=result.error,

@@ -36,7 +36,8 @@ app = create_app("dedupe", settings, readiness=[redis_reachable])
 raw_articles = raw_topic(app, topics.ARTICLES_RAW)
 unique_articles = raw_topic(app, topics.ARTICLES_UNIQUE, produced_by="dedupe")
 duplicate_articles = raw_topic(app, topics.ARTICLES_DUPLICATES, produced_by="dedupe")
-stage: Stage[RawArticle] = Stage(app, "dedupe", topics.ARTICLES_RAW, RawArticle)
+stage: Stage[RawArticle] = Stage(app, "dedupe", topics.ARTICLES_RAW, RawArticle,
+                               dead_letter_kinds=("empty_after_cleanup",))
 
 
 async def deduplicate(cleaned: RawArticle) -> None:
