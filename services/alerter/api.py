@@ -89,7 +89,7 @@ class SubscriptionAPI:
 
     def __init__(self, *, token: str | None, store: SubscriptionStore, queue: DeliveryQueue,
                  alerts_since: Callable[[datetime], Awaitable[list[Alert]]],
-                 rule_ids: Callable[[], list[str]], allow_private: bool, settings_urls: list[str],
+                 rule_ids: Callable[[], Awaitable[list[str]]], allow_private: bool, settings_urls: list[str],
                  settings_secret: str | None) -> None:
         self.token = token
         self.store = store
@@ -193,9 +193,10 @@ class SubscriptionAPI:
                 return "secret: a secret written whsec_... must be base64 after the prefix"
             if len(key) < MIN_SECRET_BYTES:
                 return f"secret: use at least {MIN_SECRET_BYTES} bytes, or omit it and one is generated"
-        unknown = [rule_id for rule_id in request.rules if rule_id not in self.rule_ids()]
+        active = await self.rule_ids()
+        unknown = [rule_id for rule_id in request.rules if rule_id not in active]
         if unknown:
-            return f"rules: unknown rule id {unknown[0]!r}; active rules: {', '.join(self.rule_ids())}"
+            return f"rules: unknown rule id {unknown[0]!r}; active rules: {', '.join(active)}"
         return None
 
 

@@ -54,10 +54,16 @@ deliveries = WebhookDelivery(
     horizon_s=settings.webhook_retry_horizon_s,
     subscriptions=subscriptions,
 )
+async def active_rule_ids() -> list[str]:
+    """Current on this instance even when another instance just added the rule through the API."""
+    await rulebook.refresh()
+    return rulebook.rule_ids()
+
+
 subscription_api = SubscriptionAPI(
     token=settings.api_token.get_secret_value() if settings.api_token else None,
     store=subscriptions, queue=deliveries, alerts_since=lambda since: alerts_since(settings, since),
-    rule_ids=rulebook.rule_ids,
+    rule_ids=active_rule_ids,
     allow_private=settings.webhook_allow_private, settings_urls=settings.webhook_urls, settings_secret=webhook_secret,
 )
 register_routes(app, subscription_api, RuleAPI(rulebook, rule_store))

@@ -3,8 +3,13 @@ the rule file's rules, gone when deleted."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
+from redis.asyncio import Redis
+
+from newsmon.services.alerter.rule_store import RuleStore
+from newsmon.services.alerter.rules import validate_rule
 from newsmon.stack import Stack
 from tests.integration.conftest import metric, produce, wait_until
 from tests.integration.receiver import Receiver
@@ -63,3 +68,28 @@ def test_the_rule_files_rules_are_read_only_and_bad_rules_get_a_readable_422(sta
     assert status == 422 and answer["error"].startswith("field webhooks:")
     assert call(stack, "PUT", "/api/rules/tokenless", {"name": "T"}, token=None)[0] == 401
     assert call(stack, "GET", "/api/rules/broken")[0] == 404
+
+
+def test_a_rule_another_instance_just_added_can_be_subscribed_to_at_once(stack: Stack) -> None:
+    """Another alerter instance stores the rule in Redis; this one accepts a subscription to it
+    right away instead of after its next reload tick."""
+    rule_id = f"other-{uuid.uuid4().hex[:8]}"
+    document = {"id": rule_id, "name": "Added elsewhere", "sentence": {"all": [{"any": ["elsewhere"]}]}}
+
+    async def store_elsewhere(delete: bool = False) -> None:
+        redis = Redis.from_url(stack.settings.redis)
+        try:
+            store = RuleStore(redis)
+            await (store.delete(rule_id) if delete else store.put(validate_rule(document, "test"), document))
+        finally:
+            await redis.aclose()
+
+    asyncio.run(store_elsewhere())
+    try:
+        status, created = call(stack, "POST", "/api/subscriptions", {"url": "http://127.0.0.1:9/hook",
+                                                                     "rules": [rule_id]})
+        assert status == 201, created
+        assert call(stack, "DELETE", f"/api/subscriptions/{created['id']}")[0] == 204
+    finally:
+        asyncio.run(store_elsewhere(delete=True))
+    wait_until(lambda: metric(stack, "alerter", "newsmon_rules_active") == 2, 30, "the rule to be gone again")

@@ -23,6 +23,10 @@ from newsmon.shared.schemas import Alert
 TOKEN = "s3cret-token"
 
 
+async def default_rule_ids() -> list[str]:
+    return ["iran-sanctions", "rafah"]
+
+
 async def no_history(since: datetime) -> list[Alert]:
     raise AssertionError("a refused request must not read the alerts topic")
 
@@ -31,7 +35,7 @@ def api(token: str | None = TOKEN, allow_private: bool = False) -> SubscriptionA
     unused = Redis.from_url("redis://127.0.0.1:9/0")
     return SubscriptionAPI(token=token, store=SubscriptionStore(unused), queue=DeliveryQueue(unused),
                            alerts_since=no_history,
-                           rule_ids=lambda: ["iran-sanctions", "rafah"], allow_private=allow_private,
+                           rule_ids=default_rule_ids, allow_private=allow_private,
                            settings_urls=[], settings_secret=None)
 
 
