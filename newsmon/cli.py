@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
+from pydantic_settings import SettingsError
 
 from newsmon.commands.dedupe import dedupe_command
 from newsmon.commands.deliveries import deliveries_list_command, deliveries_replay_command
@@ -21,7 +22,7 @@ from newsmon.embedded import EmbeddedError, local_api_token
 from newsmon.shared import topics
 from newsmon.shared.logs import configure_logging
 from newsmon.shared.schemas import PUBLIC_SCHEMAS, Alert
-from newsmon.shared.settings import SERVICE_NAMES, get_settings
+from newsmon.shared.settings import SERVICE_NAMES, describe_settings_error, get_settings
 from newsmon.stack import Stack
 
 if TYPE_CHECKING:
@@ -45,6 +46,15 @@ def fail(message: str) -> typer.Exit:
     """Print an error for a person and return the exit to raise."""
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     return typer.Exit(2)
+
+
+@app.callback()
+def check_settings() -> None:
+    """Read the settings before any command runs, so a bad NEWSMON_* value is one line naming it."""
+    try:
+        get_settings()
+    except (SettingsError, ValidationError) as error:
+        raise fail(describe_settings_error(error)) from None
 
 
 @app.command()
@@ -178,23 +188,18 @@ def fetch(
     A source that cannot be read is logged with the reason and the others go on; the exit status
     is then 1.
     """
-    from pydantic import ValidationError
-    from pydantic_settings import SettingsError
-
-    from newsmon.fetch_once import DRY_RUN_FIELDS, describe_settings_error, publish_new, show_all, sources_for
+    from newsmon.fetch_once import DRY_RUN_FIELDS, publish_new, show_all, sources_for
     from newsmon.services.fetcher.errors import SourceError
     from newsmon.shared.schemas import RawArticle
 
     if not once:
         raise fail("continuous polling is the fetcher service (`newsmon up`); use --once for one cycle")
+    settings = get_settings()
+    configure_logging(settings.log_format, "WARNING")
     try:
-        settings = get_settings()
         sources = sources_for(settings, feed or [])
-    except (SettingsError, ValidationError) as error:
-        raise fail(describe_settings_error(error)) from None
     except SourceError as error:
         raise fail(str(error)) from None
-    configure_logging(settings.log_format, "WARNING")
 
     def show(article: RawArticle) -> None:
         if as_json:
@@ -221,10 +226,6 @@ def replay(paths: PathsArgument) -> None:
     A file that cannot be read is skipped with its name and the reason, and the other files are
     still published; the exit status is then 1.
     """
-    from pydantic import ValidationError
-    from pydantic_settings import SettingsError
-
-    from newsmon.fetch_once import describe_settings_error
     from newsmon.services.fetcher.errors import SourceError
 
     skipped: list[SourceError] = []
@@ -234,10 +235,7 @@ def replay(paths: PathsArgument) -> None:
         typer.secho(f"skipped {error}", fg=typer.colors.YELLOW, err=True)
 
     try:
-        get_settings()
         count = asyncio.run(_replay(paths, show_progress=True, on_skip=skip))
-    except (SettingsError, ValidationError) as error:
-        raise fail(describe_settings_error(error)) from None
     except SourceError as error:
         raise fail(str(error)) from None
     typer.echo(f"published {count} articles to {topics.ARTICLES_RAW}")

@@ -8,12 +8,8 @@ publishes nothing twice. A source that fails is logged and counted; the others g
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from pydantic import ValidationError
-from pydantic_settings import SettingsError
 
 from newsmon.services.fetcher.collect import collect
 from newsmon.services.fetcher.polite_http import MemoryValidatorStore, polite_client
@@ -42,16 +38,6 @@ def sources_for(settings: Settings, feed_urls: list[str]) -> list[Source]:
     if feed_urls:
         return configured_sources(None, feed_urls, settings.feed_poll_seconds, feeds_origin="--feed")
     return configured_sources(settings.sources_path, settings.feeds, settings.feed_poll_seconds)
-
-
-def describe_settings_error(error: SettingsError | ValidationError) -> str:
-    """One line naming the ``NEWSMON_*`` variable that cannot be used, and why."""
-    if isinstance(error, ValidationError):
-        return "; ".join(f"NEWSMON_{str(item['loc'][0]).upper() if item['loc'] else '*'}: {item['msg']}"
-                         for item in error.errors())
-    field = re.search(r'field "(\w+)"', str(error))
-    variable = f"NEWSMON_{field.group(1).upper()}" if field else "a NEWSMON_* variable"
-    return f"{variable}: cannot parse the value; lists are written as JSON, e.g. '[\"https://example.com/rss\"]'"
 
 
 async def show_all(settings: Settings, sources: list[Source], show: Callable[[RawArticle], None]) -> FetchOutcome:

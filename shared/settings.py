@@ -7,12 +7,13 @@ conventional unprefixed names ``KAFKA_BOOTSTRAP`` and ``REDIS_URL``.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 ServiceName = Literal["fetcher", "dedupe", "ner", "alerter"]
 SERVICE_NAMES: tuple[ServiceName, ...] = ("fetcher", "dedupe", "ner", "alerter")
@@ -120,3 +121,13 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return Settings()
+
+
+def describe_settings_error(error: SettingsError | ValidationError) -> str:
+    """One line naming the ``NEWSMON_*`` variable that cannot be used, and why."""
+    if isinstance(error, ValidationError):
+        return "; ".join(f"NEWSMON_{str(item['loc'][0]).upper() if item['loc'] else '*'}: {item['msg']}"
+                         for item in error.errors())
+    field = re.search(r'field "(\w+)"', str(error))
+    variable = f"NEWSMON_{field.group(1).upper()}" if field else "a NEWSMON_* variable"
+    return f"{variable}: cannot parse the value; lists are written as JSON, e.g. '[\"https://example.com/rss\"]'"

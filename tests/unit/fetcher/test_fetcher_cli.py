@@ -62,3 +62,10 @@ async def test_bad_feed_settings_are_one_line_errors_naming_the_setting(
 ) -> None:
     code, out, err = await newsmon(tmp_path, "fetch", "--once", "--dry-run", *args, **env)
     assert (code, out, err.strip()) == (2, "", message)
+
+
+@pytest.mark.parametrize("command", [["replay", "nothing.txt"], ["status"], ["rules", "test", "nothing.txt"]])
+async def test_every_command_names_a_bad_setting_in_one_line(tmp_path: Path, command: list[str]) -> None:
+    code, out, err = await newsmon(tmp_path, *command, NEWSMON_FEEDS="https://a.example/rss")
+    assert (code, out, err.strip()) == (
+        2, "", "error: NEWSMON_FEEDS: cannot parse the value; lists are written as JSON, e.g. '[\"https://example.com/rss\"]'")
