@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
@@ -147,8 +148,19 @@ def prometheus(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         f"--web.listen-address=127.0.0.1:{port}",
     ], workdir)
     wait_for_port(process, port, timeout=30)
-    yield f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}"
+    # The port opens before the TSDB is loaded; queries answer 503 until /-/ready does.
+    wait_until(lambda: answers_ok(f"{url}/-/ready"), 60, "Prometheus to be ready")
+    yield url
     process.stop()
+
+
+def answers_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
 
 
 def query(prometheus: str, expr: str) -> dict[str, Any]:
@@ -156,8 +168,12 @@ def query(prometheus: str, expr: str) -> dict[str, Any]:
     try:
         with urllib.request.urlopen(url, timeout=10) as response:
             return json.loads(response.read())
-    except urllib.error.HTTPError as error:  # 400 carries Prometheus's explanation
-        return json.loads(error.read())
+    except urllib.error.HTTPError as error:  # 400 carries Prometheus's explanation as JSON
+        body = error.read().decode(errors="replace")
+        try:
+            return json.loads(body)
+        except json.JSONDecodeError:
+            return {"status": "error", "error": f"HTTP {error.code}: {body}"}
 
 
 def samples(prometheus: str, expr: str) -> list[tuple[dict[str, str], float]]:
