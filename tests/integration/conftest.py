@@ -33,8 +33,7 @@ API_TOKEN = "token-for-tests-only"
 
 @pytest.fixture(scope="session")
 def receiver() -> Iterator[Receiver]:
-    receiver = Receiver()
-    receiver.url = receiver.start()  # type: ignore[attr-defined]
+    receiver = Receiver().start()
     yield receiver
     receiver.stop()
 
@@ -75,7 +74,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver, news_
         ner_port=ner,
         alerter_port=alerter,
         data_dir=tmp_path_factory.mktemp("newsmon"),
-        webhook_urls=[receiver.url],  # type: ignore[attr-defined]
+        webhook_urls=[receiver.url()],
         webhook_secret=WEBHOOK_SECRET,
         webhook_allow_private=True,
         webhook_backoff_s=0.2,

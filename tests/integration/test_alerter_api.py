@@ -4,17 +4,11 @@ delivered once each even when the receiver was down, disabled by 410."""
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
-import threading
-import time
 import urllib.error
 import urllib.request
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,75 +16,9 @@ from newsmon.services.fetcher.files import read_articles
 from newsmon.shared.schemas import EnrichedArticle, ModelInfo, Sentence
 from newsmon.stack import Stack
 from tests.integration.conftest import (
-    API_TOKEN, WEBHOOK_SECRET, free_ports, metric, produce, read_json_topic, replay_cli, wait_until,
+    API_TOKEN, WEBHOOK_SECRET, metric, produce, read_json_topic, replay_cli, wait_until,
 )
-from tests.integration.receiver import Receiver
-
-
-def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
-    """A receiver's check written from the Standard Webhooks convention alone (5-minute tolerance)."""
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    timestamp = headers.get("webhook-timestamp", "")
-    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > 300:
-        return False
-    signed = f"{headers['webhook-id']}.{timestamp}.".encode() + body
-    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-    return any(
-        version == "v1" and hmac.compare_digest(value, expected)
-        for version, _, value in (part.partition(",") for part in headers.get("webhook-signature", "").split())
-    )
-
-
-@dataclass
-class Hit:
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-@dataclass
-class Subscriber:
-    """A webhook receiver on a port of its own, answering ``status``; it may start late (a receiver down)."""
-
-    status: int = 200
-    port: int = field(default_factory=lambda: free_ports(1)[0])
-    hits: list[Hit] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    server: ThreadingHTTPServer | None = None
-
-    def url(self, path: str = "hook") -> str:
-        return f"http://127.0.0.1:{self.port}/{path}"
-
-    def start(self) -> Subscriber:
-        subscriber = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                body = self.rfile.read(int(self.headers.get("content-length", "0")))
-                with subscriber.lock:
-                    subscriber.hits.append(Hit({k.lower(): v for k, v in self.headers.items()} | {"path": self.path},
-                                               body))
-                self.send_response(subscriber.status)
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-
-    def snapshot(self, path: str | None = None) -> list[Hit]:
-        with self.lock:
-            return [hit for hit in self.hits if path is None or hit.headers["path"] == f"/{path}"]
+from tests.integration.receiver import Receiver, signature_valid
 
 
 def call(stack: Stack, method: str, path: str, body: Any = None, token: str | None = API_TOKEN) -> tuple[int, Any]:
@@ -164,7 +92,7 @@ def test_bad_subscriptions_get_a_readable_422(stack: Stack) -> None:
 
 
 def test_a_test_event_arrives_signed_with_the_subscription_secret(stack: Stack) -> None:
-    subscriber = Subscriber().start()
+    subscriber = Receiver().start()
     try:
         secret = "whsec_" + base64.b64encode(uuid.uuid4().bytes * 2).decode()
         created = subscribe(stack, subscriber.url(), secret=secret)
@@ -173,7 +101,7 @@ def test_a_test_event_arrives_signed_with_the_subscription_secret(stack: Stack) 
         assert status == 202
         [hit] = wait_until(subscriber.snapshot, 30, "the test event")
         assert hit.json["type"] == "newsmon.test" and hit.headers["webhook-id"] == queued["event_id"]
-        assert verify(secret, hit.headers, hit.body)
+        assert signature_valid(secret, hit.headers, hit.body)
         assert call(stack, "POST", "/api/subscriptions/sub_unknown/test")[0] == 404
     finally:
         subscriber.stop()
@@ -196,7 +124,7 @@ def enriched_samples(stack: Stack, cli_env: dict[str, str], sample_dir: Path) ->
 def test_a_subscription_receives_signed_alerts_for_the_samples(
     stack: Stack, cli_env: dict[str, str], sample_dir: Path, expected_rules: dict[str, list[str]]
 ) -> None:
-    subscriber = Subscriber().start()
+    subscriber = Receiver().start()
     try:
         everything = subscribe(stack, subscriber.url("all"))
         rafah_only = subscribe(stack, subscriber.url("rafah"), rules=["rafah"])
@@ -221,8 +149,8 @@ def test_a_subscription_receives_signed_alerts_for_the_samples(
                    "the rafah-only subscription's alerts")
         for path, created in (("all", everything), ("rafah", rafah_only)):
             for hit in subscriber.snapshot(path):
-                assert verify(created["secret"], hit.headers, hit.body), "signed with the subscription's secret"
-                assert not verify(WEBHOOK_SECRET, hit.headers, hit.body)
+                assert signature_valid(created["secret"], hit.headers, hit.body), "signed with its secret"
+                assert not signature_valid(WEBHOOK_SECRET, hit.headers, hit.body)
                 assert hit.headers["webhook-id"] == hit.json["alert_id"]
         assert received("all") == expected and received("rafah") == Counter(
             {key: 1 for key in expected if key[1] == "rafah"}), "once per subscription"
@@ -242,7 +170,7 @@ def test_a_late_subscription_gets_the_samples_alerts_by_replay(
                 if alert["article_id"] in names}
 
     wait_until(lambda: fired() == set(expected), 120, "the samples' alerts on the alerts topic")
-    subscriber = Subscriber().start()
+    subscriber = Receiver().start()
     try:
         everything = subscribe(stack, subscriber.url("all"), replay_hours=1)
         rafah_only = subscribe(stack, subscriber.url("rafah"), rules=["rafah"], replay_hours=1)
@@ -259,7 +187,7 @@ def test_a_late_subscription_gets_the_samples_alerts_by_replay(
                    "every replayed alert")
         for path, created in (("all", everything), ("rafah", rafah_only)):
             hits = subscriber.snapshot(path)
-            assert all(verify(created["secret"], hit.headers, hit.body) for hit in hits)
+            assert all(signature_valid(created["secret"], hit.headers, hit.body) for hit in hits)
             assert len({hit.headers["webhook-id"] for hit in hits}) == len(hits), "each alert once"
         assert {hit.json["rule_id"] for hit in subscriber.snapshot("rafah")} == {"rafah"}
     finally:
@@ -267,7 +195,7 @@ def test_a_late_subscription_gets_the_samples_alerts_by_replay(
 
 
 def test_a_receiver_down_then_back_gets_every_alert_once_per_subscription(stack: Stack) -> None:
-    subscriber = Subscriber()  # not listening yet: connections are refused
+    subscriber = Receiver()  # not listening yet: connections are refused
     first, second = subscribe(stack, subscriber.url("first")), subscribe(stack, subscriber.url("second"))
     retries = metric(stack, "alerter", "newsmon_webhook_deliveries_total", outcome="retry")
     tag = uuid.uuid4().hex[:8]
@@ -285,13 +213,13 @@ def test_a_receiver_down_then_back_gets_every_alert_once_per_subscription(stack:
         wait_until(lambda: delivered("first") == story_ids and delivered("second") == story_ids, 60,
                    lambda: f"3 alerts on each subscription, got {delivered('first')} and {delivered('second')}")
         for path, created in (("first", first), ("second", second)):
-            assert all(verify(created["secret"], hit.headers, hit.body) for hit in subscriber.snapshot(path))
+            assert all(signature_valid(created["secret"], hit.headers, hit.body) for hit in subscriber.snapshot(path))
     finally:
         subscriber.stop()
 
 
 def test_410_disables_the_subscription(stack: Stack, receiver: Receiver) -> None:
-    subscriber = Subscriber(status=410).start()
+    subscriber = Receiver(status=410).start()
     try:
         created = subscribe(stack, subscriber.url())
         first, later = rafah_story(uuid.uuid4().hex[:8]), rafah_story(uuid.uuid4().hex[:8])

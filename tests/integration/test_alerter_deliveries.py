@@ -10,7 +10,8 @@ import uuid
 
 from newsmon.stack import Stack
 from tests.integration.conftest import produce, wait_until
-from tests.integration.test_alerter_api import Subscriber, rafah_story, subscribe, verify
+from tests.integration.receiver import Receiver, signature_valid
+from tests.integration.test_alerter_api import rafah_story, subscribe
 
 
 def deliveries(cli_env: dict[str, str], command: str, *args: str) -> str:
@@ -24,7 +25,7 @@ def deliveries(cli_env: dict[str, str], command: str, *args: str) -> str:
 def test_a_failed_delivery_is_listed_then_replayed_once_the_receiver_is_fixed(
     stack: Stack, cli_env: dict[str, str]
 ) -> None:
-    subscriber = Subscriber(status=400).start()
+    subscriber = Receiver(status=400).start()
     try:
         created = subscribe(stack, subscriber.url(f"hook-{uuid.uuid4().hex[:6]}?token=t0ken"), rules=["rafah"])
         article = rafah_story(uuid.uuid4().hex[:8])
@@ -47,7 +48,7 @@ def test_a_failed_delivery_is_listed_then_replayed_once_the_receiver_is_fixed(
         wait_until(lambda: len(subscriber.snapshot()) == 2, 30, "the replayed delivery")
         replayed = subscriber.snapshot()[1]
         assert replayed.headers["webhook-id"] == alert_id and replayed.json["article_id"] == article[0].decode()
-        assert verify(created["secret"], replayed.headers, replayed.body)
+        assert signature_valid(created["secret"], replayed.headers, replayed.body)
         assert listed() == [], "a replayed delivery leaves the failed list"
     finally:
         subscriber.stop()

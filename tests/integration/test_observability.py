@@ -26,7 +26,7 @@ from newsmon.stack import Stack
 from tests.conftest import REPO
 from tests.integration.conftest import free_ports, metric, produce, replay_cli, wait_until
 from tests.integration.receiver import Receiver
-from tests.integration.test_alerter_api import Subscriber, call, rafah_story, subscribe
+from tests.integration.test_alerter_api import call, rafah_story, subscribe
 
 DEPLOY = REPO / "deploy"
 ALERT_RULES = DEPLOY / "prometheus" / "alerts.yml"
@@ -191,7 +191,7 @@ def produce_failed_retried_and_dead_lettered_messages(stack: Stack) -> None:
     ran before; the subscription goes at the end so it receives nothing more.
     """
     produce(stack.settings, "articles.raw", [(b"observability-junk", b"not json")])
-    subscriber = Subscriber(status=503).start()
+    subscriber = Receiver(status=503).start()
     created = subscribe(stack, subscriber.url(), rules=["rafah"])
     try:
         produce(stack.settings, "articles.enriched", [rafah_story(uuid.uuid4().hex[:8])])

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
-import hmac
 import json
 import logging
 import time
@@ -29,24 +27,11 @@ from newsmon.services.alerter.delivery import WebhookDelivery
 from newsmon.services.alerter.delivery_queue import Target
 from newsmon.services.alerter.subscriptions import Subscription, SubscriptionStore, new_subscription_id
 from newsmon.shared.schemas import Alert, MatchedSentence
+from tests.integration.receiver import signature_valid
 
 T = TypeVar("T")
 SECRET = "whsec_" + base64.b64encode(b"integration-secret").decode()
 pytestmark = pytest.mark.integration
-
-
-def signature_valid(secret: str, headers: Any, body: bytes) -> bool:
-    """Standard Webhooks verification, written from the convention, with a 5-minute clock tolerance."""
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    timestamp = headers.get("webhook-timestamp", "")
-    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > 300:
-        return False
-    content = f"{headers.get('webhook-id', '')}.{timestamp}.".encode() + body
-    wanted = base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()).decode()
-    return any(
-        version == "v1" and hmac.compare_digest(value, wanted)
-        for version, _, value in (part.partition(",") for part in headers.get("webhook-signature", "").split())
-    )
 
 
 @dataclass
