@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+import yaml
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_entries_yaml(text: str, origin: str, model: type[M], error: type[Exception], collection: str, noun: str,
+                       hidden: frozenset[str] = frozenset()) -> M:
+    """``text`` parsed as YAML and validated as ``model``; any problem raises ``error`` naming ``origin``."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as problem:
+        raise error(f"{origin}: not valid YAML: {problem}") from problem
+    return validate_entries(document, origin, model, error, collection, noun, hidden)
+
+
+def validate_entries(document: Any, origin: str, model: type[M], error: type[Exception], collection: str, noun: str,
+                     hidden: frozenset[str] = frozenset()) -> M:
+    """``document`` validated as ``model``; problems raise ``error`` with ``describe_entry_errors``'s message."""
+    try:
+        return model.model_validate(document)
+    except ValidationError as problem:
+        raise error(describe_entry_errors(origin, document, problem, collection, noun, hidden)) from problem
 
 
 def describe_entry_errors(origin: str, document: Any, error: ValidationError, collection: str, noun: str,

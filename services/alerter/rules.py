@@ -14,14 +14,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import (
-    BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, field_validator,
+    BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator,
     model_validator,
 )
 
 from newsmon.services.alerter.conditions import TAGS, CaseMode, Condition, is_positive
-from newsmon.shared.config_errors import describe_entry_errors
+from newsmon.shared.config_errors import parse_entries_yaml, validate_entries
 
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=64)]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -115,24 +114,14 @@ def default_rules_text() -> str:
 
 def parse_rules(text: str, origin: str) -> list[Rule]:
     """Validate rule YAML; ``origin`` (usually the file path) prefixes every error message."""
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise RuleFileError(f"{origin}: not valid YAML: {error}") from error
-    try:
-        ruleset = RuleSet.model_validate(document)
-    except ValidationError as error:
-        raise RuleFileError(describe_entry_errors(origin, document, error, "rules", "rule", TAGS)) from error
+    ruleset = parse_entries_yaml(text, origin, RuleSet, RuleFileError, "rules", "rule", TAGS)
     return [rule for rule in ruleset.rules if rule.enabled]
 
 
 def validate_rule(document: Any, origin: str) -> Rule:
     """One rule written as a mapping (an API request), with the rule file's error messages."""
     wrapped = {"rules": [document]}
-    try:
-        return RuleSet.model_validate(wrapped).rules[0]
-    except ValidationError as error:
-        raise RuleFileError(describe_entry_errors(origin, wrapped, error, "rules", "rule", TAGS)) from error
+    return validate_entries(wrapped, origin, RuleSet, RuleFileError, "rules", "rule", TAGS).rules[0]
 
 
 def load_rules(path: Path | None) -> list[Rule]:

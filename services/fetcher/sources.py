@@ -6,12 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from newsmon.services.fetcher.errors import SourceError
 from newsmon.services.fetcher.urls import web_url
-from newsmon.shared.config_errors import describe_entry_errors
+from newsmon.shared.config_errors import parse_entries_yaml
 
 SourceName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=64)]
 
@@ -51,14 +50,7 @@ class SourcesFile(BaseModel):
 
 def parse_sources(text: str, origin: str) -> list[Source]:
     """Validated, enabled sources; every error message starts with ``origin``."""
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise SourceError(f"{origin}: not valid YAML: {error}") from error
-    try:
-        parsed = SourcesFile.model_validate(document)
-    except ValidationError as error:
-        raise SourceError(describe_entry_errors(origin, document, error, "sources", "source")) from error
+    parsed = parse_entries_yaml(text, origin, SourcesFile, SourceError, "sources", "source")
     names = [source.name for source in parsed.sources]
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:
