@@ -99,7 +99,7 @@ def test_a_test_event_arrives_signed_with_the_subscription_secret(stack: Stack) 
         assert created["secret"] != secret, "a secret the user chose is not echoed"
         status, queued = call(stack, "POST", f"/api/subscriptions/{created['id']}/test")
         assert status == 202
-        [hit] = wait_until(subscriber.snapshot, 30, "the test event")
+        [hit] = wait_until(subscriber.snapshot, 60, "the test event")
         assert hit.json["type"] == "newsmon.test" and hit.headers["webhook-id"] == queued["event_id"]
         assert signature_valid(secret, hit.headers, hit.body)
         assert call(stack, "POST", "/api/subscriptions/sub_unknown/test")[0] == 404
@@ -224,13 +224,13 @@ def test_410_disables_the_subscription(stack: Stack, receiver: Receiver) -> None
         created = subscribe(stack, subscriber.url())
         first, later = rafah_story(uuid.uuid4().hex[:8]), rafah_story(uuid.uuid4().hex[:8])
         produce(stack.settings, "articles.enriched", [first])
-        wait_until(subscriber.snapshot, 30, "the first alert to reach the 410 receiver")
+        wait_until(subscriber.snapshot, 60, "the first alert to reach the 410 receiver")
 
         def shown() -> dict[str, Any]:
             listed = call(stack, "GET", "/api/subscriptions")[1]["subscriptions"]
             return next(entry for entry in listed if entry["id"] == created["id"])
 
-        wait_until(lambda: shown()["status"] == "disabled", 30, "the subscription to be disabled")
+        wait_until(lambda: shown()["status"] == "disabled", 60, "the subscription to be disabled")
         assert "410" in shown()["disabled_reason"]
         produce(stack.settings, "articles.enriched", [later])
         wait_until(lambda: any(hit.json["article_id"] == later[0].decode() for hit in receiver.snapshot()), 30,

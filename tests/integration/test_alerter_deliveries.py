@@ -30,14 +30,14 @@ def test_a_failed_delivery_is_listed_then_replayed_once_the_receiver_is_fixed(
         created = subscribe(stack, subscriber.url(f"hook-{uuid.uuid4().hex[:6]}?token=t0ken"), rules=["rafah"])
         article = rafah_story(uuid.uuid4().hex[:8])
         produce(stack.settings, "articles.enriched", [article])
-        [refused] = wait_until(subscriber.snapshot, 30, "the first attempt (answered 400)")
+        [refused] = wait_until(subscriber.snapshot, 60, "the first attempt (answered 400)")
         alert_id = refused.headers["webhook-id"]
 
         def listed() -> list[dict[str, object]]:
             return [record for line in deliveries(cli_env, "list", "--json").splitlines()
                     if (record := json.loads(line))["alert_id"] == alert_id]
 
-        [record] = wait_until(listed, 30, "the failure in `deliveries list`")
+        [record] = wait_until(listed, 60, "the failure in `deliveries list`")
         assert record["outcome"] == "failed" and record["last_error"] == "HTTP 400"
         assert record["subscription_id"] == created["id"] and "t0ken" not in json.dumps(record)
         assert "failed deliveries" in deliveries(cli_env, "list")
@@ -45,7 +45,7 @@ def test_a_failed_delivery_is_listed_then_replayed_once_the_receiver_is_fixed(
         subscriber.status = 200
         output = deliveries(cli_env, "replay")
         assert output.startswith("re-queued ") and int(output.split()[1]) >= 1, output
-        wait_until(lambda: len(subscriber.snapshot()) == 2, 30, "the replayed delivery")
+        wait_until(lambda: len(subscriber.snapshot()) == 2, 60, "the replayed delivery")
         replayed = subscriber.snapshot()[1]
         assert replayed.headers["webhook-id"] == alert_id and replayed.json["article_id"] == article[0].decode()
         assert signature_valid(created["secret"], replayed.headers, replayed.body)

@@ -92,4 +92,4 @@ def test_a_rule_another_instance_just_added_can_be_subscribed_to_at_once(stack: 
         assert call(stack, "DELETE", f"/api/subscriptions/{created['id']}")[0] == 204
     finally:
         asyncio.run(store_elsewhere(delete=True))
-    wait_until(lambda: metric(stack, "alerter", "newsmon_rules_active") == 2, 30, "the rule to be gone again")
+    wait_until(lambda: metric(stack, "alerter", "newsmon_rules_active") == 2, 60, "the rule to be gone again")

@@ -53,7 +53,7 @@ def rules_file(stack: Stack) -> Iterator[Path]:
     if path.read_text() != default_rules_text():
         done = reloads(stack, "ok")
         path.write_text(default_rules_text())
-        wait_until(lambda: reloads(stack, "ok") > done, 30, "the shipped rules to be active again")
+        wait_until(lambda: reloads(stack, "ok") > done, 60, "the shipped rules to be active again")
 
 
 def test_a_broken_rule_file_is_reported_and_the_previous_rules_stay_active(
@@ -61,7 +61,7 @@ def test_a_broken_rule_file_is_reported_and_the_previous_rules_stay_active(
 ) -> None:
     errors = reloads(stack, "error")
     rules_file.write_text("rules:\n  - id: rafah\n    name: Rafah\n    sentence: {all: [{any: []}]}\n")
-    wait_until(lambda: reloads(stack, "error") > errors, 30, "the alerter to try the broken file")
+    wait_until(lambda: reloads(stack, "error") > errors, 60, "the alerter to try the broken file")
 
     logged = [json.loads(line) for line in (stack.log_dir / "alerter.log").read_text().splitlines()
               if '"rules.reload_failed"' in line]
@@ -82,7 +82,7 @@ def test_an_edited_rule_is_live_without_restart_and_its_cooldown_holds_back_late
     rules_file.write_text(default_rules_text() + (
         f"\n  - id: {rule_id}\n    name: Watched word\n    cooldown: 1h\n"
         f"    sentence: {{any: [{{term: {word}, case: insensitive}}]}}\n"))
-    wait_until(lambda: reloads(stack, "ok") > done, 30, "the edited rule file to be active")
+    wait_until(lambda: reloads(stack, "ok") > done, 60, "the edited rule file to be active")
     assert metric(stack, "alerter", "newsmon_rules_active") == 3
 
     first = story(f"Traders report {word} shortages.")

@@ -76,7 +76,7 @@ def test_up_prints_alerts_serves_the_api_and_stops_cleanly(
         secret = new_secret()
         receiver = Console.start([sys.executable, str(REPO / "examples" / "webhook_receiver.py"), "--secret", secret,
                                   "--port", "0"], dict(os.environ), tmp_path)
-        [listening] = wait_until(lambda: receiver.starting("listening on "), 30, "the example receiver")
+        [listening] = wait_until(lambda: receiver.starting("listening on "), 60, "the example receiver")
         request = urllib.request.Request(
             f"http://127.0.0.1:{ports['ALERTER']}/api/subscriptions", method="POST",
             data=json.dumps({"url": listening.removeprefix("listening on ") + "/hook", "secret": secret,

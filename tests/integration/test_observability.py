@@ -195,10 +195,10 @@ def produce_failed_retried_and_dead_lettered_messages(stack: Stack) -> None:
     created = subscribe(stack, subscriber.url(), rules=["rafah"])
     try:
         produce(stack.settings, "articles.enriched", [rafah_story(uuid.uuid4().hex[:8])])
-        wait_until(subscriber.snapshot, 30, "the first attempt (answered 503, so retried)")
+        wait_until(subscriber.snapshot, 60, "the first attempt (answered 503, so retried)")
         subscriber.status = 400
         attempts = len(subscriber.snapshot())
-        wait_until(lambda: len(subscriber.snapshot()) > attempts, 30, "an attempt answered 400 (failed)")
+        wait_until(lambda: len(subscriber.snapshot()) > attempts, 60, "an attempt answered 400 (failed)")
     finally:
         subscriber.stop()
         assert call(stack, "DELETE", f"/api/subscriptions/{created['id']}")[0] == 204
@@ -244,7 +244,7 @@ def test_delivered_alerts_record_the_latency_from_fetch_to_webhook(stack: Stack,
     wait_until(lambda: any(hit.json.get("article_id") == key.decode() for hit in receiver.snapshot()), 30,
                "the alert at the receiver")
 
-    wait_until(lambda: metric(stack, "alerter", f"{name}_count") > count, 10, "a delivered-latency observation")
+    wait_until(lambda: metric(stack, "alerter", f"{name}_count") > count, 30, "a delivered-latency observation")
     observed = metric(stack, "alerter", f"{name}_count") - count
     assert 0 < (metric(stack, "alerter", f"{name}_sum") - total) / observed < 60, "seconds, from a fetch just now"
 
