@@ -50,6 +50,11 @@ def inflections(word: str) -> frozenset[str]:
     return frozenset(forms)
 
 
+def label_token(label: str) -> str:
+    """The vocabulary entry for an entity label; no word can be equal to it."""
+    return f"\0{label}"
+
+
 def term_words(term: str, case_sensitive: bool) -> tuple[frozenset[str], ...]:
     """A term as the accepted forms of each of its words; only the last word is inflected."""
     words = [word if case_sensitive else word.lower() for word in WORD.findall(term)]
@@ -76,6 +81,16 @@ class ArticleWords:
             self._mentions_by_canonical.setdefault(mention.canonical, []).append(index)
             self._mentions_by_label.setdefault(mention.label, []).append(index)
         self._cache: dict[Hashable, Any] = {}
+
+    @cached_property
+    def vocabulary(self) -> frozenset[str]:
+        """Every word a rule could need here: the text's, its mentions' names', and a token per mention label.
+
+        Lowercase, so a rule whose required words are all absent is skipped without evaluating it.
+        """
+        named = {word for mention in self.article.mentions
+                 for name in (mention.canonical, mention.text) for word in WORD.findall(name.lower())}
+        return frozenset({*self.lower, *named, *(label_token(mention.label) for mention in self.article.mentions)})
 
     @cached_property
     def by_lower(self) -> dict[str, list[int]]:

@@ -3,6 +3,9 @@
 Rules are compiled once into a tree of nodes. A node evaluated on an article answers, for each
 unit of its scope (each sentence for ``sentence:``, the single unit 0 for ``article:``), the
 spans that satisfied it there; a unit absent from the answer does not satisfy it.
+
+A node also tells which words it needs (``required``), so a rule whose needed words are all
+absent from an article is skipped without evaluating it: with a large watchlist most rules are.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Literal, Protocol
 
-from newsmon.services.alerter.article_words import ArticleWords, Span, term_words
+from newsmon.services.alerter.article_words import WORD, ArticleWords, Span, label_token, term_words
 from newsmon.services.alerter.conditions import (
     NEAR_SHORTHAND, AllGroup, AnyGroup, CaseMode, Condition, EntityCondition, NearCondition, NoneGroup,
     TermCondition,
@@ -22,6 +25,9 @@ from newsmon.shared.schemas import EnrichedArticle, MatchedSentence
 
 Scope = Literal["sentence", "article"]
 Units = dict[int, list[Span]]
+# Sets of lowercase words (or label tokens); an article must hold a word of each for the node to match.
+# Empty when nothing is known, which never skips anything.
+Required = tuple[frozenset[str], ...]
 ARTICLE_UNIT = 0
 
 
@@ -37,6 +43,8 @@ class Node(Protocol):
     """A compiled condition."""
 
     def evaluate(self, words: ArticleWords, scope: Scope) -> Units: ...
+
+    def required(self) -> Required: ...
 
 
 def _by_unit(words: ArticleWords, spans: list[Span], scope: Scope) -> Units:
@@ -60,6 +68,9 @@ class TermNode:
     def evaluate(self, words: ArticleWords, scope: Scope) -> Units:
         return words.cached(self.keys[scope], self._units, words, scope)
 
+    def required(self) -> Required:
+        return (frozenset(form.lower() for form in self.forms[0]),)
+
     def _units(self, words: ArticleWords, scope: Scope) -> Units:
         spans = words.term_spans(self.forms, self.sensitive)
         return _by_unit(words, spans, scope) if len(spans) >= self.min_mentions else {}
@@ -77,6 +88,13 @@ class EntityNode:
 
     def evaluate(self, words: ArticleWords, scope: Scope) -> Units:
         return words.cached(self.keys[scope], self._units, words, scope)
+
+    def required(self) -> Required:
+        """A name is one mention's text or canonical name, so its first word is in the vocabulary."""
+        if self.names:
+            firsts = [WORD.findall(name)[:1] for name in self.names]
+            return (frozenset(first[0] for first in firsts),) if all(firsts) else ()
+        return (frozenset(label_token(label) for label in self.labels),) if self.labels else ()
 
     def _units(self, words: ArticleWords, scope: Scope) -> Units:
         found = words.entity_spans(self.names, self.labels)
@@ -104,6 +122,13 @@ class AnyNode:
                 units.setdefault(unit, []).extend(spans)
         return units if sum(map(len, units.values())) >= self.min_mentions else {}
 
+    def required(self) -> Required:
+        """A word of some member: the union of each member's narrowest set."""
+        needs = [member.required() for member in self.members]
+        if not needs or not all(needs):
+            return ()
+        return (frozenset().union(*(min(need, key=len) for need in needs)),)
+
 
 class AllNode:
     """Every member in the same unit; members that match words are evaluated first, and stop early."""
@@ -120,6 +145,9 @@ class AllNode:
                 return {}
         return units or {}
 
+    def required(self) -> Required:
+        return tuple(words for member in self.members for words in member.required())
+
 
 class NoneNode:
     """No member, in that unit; it matches no words, so it contributes no spans."""
@@ -130,6 +158,9 @@ class NoneNode:
     def evaluate(self, words: ArticleWords, scope: Scope) -> Units:
         present = self.any.evaluate(words, scope)
         return {unit: [] for unit in _all_units(words, scope) if unit not in present}
+
+    def required(self) -> Required:
+        return ()  # it matches where its members are absent
 
 
 class NearNode:
@@ -149,6 +180,9 @@ class NearNode:
             if close:
                 units[unit] = sorted(close)
         return units
+
+    def required(self) -> Required:
+        return self.left.required() + self.right.required()
 
 
 def _gap(a: Span, b: Span) -> int:
@@ -189,6 +223,12 @@ class CompiledRule:
         self.article = compile_condition(rule.article, rule.case) if rule.article is not None else None
         self.sources = [pattern.lower() for pattern in rule.sources]
         self.tags = frozenset(tag.lower() for tag in rule.tags)
+        self.required = tuple(words for node in (self.sentence, self.article) if node is not None
+                              for words in node.required())
+
+    def may_fire(self, vocabulary: frozenset[str]) -> bool:
+        """False when the article lacks every word of some set the rule needs: it cannot fire there."""
+        return all(not needed.isdisjoint(vocabulary) for needed in self.required)
 
     def accepts(self, article: EnrichedArticle) -> bool:
         """The source and tag filters."""
@@ -249,7 +289,6 @@ def evaluate(rules: list[CompiledRule], article: EnrichedArticle) -> list[RuleMa
     words = ArticleWords(article)
     matches = []
     for compiled in rules:
-        sentences = compiled.match(words)
-        if sentences is not None:
+        if compiled.may_fire(words.vocabulary) and (sentences := compiled.match(words)) is not None:
             matches.append(RuleMatch(compiled.rule, sentences))
     return matches

@@ -1,0 +1,60 @@
+"""Rules skipped for lacking their words: never one that would fire, and most of a large watchlist."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsmon.offline import enrich_files
+from newsmon.services.alerter.article_words import ArticleWords
+from newsmon.services.alerter.matching import CompiledRule, compile_rules, evaluate
+from newsmon.services.alerter.rules import parse_rules
+from newsmon.shared.schemas import EnrichedArticle, Mention
+from newsmon.shared.settings import get_settings
+from tests.bench.bench_rules import SAMPLES, generated_rules
+from tests.unit.alerter.test_matching import article
+
+
+@pytest.fixture(scope="module")
+def samples() -> list[EnrichedArticle]:
+    return [enriched for _, enriched in enrich_files([SAMPLES], get_settings())]
+
+
+def rule(sentence: str) -> CompiledRule:
+    [compiled] = compile_rules(parse_rules(f"rules:\n  - id: r\n    name: R\n    sentence: {sentence}\n", "t.yaml"))
+    return compiled
+
+
+def test_a_generated_watchlist_fires_the_same_rules_with_the_skipping(samples: list[EnrichedArticle]) -> None:
+    rules = compile_rules(parse_rules(generated_rules(1000), "generated.yaml"))
+    checked = skipped = 0
+    for item in samples:
+        words = ArticleWords(item)
+        would_fire = [compiled.rule.id for compiled in rules if compiled.match(words) is not None]
+        assert [match.rule.id for match in evaluate(rules, item)] == would_fire
+        assert all(compiled.may_fire(words.vocabulary) for compiled in rules if compiled.rule.id in would_fire)
+        checked += len(rules)
+        skipped += sum(not compiled.may_fire(words.vocabulary) for compiled in rules)
+    assert would_fire, "the watchlist fires on the samples, so the comparison means something"
+    assert skipped > checked / 2, f"only {skipped} of {checked} rule evaluations skipped"
+
+
+def test_every_word_of_an_any_group_and_each_of_an_all_group_counts() -> None:
+    either = rule("{any: [Gaza, Rafah]}")
+    both = rule("{all: [Iran, sanction]}")
+    only_rafah = ArticleWords(article("Aid reached Rafah."))
+    assert either.may_fire(only_rafah.vocabulary)
+    assert not both.may_fire(only_rafah.vocabulary)
+    assert both.may_fire(ArticleWords(article("Iran faces sanctions.")).vocabulary), "inflections count"
+    assert both.may_fire(ArticleWords(article("IRAN. Sanctioned.")).vocabulary), "case and sentences do not"
+
+
+def test_exclusions_never_skip_and_entities_count_by_canonical_name_and_label() -> None:
+    assert rule("{all: [here, {none: [football]}]}").may_fire(ArticleWords(article("Nothing here.")).vocabulary)
+    text = "Blinken arrived."
+    item = article(text).model_copy(update={"mentions": [
+        Mention(text="Blinken", label="PERSON", start=0, end=7, sentence=0, canonical="Antony Blinken")]})
+    words = ArticleWords(item)
+    assert rule("{entity: Antony Blinken}").may_fire(words.vocabulary)
+    assert rule("{label: PERSON}").may_fire(words.vocabulary)
+    assert not rule("{label: GPE}").may_fire(words.vocabulary)
+    assert [match.rule.id for match in evaluate([rule("{entity: Antony Blinken}")], item)] == ["r"]
