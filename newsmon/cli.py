@@ -292,10 +292,16 @@ def rules_test(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per match.")] = False,
     from_topic: Annotated[Optional[str], typer.Option(help="Backtest on a topic, e.g. articles.enriched.")] = None,
     last: Annotated[int, typer.Option(help="With --from-topic: messages per partition.")] = 100,
+    api_rules: Annotated[bool, typer.Option(
+        "--api-rules", help="Also the rules added through the API (read from Redis), as the alerter runs them.",
+    )] = False,
 ) -> None:
     """Evaluate rules offline on files (through the same NER and rule code as the alerter) or on a topic."""
+    from redis.exceptions import RedisError
+
+    from newsmon.commands.deliveries import redis_unreachable
     from newsmon.commands.rules_backtest import backtest_from_topic, hit_lines
-    from newsmon.offline import enrich_files, fired_rules
+    from newsmon.offline import enrich_files, fired_rules, rules_to_test
     from newsmon.services.alerter.rules import RuleFileError
     from newsmon.services.dedupe.cleanup import EmptyArticle
     from newsmon.services.fetcher.errors import SourceError
@@ -306,16 +312,22 @@ def rules_test(
     if bool(files) == bool(from_topic):
         raise fail("give article FILES or --from-topic TOPIC (one of the two)")
     try:
+        compiled = rules_to_test(settings, rules_path, api_rules)
+    except RuleFileError as error:
+        raise fail(str(error)) from None
+    except (RedisError, OSError) as error:
+        raise redis_unreachable(settings, error) from None
+    try:
         if from_topic:
             def skipped(reason: str) -> None:
                 typer.echo(f"skipped {reason}", err=True)
 
-            for hit in backtest_from_topic(settings, from_topic, last, rules_path, on_skip=skipped):
+            for hit in backtest_from_topic(settings, from_topic, last, compiled, on_skip=skipped):
                 for line in hit_lines(hit, as_json):
                     typer.echo(line)
             return
-        results = list(fired_rules(enrich_files(files or [], settings), rules_path))
-    except (RuleFileError, SourceError, TopicReadError, EmptyArticle) as error:
+        results = list(fired_rules(enrich_files(files or [], settings), compiled))
+    except (SourceError, TopicReadError, EmptyArticle) as error:
         raise fail(str(error)) from None
     for path, match in results:
         for sentence in match.sentences:

@@ -6,11 +6,15 @@ matching), so what it prints is what the running alerter would fire.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
-from newsmon.services.alerter.matching import RuleMatch, compile_rules, evaluate
+from newsmon.services.alerter.matching import CompiledRule, RuleMatch, compile_rules, evaluate
+from newsmon.services.alerter.rule_store import RuleStore
+from newsmon.services.alerter.rulebook import RuleBook
 from newsmon.services.alerter.rules import load_rules
+from newsmon.shared.redis_client import connect
 from newsmon.services.dedupe.fingerprint import first_of_story
 from newsmon.services.fetcher.files import iter_article_files, read_articles
 from newsmon.services.ner.workers import PipelineConfig
@@ -28,11 +32,30 @@ def enrich_files(paths: list[Path], settings: Settings) -> Iterator[tuple[Path, 
             yield path, enriched
 
 
+def rules_to_test(settings: Settings, rules_path: Path | None, with_api_rules: bool) -> list[CompiledRule]:
+    """The rule file's rules; with ``with_api_rules``, every rule the running alerter has, read as it reads them.
+
+    Raises ``RuleFileError`` for a bad file, and Redis's errors when the API rules cannot be read.
+    """
+    if not with_api_rules:
+        return compile_rules(load_rules(rules_path))
+
+    async def read() -> list[CompiledRule]:
+        redis = connect(settings)
+        try:
+            rulebook = RuleBook(rules_path, RuleStore(redis))
+            await rulebook.refresh()
+            return rulebook.rules
+        finally:
+            await redis.aclose()
+
+    return asyncio.run(read())
+
+
 def fired_rules(
-    enriched: Iterator[tuple[Path, EnrichedArticle]], rules_path: Path | None
+    enriched: Iterator[tuple[Path, EnrichedArticle]], rules: list[CompiledRule]
 ) -> Iterator[tuple[Path, RuleMatch]]:
     """Every rule that fires on every article."""
-    rules = compile_rules(load_rules(rules_path))
     for path, article in enriched:
         for match in evaluate(rules, article):
             yield path, match

@@ -61,7 +61,8 @@ async def failed_deliveries(settings: Settings) -> list[dict[str, Any]]:
         await redis.aclose()
 
 
-def _redis_unreachable(settings: Settings, error: Exception) -> typer.Exit:
+def redis_unreachable(settings: Settings, error: Exception) -> typer.Exit:
+    """The CLI's error for a Redis it cannot reach, without the URL's password."""
     typer.secho(f"error: cannot reach Redis at {redact_url(settings.redis)}: {error}", fg=typer.colors.RED, err=True)
     return typer.Exit(2)
 
@@ -72,7 +73,7 @@ def deliveries_replay_command() -> None:
     try:
         report = asyncio.run(replay_failed_deliveries(settings))
     except (RedisError, OSError) as error:
-        raise _redis_unreachable(settings, error) from None
+        raise redis_unreachable(settings, error) from None
     typer.echo(f"re-queued {report.replayed} failed deliveries")
     if report.unknown_target:
         typer.echo(f"{report.unknown_target} left in the failed list: their URL is no longer configured, "
@@ -89,7 +90,7 @@ def deliveries_list_command(
     try:
         records = asyncio.run(failed_deliveries(settings))
     except (RedisError, OSError) as error:
-        raise _redis_unreachable(settings, error) from None
+        raise redis_unreachable(settings, error) from None
     for record in records:
         if as_json:
             typer.echo(json.dumps(record))

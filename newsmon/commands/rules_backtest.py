@@ -11,12 +11,10 @@ import asyncio
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from pydantic import ValidationError
 
-from newsmon.services.alerter.matching import RuleMatch, compile_rules, evaluate
-from newsmon.services.alerter.rules import load_rules
+from newsmon.services.alerter.matching import CompiledRule, RuleMatch, evaluate
 from newsmon.shared.kafka_clients import read_last
 from newsmon.shared.schemas import EnrichedArticle, describe_validation_error
 from newsmon.shared.settings import Settings
@@ -32,16 +30,14 @@ class BacktestHit:
 
 
 def backtest_from_topic(
-    settings: Settings, topic: str, last: int, rules_path: Path | None,
+    settings: Settings, topic: str, last: int, rules: list[CompiledRule],
     on_skip: Callable[[str], None] | None = None,
 ) -> Iterator[BacktestHit]:
     """Every rule that fires on the last ``last`` messages of each partition of ``topic``.
 
-    Raises ``RuleFileError`` for a bad rule file (before reading anything) and ``TopicReadError``
-    when the topic is missing or unreadable. Messages that are not enriched articles are skipped,
-    each reported to ``on_skip`` with its partition, offset and reason.
+    Raises ``TopicReadError`` when the topic is missing or unreadable. Messages that are not
+    enriched articles are skipped, each reported to ``on_skip`` with its partition, offset and reason.
     """
-    rules = compile_rules(load_rules(rules_path))
     for record in asyncio.run(read_last(settings, topic, last)):
         try:
             article = EnrichedArticle.model_validate_json(record.value)

@@ -4,7 +4,11 @@ the rule file's rules, gone when deleted."""
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 from redis.asyncio import Redis
 
@@ -93,3 +97,27 @@ def test_a_rule_another_instance_just_added_can_be_subscribed_to_at_once(stack: 
     finally:
         asyncio.run(store_elsewhere(delete=True))
     wait_until(lambda: metric(stack, "alerter", "newsmon_rules_active") == 2, 60, "the rule to be gone again")
+
+
+def test_rules_test_with_api_rules_evaluates_what_the_alerter_runs(
+    stack: Stack, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    rule_id, word = f"api-{uuid.uuid4().hex[:8]}", f"brellium{uuid.uuid4().hex[:6]}"
+    article = tmp_path / "article.txt"
+    article.write_text(f"Brellium find\n\nSurveyors reported {word} deposits near Rafah on Tuesday.\n")
+
+    def fired(*options: str) -> set[str]:
+        result = subprocess.run([sys.executable, "-m", "newsmon", "rules", "test", "--json", *options, str(article)],
+                                env=cli_env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return {json.loads(line)["rule"] for line in result.stdout.splitlines()}
+
+    status, created = call(stack, "PUT", f"/api/rules/{rule_id}",
+                           {"name": f"Any {word} mention", "sentence": {"all": [{"any": [word]}]}})
+    assert status == 201, created
+    try:
+        assert fired("--api-rules") == {"rafah", rule_id}
+        assert fired() == {"rafah"}, "without --api-rules, the rule file's rules only"
+    finally:
+        call(stack, "DELETE", f"/api/rules/{rule_id}")
+    assert fired("--api-rules") == {"rafah"}

@@ -19,7 +19,8 @@ from newsmon.shared.kafka_clients import TopicReadError, read_last
 from newsmon.services.alerter.alert_log import (
     claim_cooldown, mark_published, mark_suppressed, needs_publishing,
 )
-from newsmon.services.alerter.rules import RuleFileError, default_rules_text
+from newsmon.services.alerter.matching import compile_rules
+from newsmon.services.alerter.rules import default_rules_text, load_rules
 from newsmon.services.fetcher.files import read_articles
 from newsmon.shared.schemas import EnrichedArticle, ModelInfo, Sentence
 from newsmon.stack import Stack
@@ -131,7 +132,7 @@ def test_backtest_on_the_enriched_topic_fires_what_the_alerter_fires(
                120, "the samples on articles.enriched")
 
     fired: dict[str, set[str]] = {name: set() for name in ids.values()}
-    for hit in backtest_from_topic(stack.settings, "articles.enriched", 10_000, None):
+    for hit in backtest_from_topic(stack.settings, "articles.enriched", 10_000, compile_rules(load_rules(None))):
         if hit.article.article_id in ids:
             fired[ids[hit.article.article_id]].add(hit.match.rule.id)
     assert {name: sorted(rules) for name, rules in fired.items()} == {
@@ -154,10 +155,13 @@ def test_backtest_reads_only_the_last_messages_of_each_partition(stack: Stack) -
     assert len({record.partition for record in records}) == len(records)
 
 
-def test_backtest_names_what_is_wrong(stack: Stack, tmp_path: Path) -> None:
+def test_backtest_names_what_is_wrong(stack: Stack, cli_env: dict[str, str], tmp_path: Path) -> None:
     with pytest.raises(TopicReadError, match="topic 'articles.nope' does not exist"):
-        list(backtest_from_topic(stack.settings, "articles.nope", 5, None))
+        list(backtest_from_topic(stack.settings, "articles.nope", 5, compile_rules(load_rules(None))))
     broken = tmp_path / "watch.yaml"
     broken.write_text("rules:\n  - id: x\n    name: X\n")
-    with pytest.raises(RuleFileError, match=f"{broken}: rule 'x': field sentence: Field required"):
-        list(backtest_from_topic(stack.settings, "articles.enriched", 5, broken))
+    result = subprocess.run([sys.executable, "-m", "newsmon", "rules", "test", "--rules", str(broken),
+                             "--from-topic", "articles.enriched"], env=cli_env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2
+    assert f"{broken}: rule 'x': field sentence: Field required" in result.stderr

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from newsmon.cli import app
+from newsmon.embedded import free_port
 
 
 def test_samples_fire_the_expected_rules(sample_dir: Path, expected_rules: dict[str, list[str]]) -> None:
@@ -41,3 +45,14 @@ def test_bad_rule_file_is_reported_with_its_name(tmp_path: Path, sample_dir: Pat
     result = CliRunner().invoke(app, ["rules", "test", "--rules", str(rules), str(sample_dir)])
     assert result.exit_code == 2
     assert f"{rules}: rule 'x': field sentence: Field required" in result.output
+
+
+def test_api_rules_from_an_unreachable_redis_is_one_line_without_the_password(sample_dir: Path) -> None:
+    port = free_port()
+    closed = f"redis://newsmon:s3cret-pass@127.0.0.1:{port}/0"
+    result = subprocess.run([sys.executable, "-m", "newsmon", "rules", "test", "--api-rules", str(sample_dir)],
+                            env={**os.environ, "NEWSMON_REDIS_URL": closed}, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: cannot reach Redis at redis://127.0.0.1:{port}/0: "), result.stderr
+    assert "s3cret-pass" not in result.stderr + result.stdout
