@@ -130,6 +130,12 @@ class EnrichedArticle(UniqueArticle):
         description="One entry per named entity (dates, times, numbers and amounts stay in ``mentions`` only), "
         "most salient first."
     )
+    lemmas: list[tuple[int, str]] = Field(
+        default_factory=list, description="[start, lemma] for each word of the annotated text whose dictionary "
+        "form (spaCy's lemmatizer, lowercase) differs from the word in context: 'bought' at offset 12 gives "
+        "[12, 'buy']. A word is a run of letters, digits and '_' starting at ``start``. Empty unless ``ner_mode`` "
+        "is full."
+    )
     model: ModelInfo = Field(description="The spaCy pipeline that found the sentences and entities.")
     text_truncated: bool = Field(
         default=False, description="True when the text was longer than the configured cap (NEWSMON_NER_MAX_CHARS) "

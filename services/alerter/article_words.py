@@ -57,8 +57,13 @@ def label_token(label: str) -> str:
 
 def term_words(term: str, case_sensitive: bool) -> tuple[frozenset[str], ...]:
     """A term as the accepted forms of each of its words; only the last word is inflected."""
-    words = [word if case_sensitive else word.lower() for word in WORD.findall(term)]
+    words = WORD.findall(term) if case_sensitive else term_lemmas(term)
     return tuple(frozenset({word}) for word in words[:-1]) + (inflections(words[-1]),)
+
+
+def term_lemmas(term: str) -> tuple[str, ...]:
+    """A term's words, lowercase: the dictionary forms an article's words must have to match it."""
+    return tuple(word.lower() for word in WORD.findall(term))
 
 
 class ArticleWords:
@@ -88,9 +93,29 @@ class ArticleWords:
 
         Lowercase, so a rule whose required words are all absent is skipped without evaluating it.
         """
-        named = {word for mention in self.article.mentions
-                 for name in (mention.canonical, mention.text) for word in WORD.findall(name.lower())}
-        return frozenset({*self.lower, *named, *(label_token(mention.label) for mention in self.article.mentions)})
+        mentions = self.article.mentions
+        names = {name.lower() for mention in mentions for name in (mention.canonical, mention.text)}
+        named = {word for name in names for word in WORD.findall(name)}
+        labels = {label_token(mention.label) for mention in mentions}
+        return frozenset({*self.lower, *(lemma for _, lemma in self.article.lemmas), *named, *labels})
+
+    @cached_property
+    def lemma_at(self) -> dict[int, str]:
+        """Word position -> its lemma, for the words whose lemma differs (the ner stage's ``lemmas``)."""
+        found = {}
+        for start, lemma in self.article.lemmas:
+            position = bisect_left(self.starts, start)
+            if position < len(self.starts) and self.starts[position] == start:
+                found[position] = lemma
+        return found
+
+    @cached_property
+    def by_lemma(self) -> dict[str, list[int]]:
+        """Lemma -> positions of the words that have it, besides the words that are their own lemma."""
+        index: defaultdict[str, list[int]] = defaultdict(list)
+        for position, lemma in sorted(self.lemma_at.items()):
+            index[lemma].append(position)
+        return index
 
     @cached_property
     def by_lower(self) -> dict[str, list[int]]:
@@ -109,9 +134,10 @@ class ArticleWords:
             found = self._cache[key] = compute(*args)
         return found  # type: ignore[no-any-return]
 
-    def term_spans(self, forms: tuple[frozenset[str], ...], case_sensitive: bool) -> list[Span]:
-        """Every occurrence of a term (per-word forms) in the article."""
-        return self.cached(("term", forms, case_sensitive), self._find_term, forms, case_sensitive)
+    def term_spans(self, forms: tuple[frozenset[str], ...], lemmas: tuple[str, ...] | None) -> list[Span]:
+        """Every occurrence of a term in the article: each word in one of its ``forms`` (as written when
+        ``lemmas`` is None, the case-sensitive way) or, ignoring case, having the term word as its lemma."""
+        return self.cached(("term", forms, lemmas), self._find_term, forms, lemmas)
 
     def entity_spans(self, names: frozenset[str], labels: frozenset[str]) -> list[tuple[int, Span]]:
         """(sentence index, span) of every mention of the named entities (any, when no names) with the labels.
@@ -130,15 +156,21 @@ class ArticleWords:
                 grouped.setdefault(sentence, []).append(span)
         return grouped
 
-    def _find_term(self, forms: tuple[frozenset[str], ...], case_sensitive: bool) -> list[Span]:
-        index, words = (self.by_exact, self.exact) if case_sensitive else (self.by_lower, self.lower)
-        firsts = sorted(position for form in forms[0] for position in index.get(form, ()))
+    def _find_term(self, forms: tuple[frozenset[str], ...], lemmas: tuple[str, ...] | None) -> list[Span]:
+        index, words = (self.by_exact, self.exact) if lemmas is None else (self.by_lower, self.lower)
+        firsts = {position for form in forms[0] for position in index.get(form, ())}
+        if lemmas is not None:
+            firsts.update(self.by_lemma.get(lemmas[0], ()))
+
+        def fits(position: int, offset: int) -> bool:
+            return words[position] in forms[offset] or (
+                lemmas is not None and self.lemma_at.get(position) == lemmas[offset])
+
         length = len(forms)
         return [
             Span(first, first + length - 1, self.starts[first], self.ends[first + length - 1])
-            for first in firsts
-            if first + length <= len(words)
-            and all(words[first + offset] in forms[offset] for offset in range(1, length))
+            for first in sorted(firsts)
+            if first + length <= len(words) and all(fits(first + offset, offset) for offset in range(1, length))
         ]
 
     def _find_entities(self, names: frozenset[str], labels: frozenset[str]) -> list[tuple[int, Span]]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Literal, Protocol
 
-from newsmon.services.alerter.article_words import WORD, ArticleWords, Span, label_token, term_words
+from newsmon.services.alerter.article_words import WORD, ArticleWords, Span, label_token, term_lemmas, term_words
 from newsmon.services.alerter.conditions import (
     NEAR_SHORTHAND, AllGroup, AnyGroup, CaseMode, Condition, EntityCondition, NearCondition, NoneGroup,
     TermCondition,
@@ -59,10 +59,11 @@ class TermNode:
     """A word or phrase in any of its accepted forms."""
 
     def __init__(self, text: str, case: CaseMode, min_mentions: int | None) -> None:
-        self.sensitive = case == "sensitive"
-        self.forms = term_words(text, self.sensitive)
+        sensitive = case == "sensitive"
+        self.forms = term_words(text, sensitive)
+        self.lemmas = None if sensitive else term_lemmas(text)  # a lemma says nothing about case
         self.min_mentions = min_mentions or 1
-        self.keys = {scope: ("term-units", self.forms, self.sensitive, self.min_mentions, scope)
+        self.keys = {scope: ("term-units", self.forms, self.lemmas, self.min_mentions, scope)
                      for scope in ("sentence", "article")}
 
     def evaluate(self, words: ArticleWords, scope: Scope) -> Units:
@@ -72,7 +73,7 @@ class TermNode:
         return (frozenset(form.lower() for form in self.forms[0]),)
 
     def _units(self, words: ArticleWords, scope: Scope) -> Units:
-        spans = words.term_spans(self.forms, self.sensitive)
+        spans = words.term_spans(self.forms, self.lemmas)
         return _by_unit(words, spans, scope) if len(spans) >= self.min_mentions else {}
 
 

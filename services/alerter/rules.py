@@ -3,8 +3,8 @@
 A rule fires on an article when its ``sentence`` condition holds within one sentence (and its
 ``article`` condition, if any, holds over the whole text), after its ``sources`` and ``tags``
 filters. Conditions are terms, entities, ``any``/``all``/``none`` groups and ``near`` proximity
-(``conditions.py``). Terms match whole words, ignoring case unless ``case: sensitive``, and also
-their regular inflections ("sanction" matches "sanctions", "sanctioned"). See ``docs/rules.md``.
+(``conditions.py``). Terms match whole words on their lemmas, ignoring case unless ``case: sensitive``
+("sanction" matches "sanctions", "sanctioned"; "buy" matches "bought"). See ``docs/rules.md``.
 """
 
 from __future__ import annotations

@@ -20,7 +20,9 @@ from spacy.tokens import Doc
 
 from newsmon.services.ner.canonical import FoundMention, canonical_mentions, summarize
 from newsmon.services.ner.language import article_language, detect_language
-from newsmon.services.ner.pipeline import ModelNotInstalled, PatternFileError, load_pipeline, model_info
+from newsmon.services.ner.pipeline import (
+    LEMMA_COMPONENTS, ModelNotInstalled, PatternFileError, load_pipeline, model_info,
+)
 from newsmon.shared.schemas import EnrichedArticle, ModelInfo, Sentence, UniqueArticle
 
 __all__ = ["DEFAULT_MAX_CHARS", "ModelNotInstalled", "PatternFileError", "enrich", "load_pipeline", "truncate"]
@@ -28,6 +30,7 @@ __all__ = ["DEFAULT_MAX_CHARS", "ModelNotInstalled", "PatternFileError", "enrich
 NerMode = Literal["full", "patterns_only", "none"]
 DEFAULT_MAX_CHARS = 100_000
 _LINE = re.compile(r"[^\n]+")
+_WORD = re.compile(r"\w+")  # the alerter's notion of a word (services/alerter/article_words.py)
 _STATISTICAL_NER = "ner"
 
 
@@ -90,10 +93,20 @@ def _found_mentions(doc: Doc, sentence_starts: list[int]) -> Iterator[FoundMenti
             yield FoundMention(text, ent.label_, ent.start_char, ent.start_char + len(text), sentence)
 
 
+def _lemmas(doc: Doc) -> list[tuple[int, str]]:
+    """(start, lowercase lemma) of each word whose lemma differs from it; words as the alerter splits text."""
+    found = []
+    for token in doc:
+        lemma = token.lemma_.lower()
+        if lemma != token.lower_ and _WORD.fullmatch(token.lower_) and _WORD.fullmatch(lemma):
+            found.append((token.idx, lemma))
+    return found
+
+
 def _annotate(nlp: Language, plans: Sequence[_Plan], batch_size: int) -> dict[int, Doc]:
     """One ``nlp.pipe`` pass per mode over the texts that need it, keyed by position in ``plans``."""
     docs: dict[int, Doc] = {}
-    for mode, disable in (("full", []), ("patterns_only", [_STATISTICAL_NER])):
+    for mode, disable in (("full", []), ("patterns_only", [_STATISTICAL_NER, *LEMMA_COMPONENTS])):
         indexes = [index for index, plan in enumerate(plans) if plan.mode == mode]
         if not indexes:
             continue
@@ -107,13 +120,16 @@ def _enriched(plan: _Plan, doc: Doc | None, info: ModelInfo, ner_ms: float) -> E
     started = time.perf_counter()
     sentences: list[Sentence] = []
     found: list[FoundMention] = []
+    lemmas: list[tuple[int, str]] = []
     if doc is not None:  # blank text has no doc
         sentences = [Sentence(start=start, end=end) for start, end in _sentence_spans(doc, plan.text)]
         found = list(_found_mentions(doc, [sentence.start for sentence in sentences]))
+        lemmas = _lemmas(doc) if plan.mode == "full" else []
     mentions = canonical_mentions(found, plan.text)
     article = EnrichedArticle(
         **{**plan.article.model_dump(), "language": plan.language},
-        sentences=sentences, mentions=mentions, entities=summarize(mentions, plan.article.title), model=info,
+        sentences=sentences, mentions=mentions, entities=summarize(mentions, plan.article.title), lemmas=lemmas,
+        model=info,
         text_truncated=len(plan.text) < len(plan.article.text), ner_ms=round(ner_ms, 3),
         language_detected=plan.detected, ner_mode=plan.mode, annotated_chars=len(plan.text),
     )

@@ -53,6 +53,32 @@ def test_terms_match_their_inflections_in_any_case_by_default() -> None:
     assert fires(yaml_text, article("Sanctimonious banter.")) is None
 
 
+def with_lemmas(item: EnrichedArticle, **lemma_of: str) -> EnrichedArticle:
+    """``item`` with the lemma the ner stage gives each occurrence of the named words."""
+    lemmas = sorted((found.start(), lemma) for word, lemma in lemma_of.items()
+                    for found in re.finditer(rf"\b{word}\b", item.text))
+    return item.model_copy(update={"lemmas": lemmas})
+
+
+def test_terms_match_words_whose_lemma_they_are_in_phrases_too() -> None:
+    text = "Britain BOUGHT drones and ramped up patrols."
+    item = with_lemmas(article(text), BOUGHT="buy", drones="drone", ramped="ramp", patrols="patrol")
+    assert fires(rule("{any: [buy]}"), item) == ["BOUGHT"]
+    assert fires(rule("{any: [ramp up]}"), item) == ["ramped up"]
+    assert fires(rule("{all: [buy, {near: [drone, patrol], within: 3}]}"), item) == ["BOUGHT drones patrols"]
+    assert fires(rule("{any: [buy]}"), article(text)) is None, "without lemmas, regular inflections only"
+    assert fires(rule("{any: [{term: buy, case: sensitive}]}"), item) is None, "as written, when case matters"
+
+
+def test_a_lemma_counts_only_where_the_ner_stage_gave_it() -> None:
+    text = "The left wing left early."
+    item = with_lemmas(article(text), left="leave")  # both occurrences, then the adjective taken back out
+    item = item.model_copy(update={"lemmas": [pair for pair in item.lemmas if pair[0] != text.index("left")]})
+    assert fires(rule("{any: [leave]}"), item) == ["left"]
+    (match,) = evaluate(compile_rules(parse_rules(rule("{any: [leave]}"), "watch.yaml")), item)
+    assert match.sentences[0].matches == [(text.rindex("left"), text.rindex("left") + 4)]
+
+
 def test_case_sensitive_terms_tell_acronyms_from_words() -> None:
     sensitive = rule("{any: [{term: US, case: sensitive}]}")
     assert fires(sensitive, article("Talks with the US resumed.")) == ["US"]

@@ -12,6 +12,7 @@ from newsmon.shared.schemas import EnrichedArticle, Mention
 from newsmon.shared.settings import get_settings
 from tests.bench.bench_rules import SAMPLES, generated_rules
 from tests.unit.alerter.test_matching import article
+from tests.unit.alerter.test_rule_language import with_lemmas
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +47,8 @@ def test_every_word_of_an_any_group_and_each_of_an_all_group_counts() -> None:
     assert not both.may_fire(only_rafah.vocabulary)
     assert both.may_fire(ArticleWords(article("Iran faces sanctions.")).vocabulary), "inflections count"
     assert both.may_fire(ArticleWords(article("IRAN. Sanctioned.")).vocabulary), "case and sentences do not"
+    bought = ArticleWords(with_lemmas(article("They bought it."), bought="buy"))
+    assert rule("{any: [buy]}").may_fire(bought.vocabulary), "lemmas count"
 
 
 def test_exclusions_never_skip_and_entities_count_by_canonical_name_and_label() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,16 @@ def test_other_languages_get_sentences_and_watched_names_only(nlp: Language) -> 
     assert_offsets_consistent(enriched)
     assert [(m.text, m.label) for m in enriched.mentions] == [("Rafah", "GPE")]
     assert [(e.name, e.label) for e in enriched.entities] == [("Rafah", "GPE")]
+    assert enriched.lemmas == [], "English lemmas of Spanish words would be wrong"
+
+
+def test_words_whose_dictionary_form_differs_carry_it(nlp: Language) -> None:
+    (enriched,) = enrich(nlp, [article("Britain bought drones and seized two ships; Iran's envoys were "
+                                       "sanctioned. It ramped up patrols.")])
+    assert enriched.ner_mode == "full"
+    words = {re.match(r"\w+", enriched.text[start:])[0]: lemma for start, lemma in enriched.lemmas}  # type: ignore[index]
+    assert words == {"bought": "buy", "drones": "drone", "seized": "seize", "ships": "ship", "envoys": "envoy",
+                     "were": "be", "sanctioned": "sanction", "ramped": "ramp", "patrols": "patrol"}
 
 
 def test_detected_language_wins_over_declared_and_declared_decides_short_texts(nlp: Language) -> None:

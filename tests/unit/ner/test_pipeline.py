@@ -19,8 +19,8 @@ def labels(nlp: Language, text: str) -> dict[str, str]:
     return {ent.text: ent.label_ for ent in nlp(text).ents}
 
 
-def test_only_the_components_ner_needs_run(nlp: Language) -> None:
-    assert nlp.pipe_names == ["tok2vec", "senter", RULER_NAME, "ner"]
+def test_only_the_components_ner_and_lemmas_need_run(nlp: Language) -> None:
+    assert nlp.pipe_names == ["tok2vec", "tagger", "senter", "attribute_ruler", "lemmatizer", RULER_NAME, "ner"]
 
 
 def test_watched_names_win_over_the_small_models_guess(nlp: Language) -> None:
