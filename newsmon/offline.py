@@ -14,10 +14,10 @@ from newsmon.services.alerter.matching import CompiledRule, RuleMatch, compile_r
 from newsmon.services.alerter.rule_store import RuleStore
 from newsmon.services.alerter.rulebook import RuleBook
 from newsmon.services.alerter.rules import load_rules
-from newsmon.shared.redis_client import connect
 from newsmon.services.dedupe.fingerprint import first_of_story
 from newsmon.services.fetcher.files import iter_article_files, read_articles
 from newsmon.services.ner.workers import PipelineConfig
+from newsmon.shared.redis_client import connect
 from newsmon.shared.schemas import EnrichedArticle
 from newsmon.shared.settings import Settings
 

@@ -7,6 +7,7 @@ Schemas that outsiders read (``newsmon schema NAME``) are generated from these m
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Literal
 
@@ -15,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from newsmon.shared import topics
 
 SCHEMA_VERSION = 1
+# A word, for ``EnrichedArticle.lemmas`` and for rule terms: a run of letters, digits and '_'.
+WORD = re.compile(r"\w+")
 
 
 def utcnow() -> datetime:

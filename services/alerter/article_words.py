@@ -8,16 +8,14 @@ proximity) and the character range (what the alert shows as the offsets of what 
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Hashable
 from functools import cached_property
 from typing import Any, NamedTuple, TypeVar
 
-from newsmon.shared.schemas import EnrichedArticle
+from newsmon.shared.schemas import WORD, EnrichedArticle
 
-WORD = re.compile(r"\w+", re.UNICODE)
 _SUFFIXES = ("s", "es", "ed", "d", "ing")
 _VOWELS = frozenset("aeiou")
 _NOT_DOUBLED = frozenset("aeiouwxy")

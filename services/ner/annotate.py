@@ -23,14 +23,13 @@ from newsmon.services.ner.language import article_language, detect_language
 from newsmon.services.ner.pipeline import (
     LEMMA_COMPONENTS, ModelNotInstalled, PatternFileError, load_pipeline, model_info,
 )
-from newsmon.shared.schemas import EnrichedArticle, ModelInfo, Sentence, UniqueArticle
+from newsmon.shared.schemas import WORD, EnrichedArticle, ModelInfo, Sentence, UniqueArticle
 
 __all__ = ["DEFAULT_MAX_CHARS", "ModelNotInstalled", "PatternFileError", "enrich", "load_pipeline", "truncate"]
 
 NerMode = Literal["full", "patterns_only", "none"]
 DEFAULT_MAX_CHARS = 100_000
 _LINE = re.compile(r"[^\n]+")
-_WORD = re.compile(r"\w+")  # the alerter's notion of a word (services/alerter/article_words.py)
 _STATISTICAL_NER = "ner"
 
 
@@ -98,7 +97,7 @@ def _lemmas(doc: Doc) -> list[tuple[int, str]]:
     found = []
     for token in doc:
         lemma = token.lemma_.lower()
-        if lemma != token.lower_ and _WORD.fullmatch(token.lower_) and _WORD.fullmatch(lemma):
+        if lemma != token.lower_ and WORD.fullmatch(token.lower_) and WORD.fullmatch(lemma):
             found.append((token.idx, lemma))
     return found
 
