@@ -11,8 +11,7 @@ import feedparser
 
 from newsmon.services.fetcher.errors import SourceError
 from newsmon.services.fetcher.extraction import primary_language
-from newsmon.services.fetcher.skips import skip
-from newsmon.services.fetcher.urls import web_url
+from newsmon.services.fetcher.skips import listed_url
 
 # Feed content shorter than this is a teaser: the article page holds the real text.
 FULL_CONTENT_MIN_CHARS = 400
@@ -51,12 +50,8 @@ def parse_feed(content: bytes, feed_url: str) -> list[FeedItem]:
     language = primary_language(parsed.feed.get("language"))
     items = []
     for entry in parsed.entries:
-        given = entry.get("link", "").strip()
-        if not given:
-            continue
-        link = web_url(given, feed_url)
+        link = listed_url(entry.get("link", ""), feed_url, f"feed {feed_url}: item link")
         if link is None:
-            skip(given, "bad_url", f"feed {feed_url}: item link is not an http(s) URL")
             continue
         items.append(FeedItem(
             link=link,

@@ -9,8 +9,7 @@ from lxml import etree
 
 from newsmon.services.fetcher.errors import SourceError
 from newsmon.services.fetcher.extraction import parse_date
-from newsmon.services.fetcher.skips import skip
-from newsmon.services.fetcher.urls import web_url
+from newsmon.services.fetcher.skips import listed_url
 
 _NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9", "news": "http://www.google.com/schemas/sitemap-news/0.9"}
 # No entity expansion, no network, no huge trees: a hostile sitemap cannot blow up memory.
@@ -32,12 +31,9 @@ def parse_news_sitemap(content: bytes, sitemap_url: str) -> list[SitemapEntry]:
         raise SourceError(f"{sitemap_url}: not a readable sitemap: {error}", "malformed_sitemap") from error
     entries = []
     for node in root.findall("sm:url", _NS):
-        location = (node.findtext("sm:loc", default="", namespaces=_NS) or "").strip()
-        if not location:
-            continue
-        url = web_url(location, sitemap_url)
+        url = listed_url(node.findtext("sm:loc", default="", namespaces=_NS) or "", sitemap_url,
+                         f"sitemap {sitemap_url}: location")
         if url is None:
-            skip(location, "bad_url", f"sitemap {sitemap_url}: location is not an http(s) URL")
             continue
         entries.append(SitemapEntry(
             url=url,
