@@ -51,8 +51,7 @@ def free_ports(count: int) -> list[int]:
 
 @pytest.fixture(scope="session")
 def news_site() -> Iterator[NewsSite]:
-    site = NewsSite()
-    site.feed_url = site.start()  # type: ignore[attr-defined]
+    site = NewsSite().start()
     yield site
     site.stop()
 
@@ -79,7 +78,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver, news_
         webhook_allow_private=True,
         webhook_backoff_s=0.2,
         log_format="json",
-        feeds=[news_site.feed_url],  # type: ignore[attr-defined]
+        feeds=[news_site.feed_url],
         feed_poll_seconds=2,
         rules_path=rules_file,
         rules_reload_seconds=0.5,

@@ -21,7 +21,7 @@ def newsmon(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 
 def test_dry_run_prints_clean_articles_without_broker(news_site: NewsSite) -> None:
     env = {"KAFKA_BOOTSTRAP": "127.0.0.1:1", "REDIS_URL": "redis://127.0.0.1:1/0", "PATH": "/usr/bin:/bin"}
-    result = newsmon(env, "fetch", "--once", "--feed", news_site.feed_url, "--dry-run", "--json")  # type: ignore[attr-defined]
+    result = newsmon(env, "fetch", "--once", "--feed", news_site.feed_url, "--dry-run", "--json")
     assert result.returncode == 0, result.stderr
     articles = [json.loads(line) for line in result.stdout.splitlines()]
     assert sorted(article["title"] for article in articles) == sorted(title for title, _ in ARTICLES.values())
@@ -38,7 +38,7 @@ def test_dry_run_prints_clean_articles_without_broker(news_site: NewsSite) -> No
 def test_restarted_fetcher_and_a_manual_run_publish_nothing_twice(
     stack: Stack, news_site: NewsSite, cli_env: dict[str, str]
 ) -> None:
-    feed_url = news_site.feed_url  # type: ignore[attr-defined]
+    feed_url = news_site.feed_url
 
     def titles_on_raw() -> Counter[str]:
         return Counter(article["title"] for article in read_json_topic(stack.settings, "articles.raw")

@@ -10,7 +10,7 @@ from tests.integration.news_site import ARTICLES, BOILERPLATE, NewsSite
 
 
 def test_feed_items_are_published_once_with_clean_text(stack: Stack, news_site: NewsSite) -> None:
-    feed_url = news_site.feed_url  # type: ignore[attr-defined]
+    feed_url = news_site.feed_url
     # Later polls are conditional GETs answered 304: the site is polled, nothing is re-sent.
     wait_until(lambda: metric(stack, "fetcher", "newsmon_fetches_total", outcome="not_modified") >= 3, 60,
                "three conditional polls answered 304")

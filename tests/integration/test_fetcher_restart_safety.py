@@ -1,19 +1,14 @@
 """Fetcher restarts against the real broker and Redis: nothing lost, nothing sent twice.
 
 Each ``restarted_fetcher_polls`` is a fresh fetcher, as after a crash: new connections, HTTP client
-and validator store on the same Redis, polling a local site whose stories the tests change.
+and validator store on the same Redis, polling the local news site with stories the tests change.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import threading
 from collections import Counter
 from collections.abc import Iterator
-from email.utils import format_datetime
-from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -30,6 +25,7 @@ from newsmon.shared.schemas import RawArticle
 from newsmon.shared.settings import Settings
 from newsmon.stack import Stack
 from tests.integration.conftest import read_json_topic
+from tests.integration.news_site import NewsSite
 
 STORIES = {
     "harbour": ("Harbour renewal plan approved by the city council",
@@ -47,73 +43,15 @@ MUSEUM = ("Maritime museum opens a new wing for old ships",
           "Entry to the new wing is free for children under twelve until the end of the year.")
 
 
-class ChangingSite:
-    """A feed of teasers linking to story pages, with ETags; stories can change, paths can be down."""
-
-    def __init__(self) -> None:
-        self.stories = dict(STORIES)
-        self.down: set[str] = set()
-        self.answers: list[tuple[str, int]] = []
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                path = self.path.split("?", 1)[0]
-                body = site.body(path)
-                etag = f'"{hashlib.sha256(body or b"").hexdigest()[:16]}"'
-                status = (503 if path in site.down else 404 if body is None
-                          else 304 if self.headers.get("If-None-Match") == etag else 200)
-                site.answers.append((path, status))
-                self.send_response(status)
-                if status == 200 and body is not None:
-                    self.send_header("etag", etag)
-                    self.send_header("content-type", "application/rss+xml" if path == "/feed.xml" else "text/html")
-                    self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                if status == 200 and body is not None:
-                    self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def feed_url(self) -> str:
-        return f"{self.base}/feed.xml"
-
-    def body(self, path: str) -> bytes | None:
-        if path == "/feed.xml":
-            published = datetime(2026, 11, 23, 6, tzinfo=timezone.utc)
-            items = "".join(
-                f"<item><title>{title}</title><link>{self.base}/stories/{slug}.html?utm_source=rss</link>"
-                f"<pubDate>{format_datetime(published + timedelta(hours=hour))}</pubDate></item>"
-                for hour, (slug, (title, _)) in enumerate(self.stories.items()))
-            return f"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>{items}</channel></rss>".encode()
-        slug = path.removeprefix("/stories/").removesuffix(".html")
-        if slug not in self.stories:
-            return None
-        title, text = self.stories[slug]
-        paragraphs = "".join(f"<p>{sentence}</p>" for sentence in text.split(". "))
-        return (f"<html><head><title>{title}</title></head><body><nav>Home World Sport</nav>"
-                f"<article><h1>{title}</h1>{paragraphs}</article><footer>All rights reserved.</footer>"
-                "</body></html>").encode()
-
-    def last_answer(self, path: str) -> int:
-        return [status for answered, status in self.answers if answered == path][-1]
-
-
 @pytest.fixture
-def site() -> Iterator[ChangingSite]:
-    site = ChangingSite()
+def site() -> Iterator[NewsSite]:
+    site = NewsSite(STORIES).start()
     yield site
-    site.server.shutdown()
+    site.stop()
 
 
 def restarted_fetcher_polls(
-    settings: Settings, site: ChangingSite, broker_fails_after: int | None = None
+    settings: Settings, site: NewsSite, broker_fails_after: int | None = None
 ) -> int | None:
     """One poll of the site's feed by a freshly started fetcher; what ``poll`` returns.
 
@@ -148,12 +86,12 @@ def restarted_fetcher_polls(
     return asyncio.run(lifetime())
 
 
-def published_from(stack: Stack, site: ChangingSite) -> list[dict[str, Any]]:
+def published_from(stack: Stack, site: NewsSite) -> list[dict[str, Any]]:
     return [article for article in read_json_topic(stack.settings, topics.ARTICLES_RAW)
             if article.get("source") == site.feed_url]
 
 
-def test_articles_of_a_failed_publish_are_sent_after_a_restart_and_only_once(stack: Stack, site: ChangingSite) -> None:
+def test_articles_of_a_failed_publish_are_sent_after_a_restart_and_only_once(stack: Stack, site: NewsSite) -> None:
     assert restarted_fetcher_polls(stack.settings, site, broker_fails_after=1) is None, "the poll failed"
     assert restarted_fetcher_polls(stack.settings, site) == 1, "the article the broker never took"
     assert restarted_fetcher_polls(stack.settings, site) == 0
@@ -162,8 +100,8 @@ def test_articles_of_a_failed_publish_are_sent_after_a_restart_and_only_once(sta
         {title: 1 for title, _ in STORIES.values()})
 
 
-def test_a_page_that_was_down_is_fetched_after_a_restart(stack: Stack, site: ChangingSite) -> None:
-    site.down = {"/stories/library.html"}
+def test_a_page_that_was_down_is_fetched_after_a_restart(stack: Stack, site: NewsSite) -> None:
+    site.down = {"/articles/library.html"}
     assert restarted_fetcher_polls(stack.settings, site) == 1
     site.down = set()
     assert restarted_fetcher_polls(stack.settings, site) == 1, "the feed is read again, not answered 304"
@@ -173,7 +111,7 @@ def test_a_page_that_was_down_is_fetched_after_a_restart(stack: Stack, site: Cha
 
 
 def test_stories_updated_or_added_while_the_fetcher_was_down_are_published_after_restart(
-    stack: Stack, site: ChangingSite
+    stack: Stack, site: NewsSite
 ) -> None:
     assert restarted_fetcher_polls(stack.settings, site) == 2
     title, text = site.stories["harbour"]
