@@ -54,6 +54,8 @@ deliveries = WebhookDelivery(
     horizon_s=settings.webhook_retry_horizon_s,
     subscriptions=subscriptions,
 )
+
+
 async def active_rule_ids() -> list[str]:
     """Current on this instance even when another instance just added the rule through the API."""
     await rulebook.refresh()
