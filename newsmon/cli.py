@@ -19,14 +19,14 @@ from newsmon.commands.dedupe import dedupe_command
 from newsmon.commands.deliveries import deliveries_list_command, deliveries_replay_command
 from newsmon.commands.ner import ner_command
 from newsmon.embedded import EmbeddedError, local_api_token
-from newsmon.shared import topics
-from newsmon.shared.logs import configure_logging
-from newsmon.shared.schemas import PUBLIC_SCHEMAS, Alert
-from newsmon.shared.settings import SERVICE_NAMES, describe_settings_error, get_settings
+from shared import topics
+from shared.logs import configure_logging
+from shared.schemas import PUBLIC_SCHEMAS, Alert
+from shared.settings import SERVICE_NAMES, describe_settings_error, get_settings
 from newsmon.stack import Stack
 
 if TYPE_CHECKING:
-    from newsmon.services.fetcher.errors import SourceError
+    from services.fetcher.errors import SourceError
 
 app = typer.Typer(help="newsmon: a self-hosted streaming news monitor.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -114,7 +114,7 @@ def _report_dead(stack: Stack, dead: list[str]) -> int:
 
 
 async def _print_alerts(follow: bool) -> None:
-    from newsmon.shared.kafka_clients import consumer
+    from shared.kafka_clients import consumer
 
     reader = consumer(get_settings(), topics.ALERTS)
     await reader.start()
@@ -164,14 +164,14 @@ def service(name: Annotated[str, typer.Argument(help="fetcher, dedupe, ner or al
     """Run one service in the foreground (what ``newsmon up`` and the containers start)."""
     if name not in SERVICE_NAMES:
         raise fail(f"unknown service {name!r}; choose one of {', '.join(SERVICE_NAMES)}")
-    from newsmon.shared.kafka_clients import ensure_topics
-    from newsmon.shared.stream_app import run_worker
+    from shared.kafka_clients import ensure_topics
+    from shared.stream_app import run_worker
 
     settings = get_settings()
     # Creating the topics here (idempotent) gives them the configured partition count on any
     # broker, instead of whatever the broker's auto-creation would choose.
     asyncio.run(ensure_topics(settings))
-    module = importlib.import_module(f"newsmon.services.{name}.app")
+    module = importlib.import_module(f"services.{name}.app")
     sys.argv = [sys.argv[0]]  # the faust worker parses argv; ours are not its options
     run_worker(module.app, settings)
 
@@ -189,8 +189,8 @@ def fetch(
     is then 1.
     """
     from newsmon.fetch_once import DRY_RUN_FIELDS, publish_new, show_all, sources_for
-    from newsmon.services.fetcher.errors import SourceError
-    from newsmon.shared.schemas import RawArticle
+    from services.fetcher.errors import SourceError
+    from shared.schemas import RawArticle
 
     if not once:
         raise fail("continuous polling is the fetcher service (`newsmon up`); use --once for one cycle")
@@ -226,7 +226,7 @@ def replay(paths: PathsArgument) -> None:
     A file that cannot be read is skipped with its name and the reason, and the other files are
     still published; the exit status is then 1.
     """
-    from newsmon.services.fetcher.errors import SourceError
+    from services.fetcher.errors import SourceError
 
     skipped: list[SourceError] = []
 
@@ -248,9 +248,9 @@ async def _replay(
     paths: list[Path], show_progress: bool, on_skip: Optional[Callable[[SourceError], None]] = None
 ) -> int:
     """Publish the articles of ``paths``; a bad file raises, or with ``on_skip`` is reported there and skipped."""
-    from newsmon.services.fetcher.files import iter_article_files, read_articles
-    from newsmon.services.fetcher.errors import SourceError
-    from newsmon.shared.kafka_clients import producer
+    from services.fetcher.files import iter_article_files, read_articles
+    from services.fetcher.errors import SourceError
+    from shared.kafka_clients import producer
 
     files = list(iter_article_files(paths))
     client = producer(get_settings())
@@ -302,10 +302,10 @@ def rules_test(
     from newsmon.commands.deliveries import redis_unreachable
     from newsmon.commands.rules_backtest import backtest_from_topic, hit_lines
     from newsmon.offline import enrich_files, fired_rules, rules_to_test
-    from newsmon.services.alerter.rules import RuleFileError
-    from newsmon.services.dedupe.cleanup import EmptyArticle
-    from newsmon.services.fetcher.errors import SourceError
-    from newsmon.shared.kafka_clients import TopicReadError
+    from services.alerter.rule_engine.rules import RuleFileError
+    from services.dedupe.cleanup import EmptyArticle
+    from services.fetcher.errors import SourceError
+    from shared.kafka_clients import TopicReadError
 
     settings = get_settings()
     rules_path = rules or settings.rules_path

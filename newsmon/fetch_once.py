@@ -11,16 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from newsmon.services.fetcher.collect import collect
-from newsmon.services.fetcher.polite_http import MemoryValidatorStore, polite_client
-from newsmon.services.fetcher.polling import isolated, poll, source_label
-from newsmon.services.fetcher.sources import Source, configured_sources
-from newsmon.services.fetcher.validator_store import RedisValidatorStore
-from newsmon.shared import topics
-from newsmon.shared.kafka_clients import producer
-from newsmon.shared.redis_client import connect
-from newsmon.shared.schemas import RawArticle
-from newsmon.shared.settings import Settings
+from services.fetcher.collect import collect
+from services.fetcher.polite_http import MemoryValidatorStore, polite_client
+from services.fetcher.polling import isolated, poll, source_label
+from services.fetcher.sources import Source, configured_sources
+from services.fetcher.validator_store import RedisValidatorStore
+from shared import topics
+from shared.kafka_clients import producer
+from shared.redis_client import connect
+from shared.schemas import RawArticle
+from shared.settings import Settings
 
 DRY_RUN_FIELDS = ("url", "canonical_url", "title", "text", "published_at", "source", "language", "author")
 

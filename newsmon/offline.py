@@ -10,16 +10,16 @@ import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
-from newsmon.services.alerter.matching import CompiledRule, RuleMatch, compile_rules, evaluate
-from newsmon.services.alerter.rule_store import RuleStore
-from newsmon.services.alerter.rulebook import RuleBook
-from newsmon.services.alerter.rules import load_rules
-from newsmon.services.dedupe.fingerprint import first_of_story
-from newsmon.services.fetcher.files import iter_article_files, read_articles
-from newsmon.services.ner.workers import PipelineConfig
-from newsmon.shared.redis_client import connect
-from newsmon.shared.schemas import EnrichedArticle
-from newsmon.shared.settings import Settings
+from services.alerter.rule_engine.matching import CompiledRule, RuleMatch, compile_rules, evaluate
+from services.alerter.rule_engine.rule_store import RuleStore
+from services.alerter.rule_engine.rulebook import RuleBook
+from services.alerter.rule_engine.rules import load_rules
+from services.dedupe.fingerprint import first_of_story
+from services.fetcher.files import iter_article_files, read_articles
+from services.ner.workers import PipelineConfig
+from shared.redis_client import connect
+from shared.schemas import EnrichedArticle
+from shared.settings import Settings
 
 
 def enrich_files(paths: list[Path], settings: Settings) -> Iterator[tuple[Path, EnrichedArticle]]:

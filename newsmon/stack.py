@@ -19,8 +19,8 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from newsmon.embedded import EmbeddedError, ManagedProcess, spawn, start_broker, start_redis
-from newsmon.shared.kafka_clients import ensure_topics
-from newsmon.shared.settings import SERVICE_NAMES, Settings
+from shared.kafka_clients import ensure_topics
+from shared.settings import SERVICE_NAMES, Settings
 
 READY_TIMEOUT_S = 180.0
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from newsmon.shared.settings import SERVICE_NAMES, Settings
+from shared.settings import SERVICE_NAMES, Settings
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
-from newsmon.shared import topics
-from newsmon.shared.settings import SERVICE_NAMES, Settings
+from shared import topics
+from shared.settings import SERVICE_NAMES, Settings
 
 
 READ_TIMEOUT_S = 30.0  # without any progress; a reachable broker answers in well under a second

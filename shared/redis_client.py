@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from newsmon.shared.settings import Settings
+from shared.settings import Settings
 
 
 def connect(settings: Settings) -> Redis:

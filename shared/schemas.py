@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from newsmon.shared import topics
+from shared import topics
 
 SCHEMA_VERSION = 1
 # A word, for ``EnrichedArticle.lemmas`` and for rule terms: a run of letters, digits and '_'.

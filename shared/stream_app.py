@@ -21,11 +21,11 @@ from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from newsmon.shared import metrics, topics
-from newsmon.shared.logs import log_event, logging_config
-from newsmon.shared.readiness import ReadinessCheck, broker_answers, run_checks
-from newsmon.shared.schemas import DeadLetter, Message, describe_validation_error
-from newsmon.shared.settings import ServiceName, Settings
+from shared import metrics, topics
+from shared.logs import log_event, logging_config
+from shared.readiness import ReadinessCheck, broker_answers, run_checks
+from shared.schemas import DeadLetter, Message, describe_validation_error
+from shared.settings import ServiceName, Settings
 
 M = TypeVar("M", bound=Message)
 

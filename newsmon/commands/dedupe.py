@@ -16,14 +16,14 @@ from typing import Annotated
 
 import typer
 
-from newsmon.services.dedupe.cleanup import EmptyArticle, cleaned_article
-from newsmon.services.dedupe.sketches import Sketcher
-from newsmon.services.dedupe.stories import Judgement, StoryJudge
-from newsmon.services.dedupe.story_store import MemoryStoryStore
-from newsmon.services.fetcher.errors import SourceError
-from newsmon.services.fetcher.files import iter_article_files, read_articles
-from newsmon.shared.schemas import RawArticle
-from newsmon.shared.settings import get_settings
+from services.dedupe.cleanup import EmptyArticle, cleaned_article
+from services.dedupe.sketches import Sketcher
+from services.dedupe.stories import Judgement, StoryJudge
+from services.dedupe.story_store import MemoryStoryStore
+from services.fetcher.errors import SourceError
+from services.fetcher.files import iter_article_files, read_articles
+from shared.schemas import RawArticle
+from shared.settings import get_settings
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,12 @@ from typing import Annotated, Any
 import typer
 from redis.exceptions import RedisError
 
-from newsmon.services.alerter.delivery_queue import DeliveryQueue, ReplayReport, Target
-from newsmon.services.alerter.rules import RuleFileError, load_rules
-from newsmon.services.alerter.subscriptions import SubscriptionStore
-from newsmon.services.alerter.url_safety import redact_url
-from newsmon.shared.redis_client import connect
-from newsmon.shared.settings import Settings, get_settings
+from services.alerter.webhooks.queue import DeliveryQueue, ReplayReport, Target
+from services.alerter.rule_engine.rules import RuleFileError, load_rules
+from services.alerter.webhooks.subscriptions import SubscriptionStore
+from services.alerter.webhooks.url_safety import redact_url
+from shared.redis_client import connect
+from shared.settings import Settings, get_settings
 
 
 def configured_urls(settings: Settings) -> dict[str, str]:

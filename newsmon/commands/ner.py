@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from newsmon.shared.schemas import EnrichedArticle
+    from shared.schemas import EnrichedArticle
 
 SUMMARY_ENTITIES = 10
 
@@ -24,12 +24,12 @@ def ner_command(
 ) -> None:
     """Print the enriched message of each article: sentences, canonical entities, language, timings."""
     # Imported here so that other commands do not pay for loading spaCy.
-    from newsmon.services.dedupe.fingerprint import first_of_story
-    from newsmon.services.fetcher.errors import SourceError
-    from newsmon.services.fetcher.files import iter_article_files, read_articles
-    from newsmon.services.ner.workers import PipelineConfig
-    from newsmon.services.ner.pipeline import ModelNotInstalled, PatternFileError
-    from newsmon.shared.settings import get_settings
+    from services.dedupe.fingerprint import first_of_story
+    from services.fetcher.errors import SourceError
+    from services.fetcher.files import iter_article_files, read_articles
+    from services.ner.workers import PipelineConfig
+    from services.ner.pipeline import ModelNotInstalled, PatternFileError
+    from shared.settings import get_settings
 
     config = PipelineConfig.from_settings(get_settings())
     try:

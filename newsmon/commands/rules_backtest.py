@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from newsmon.services.alerter.matching import CompiledRule, RuleMatch, evaluate
-from newsmon.shared.kafka_clients import read_last
-from newsmon.shared.schemas import EnrichedArticle, describe_validation_error
-from newsmon.shared.settings import Settings
+from services.alerter.rule_engine.matching import CompiledRule, RuleMatch, evaluate
+from shared.kafka_clients import read_last
+from shared.schemas import EnrichedArticle, describe_validation_error
+from shared.settings import Settings
 
 @dataclass(frozen=True)
 class BacktestHit:

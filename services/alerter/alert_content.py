@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from newsmon.services.alerter.matching import RuleMatch
-from newsmon.shared.article_ids import alert_id
-from newsmon.shared.schemas import Alert, EnrichedArticle, utcnow
+from services.alerter.rule_engine.matching import RuleMatch
+from shared.article_ids import alert_id
+from shared.schemas import Alert, EnrichedArticle, utcnow
 
 
 def build_alert(match: RuleMatch, article: EnrichedArticle, fired_at: datetime | None = None) -> Alert:

@@ -12,11 +12,11 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from newsmon.shared import topics
-from newsmon.shared.kafka_clients import read_last
-from newsmon.shared.logs import log_event
-from newsmon.shared.schemas import Alert
-from newsmon.shared.settings import Settings
+from shared import topics
+from shared.kafka_clients import read_last
+from shared.logs import log_event
+from shared.schemas import Alert
+from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
 SCAN_PER_PARTITION = 10_000

@@ -32,19 +32,19 @@ import faust
 from faust.web import View
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from newsmon.services.alerter.delivery_queue import DeliveryQueue, Target
-from newsmon.services.alerter.signing import secret_key
-from newsmon.services.alerter.subscriptions import (
+from services.alerter.webhooks.queue import DeliveryQueue, Target
+from services.alerter.webhooks.signing import secret_key
+from services.alerter.webhooks.subscriptions import (
     Subscription, SubscriptionStore, mask_secret, new_secret, new_subscription_id, public_view,
 )
-from newsmon.services.alerter.url_safety import UnsafeWebhookURL, check_webhook_url, redact_url
-from newsmon.shared.article_ids import sha256_hex
-from newsmon.shared.kafka_clients import TopicReadError
-from newsmon.shared.logs import log_event
-from newsmon.shared.schemas import Alert, describe_validation_error, utcnow
+from services.alerter.webhooks.url_safety import UnsafeWebhookURL, check_webhook_url, redact_url
+from shared.article_ids import sha256_hex
+from shared.kafka_clients import TopicReadError
+from shared.logs import log_event
+from shared.schemas import Alert, describe_validation_error, utcnow
 
 if TYPE_CHECKING:
-    from newsmon.services.alerter.rule_api import RuleAPI
+    from services.alerter.rule_api import RuleAPI
 
 logger = logging.getLogger(__name__)
 MIN_SECRET_BYTES = 16

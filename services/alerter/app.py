@@ -7,24 +7,24 @@ import logging
 
 import httpx
 
-from newsmon.services.alerter.alert_content import build_alert
-from newsmon.services.alerter.alert_history import alerts_since
-from newsmon.services.alerter.alert_log import claim_cooldown, mark_published, mark_suppressed, needs_publishing
-from newsmon.services.alerter.api import SubscriptionAPI, register_routes
-from newsmon.services.alerter.delivery import WebhookDelivery
-from newsmon.services.alerter.delivery_queue import Target
-from newsmon.services.alerter.matching import RuleMatch, evaluate
-from newsmon.services.alerter.metrics import ALERT_LATENCY, ALERTS_FIRED, ALERTS_SUPPRESSED
-from newsmon.services.alerter.rule_api import RuleAPI
-from newsmon.services.alerter.rule_store import RuleStore
-from newsmon.services.alerter.rulebook import RuleBook
-from newsmon.services.alerter.subscriptions import SubscriptionStore
-from newsmon.shared import topics
-from newsmon.shared.logs import log_event
-from newsmon.shared.redis_client import connect
-from newsmon.shared.schemas import Alert, EnrichedArticle
-from newsmon.shared.settings import get_settings
-from newsmon.shared.stream_app import Stage, create_app, publish, raw_topic
+from services.alerter.alert_content import build_alert
+from services.alerter.alert_history import alerts_since
+from services.alerter.alert_log import claim_cooldown, mark_published, mark_suppressed, needs_publishing
+from services.alerter.api import SubscriptionAPI, register_routes
+from services.alerter.webhooks.delivery import WebhookDelivery
+from services.alerter.webhooks.queue import Target
+from services.alerter.rule_engine.matching import RuleMatch, evaluate
+from services.alerter.metrics import ALERT_LATENCY, ALERTS_FIRED, ALERTS_SUPPRESSED
+from services.alerter.rule_api import RuleAPI
+from services.alerter.rule_engine.rule_store import RuleStore
+from services.alerter.rule_engine.rulebook import RuleBook
+from services.alerter.webhooks.subscriptions import SubscriptionStore
+from shared import topics
+from shared.logs import log_event
+from shared.redis_client import connect
+from shared.schemas import Alert, EnrichedArticle
+from shared.settings import get_settings
+from shared.stream_app import Stage, create_app, publish, raw_topic
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from typing import get_args
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from newsmon.services.alerter.delivery_queue import Outcome
+from services.alerter.webhooks.queue import Outcome
 
 ALERTS_FIRED = Counter("newsmon_alerts_total", "Alerts published, by rule.", ["rule"])
 ALERTS_SUPPRESSED = Counter(

@@ -19,11 +19,11 @@ import json
 import logging
 from typing import Any
 
-from newsmon.services.alerter.api import ApiResponse, error_response
-from newsmon.services.alerter.rule_store import RuleStore
-from newsmon.services.alerter.rulebook import RuleBook
-from newsmon.services.alerter.rules import Rule, RuleFileError, validate_rule
-from newsmon.shared.logs import log_event
+from services.alerter.api import ApiResponse, error_response
+from services.alerter.rule_engine.rule_store import RuleStore
+from services.alerter.rule_engine.rulebook import RuleBook
+from services.alerter.rule_engine.rules import Rule, RuleFileError, validate_rule
+from shared.logs import log_event
 
 logger = logging.getLogger(__name__)
 

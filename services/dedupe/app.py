@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import logging
 
-from newsmon.services.dedupe.cleanup import EmptyArticle, cleaned_article
-from newsmon.services.dedupe.metrics import OUTCOMES, REMOVED_LINES, STORY_OUTLETS
-from newsmon.services.dedupe.redis_story_store import RedisStoryStore
-from newsmon.services.dedupe.sketches import Sketcher
-from newsmon.services.dedupe.stories import StoryJudge, story_message
-from newsmon.shared import topics
-from newsmon.shared.logs import log_event
-from newsmon.shared.redis_client import connect
-from newsmon.shared.schemas import RawArticle
-from newsmon.shared.settings import get_settings
-from newsmon.shared.stream_app import Stage, create_app, publish, raw_topic
+from services.dedupe.cleanup import EmptyArticle, cleaned_article
+from services.dedupe.metrics import OUTCOMES, REMOVED_LINES, STORY_OUTLETS
+from services.dedupe.redis_story_store import RedisStoryStore
+from services.dedupe.sketches import Sketcher
+from services.dedupe.stories import StoryJudge, story_message
+from shared import topics
+from shared.logs import log_event
+from shared.redis_client import connect
+from shared.schemas import RawArticle
+from shared.settings import get_settings
+from shared.stream_app import Stage, create_app, publish, raw_topic
 
 logger = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import yaml
 
-from newsmon.services.dedupe.normalization import normalize_text
-from newsmon.shared.schemas import RawArticle
+from services.dedupe.normalization import normalize_text
+from shared.schemas import RawArticle
 
 BOILERPLATE_FILE = Path(__file__).with_name("boilerplate.yaml")
 # Boilerplate is short; a longer line that mentions cookies or newsletters is article text.

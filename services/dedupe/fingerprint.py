@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from newsmon.services.dedupe.cleanup import cleaned_article
-from newsmon.services.dedupe.normalization import normalize_text
-from newsmon.services.dedupe.story_store import ExactKind
-from newsmon.shared.article_ids import canonical_url, sha256_hex
-from newsmon.shared.schemas import RawArticle, UniqueArticle
+from services.dedupe.cleanup import cleaned_article
+from services.dedupe.normalization import normalize_text
+from services.dedupe.story_store import ExactKind
+from shared.article_ids import canonical_url, sha256_hex
+from shared.schemas import RawArticle, UniqueArticle
 
 
 def content_hash(text: str) -> str:

@@ -28,7 +28,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
-from newsmon.services.dedupe.story_store import (
+from services.dedupe.story_store import (
     MAX_BAND_MEMBERS,
     ExactKind,
     Recollection,

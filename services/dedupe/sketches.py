@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
-from newsmon.services.dedupe.normalization import normalize_text
+from services.dedupe.normalization import normalize_text
 
 # Three-word shingles: long enough that two different stories on one topic share few of them,
 # short enough that an edited sentence spoils only the shingles around the edit.

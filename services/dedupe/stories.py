@@ -21,10 +21,10 @@ from urllib.parse import urlsplit
 
 from datasketch import LeanMinHash
 
-from newsmon.services.dedupe.fingerprint import as_unique, fingerprints
-from newsmon.services.dedupe.sketches import Sketcher, signature_bytes, signature_from_bytes
-from newsmon.services.dedupe.story_store import MatchKind, Recollection, Sighting, StoryStore, StoryVerdict
-from newsmon.shared.schemas import DuplicateArticle, RawArticle, UniqueArticle
+from services.dedupe.fingerprint import as_unique, fingerprints
+from services.dedupe.sketches import Sketcher, signature_bytes, signature_from_bytes
+from services.dedupe.story_store import MatchKind, Recollection, Sighting, StoryStore, StoryVerdict
+from shared.schemas import DuplicateArticle, RawArticle, UniqueArticle
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import asyncio
 
-from newsmon.services.fetcher.polite_http import polite_client
-from newsmon.services.fetcher.polling import poll
-from newsmon.services.fetcher.sources import Source, configured_sources
-from newsmon.services.fetcher.validator_store import RedisValidatorStore
-from newsmon.shared import topics
-from newsmon.shared.redis_client import connect
-from newsmon.shared.schemas import RawArticle
-from newsmon.shared.settings import get_settings
-from newsmon.shared.stream_app import create_app, publish, raw_topic
+from services.fetcher.polite_http import polite_client
+from services.fetcher.polling import poll
+from services.fetcher.sources import Source, configured_sources
+from services.fetcher.validator_store import RedisValidatorStore
+from shared import topics
+from shared.redis_client import connect
+from shared.schemas import RawArticle
+from shared.settings import get_settings
+from shared.stream_app import create_app, publish, raw_topic
 
 settings = get_settings()
 # Invalid sources fail here, at start, with the file, the source and the field.

@@ -10,16 +10,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from newsmon.services.fetcher.errors import SourceError
-from newsmon.services.fetcher.extraction import extract_page, looks_binary
-from newsmon.services.fetcher.feeds import FULL_CONTENT_MIN_CHARS, parse_feed
-from newsmon.services.fetcher.files import iter_article_files, read_articles
-from newsmon.services.fetcher.polite_http import FetchError, Page, PoliteClient
-from newsmon.services.fetcher.sitemaps import parse_news_sitemap
-from newsmon.services.fetcher.skips import SKIPPED, skip
-from newsmon.services.fetcher.sources import Source
-from newsmon.shared.article_ids import article_id_for_url, canonical_url
-from newsmon.shared.schemas import RawArticle
+from services.fetcher.errors import SourceError
+from services.fetcher.extraction import extract_page, looks_binary
+from services.fetcher.feeds import FULL_CONTENT_MIN_CHARS, parse_feed
+from services.fetcher.files import iter_article_files, read_articles
+from services.fetcher.polite_http import FetchError, Page, PoliteClient
+from services.fetcher.sitemaps import parse_news_sitemap
+from services.fetcher.skips import SKIPPED, skip
+from services.fetcher.sources import Source
+from shared.article_ids import article_id_for_url, canonical_url
+from shared.schemas import RawArticle
 
 # A sitemap can list thousands of URLs; each poll looks at the newest ones only.
 SITEMAP_MAX_ENTRIES = 50

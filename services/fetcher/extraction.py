@@ -12,8 +12,8 @@ from lxml.html import HtmlElement
 from trafilatura.settings import set_date_params
 from trafilatura.utils import load_html
 
-from newsmon.services.fetcher.urls import web_url
-from newsmon.shared.article_ids import canonical_url
+from services.fetcher.urls import web_url
+from shared.article_ids import canonical_url
 
 # Less main text than this is a navigation, index or error page, not an article.
 MIN_ARTICLE_CHARS = 120

@@ -9,9 +9,9 @@ from typing import Any
 
 import feedparser
 
-from newsmon.services.fetcher.errors import SourceError
-from newsmon.services.fetcher.extraction import primary_language
-from newsmon.services.fetcher.skips import listed_url
+from services.fetcher.errors import SourceError
+from services.fetcher.extraction import primary_language
+from services.fetcher.skips import listed_url
 
 # Feed content shorter than this is a teaser: the article page holds the real text.
 FULL_CONTENT_MIN_CHARS = 400

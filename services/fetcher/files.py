@@ -9,10 +9,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from newsmon.services.fetcher.errors import SourceError
-from newsmon.services.fetcher.extraction import extract_page
-from newsmon.shared.article_ids import article_id_for_content, article_id_for_url, canonical_url
-from newsmon.shared.schemas import RawArticle
+from services.fetcher.errors import SourceError
+from services.fetcher.extraction import extract_page
+from shared.article_ids import article_id_for_content, article_id_for_url, canonical_url
+from shared.schemas import RawArticle
 
 ARTICLE_SUFFIXES = (".txt", ".html", ".htm", ".jsonl")
 _TITLE_SCAN_LINES = 12

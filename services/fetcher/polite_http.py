@@ -24,9 +24,9 @@ import httpx
 from prometheus_client import Counter, Histogram
 
 from newsmon import __version__
-from newsmon.services.fetcher.errors import SourceError
-from newsmon.services.fetcher.urls import web_url
-from newsmon.shared.settings import Settings
+from services.fetcher.errors import SourceError
+from services.fetcher.urls import web_url
+from shared.settings import Settings
 
 FETCHES = Counter("newsmon_fetches_total", "HTTP fetches by outcome.", ["outcome"])
 FETCHED_BYTES = Counter("newsmon_fetched_bytes_total", "Response bytes read by the fetcher.")

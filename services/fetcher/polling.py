@@ -16,15 +16,15 @@ from typing import TypeVar
 from prometheus_client import Gauge
 from redis.asyncio import Redis
 
-from newsmon.services.fetcher.collect import collect
-from newsmon.services.fetcher.errors import SourceError
-from newsmon.services.fetcher.polite_http import PoliteClient
-from newsmon.services.fetcher.published import is_new_version, newest_article_time, remember
-from newsmon.services.fetcher.skips import SKIPPED
-from newsmon.services.fetcher.sources import Source
-from newsmon.shared import metrics
-from newsmon.shared.logs import log_event
-from newsmon.shared.schemas import RawArticle
+from services.fetcher.collect import collect
+from services.fetcher.errors import SourceError
+from services.fetcher.polite_http import PoliteClient
+from services.fetcher.published import is_new_version, newest_article_time, remember
+from services.fetcher.skips import SKIPPED
+from services.fetcher.sources import Source
+from shared import metrics
+from shared.logs import log_event
+from shared.schemas import RawArticle
 
 Send = Callable[[RawArticle], Awaitable[None]]
 T = TypeVar("T")

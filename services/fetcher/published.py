@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from newsmon.shared.article_ids import sha256_hex
-from newsmon.shared.schemas import RawArticle
+from shared.article_ids import sha256_hex
+from shared.schemas import RawArticle
 
 KEY_PREFIX = "newsmon:fetcher:published"
 NEWEST_PREFIX = "newsmon:fetcher:newest"

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from lxml import etree
 
-from newsmon.services.fetcher.errors import SourceError
-from newsmon.services.fetcher.extraction import parse_date
-from newsmon.services.fetcher.skips import listed_url
+from services.fetcher.errors import SourceError
+from services.fetcher.extraction import parse_date
+from services.fetcher.skips import listed_url
 
 _NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9", "news": "http://www.google.com/schemas/sitemap-news/0.9"}
 # No entity expansion, no network, no huge trees: a hostile sitemap cannot blow up memory.

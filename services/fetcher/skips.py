@@ -6,8 +6,8 @@ import logging
 
 from prometheus_client import Counter
 
-from newsmon.services.fetcher.urls import web_url
-from newsmon.shared.logs import log_event
+from services.fetcher.urls import web_url
+from shared.logs import log_event
 
 SKIPPED = Counter("newsmon_fetch_skipped_total", "Items and source polls skipped by the fetcher, by reason.",
                   ["reason"])

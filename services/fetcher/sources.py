@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
-from newsmon.services.fetcher.errors import SourceError
-from newsmon.services.fetcher.urls import web_url
-from newsmon.shared.config_errors import parse_entries_yaml
+from services.fetcher.errors import SourceError
+from services.fetcher.urls import web_url
+from shared.config_errors import parse_entries_yaml
 
 SourceName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=64)]
 

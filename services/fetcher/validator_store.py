@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from newsmon.services.fetcher.polite_http import Validators
-from newsmon.shared.article_ids import sha256_hex
+from services.fetcher.polite_http import Validators
+from shared.article_ids import sha256_hex
 
 KEY_PREFIX = "newsmon:fetcher:validators"
 

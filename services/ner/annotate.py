@@ -18,12 +18,12 @@ from typing import Literal
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from newsmon.services.ner.canonical import FoundMention, canonical_mentions, summarize
-from newsmon.services.ner.language import article_language, detect_language
-from newsmon.services.ner.pipeline import (
+from services.ner.canonical import FoundMention, canonical_mentions, summarize
+from services.ner.language import article_language, detect_language
+from services.ner.pipeline import (
     LEMMA_COMPONENTS, ModelNotInstalled, PatternFileError, load_pipeline, model_info,
 )
-from newsmon.shared.schemas import WORD, EnrichedArticle, ModelInfo, Sentence, UniqueArticle
+from shared.schemas import WORD, EnrichedArticle, ModelInfo, Sentence, UniqueArticle
 
 __all__ = ["DEFAULT_MAX_CHARS", "ModelNotInstalled", "PatternFileError", "enrich", "load_pipeline", "truncate"]
 

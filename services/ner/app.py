@@ -11,14 +11,14 @@ import asyncio
 import logging
 from typing import Any
 
-from newsmon.services.ner import metrics
-from newsmon.services.ner.workers import make_enricher
-from newsmon.shared import metrics as shared_metrics
-from newsmon.shared import topics
-from newsmon.shared.logs import log_event
-from newsmon.shared.schemas import EnrichedArticle, UniqueArticle
-from newsmon.shared.settings import get_settings
-from newsmon.shared.stream_app import Stage, create_app, publish, raw_topic
+from services.ner import metrics
+from services.ner.workers import make_enricher
+from shared import metrics as shared_metrics
+from shared import topics
+from shared.logs import log_event
+from shared.schemas import EnrichedArticle, UniqueArticle
+from shared.settings import get_settings
+from shared.stream_app import Stage, create_app, publish, raw_topic
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from newsmon.shared.schemas import Entity, Mention
+from shared.schemas import Entity, Mention
 
 # Labels that name things; dates, times, numbers and amounts are kept as mentions, not summarized.
 NAMED_LABELS = frozenset({

@@ -17,7 +17,7 @@ import spacy
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from spacy.language import Language
 
-from newsmon.shared.schemas import ModelInfo
+from shared.schemas import ModelInfo
 
 SHIPPED_PATTERNS = Path(__file__).with_name("patterns.jsonl")
 RULER_NAME = "watched_names"

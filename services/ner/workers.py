@@ -18,11 +18,11 @@ from typing import Protocol
 
 from spacy.language import Language
 
-from newsmon.services.ner.annotate import enrich
-from newsmon.services.ner.language import identifier
-from newsmon.services.ner.pipeline import ModelNotInstalled, PatternFileError, load_pipeline
-from newsmon.shared.schemas import EnrichedArticle, UniqueArticle
-from newsmon.shared.settings import Settings
+from services.ner.annotate import enrich
+from services.ner.language import identifier
+from services.ner.pipeline import ModelNotInstalled, PatternFileError, load_pipeline
+from shared.schemas import EnrichedArticle, UniqueArticle
+from shared.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,14 @@ from datasketch import MinHashLSH
 from redis.asyncio import Redis
 
 from newsmon.embedded import free_port, start_redis
-from newsmon.services.dedupe.cleanup import cleaned_article
-from newsmon.services.dedupe.redis_story_store import RedisStoryStore
-from newsmon.services.dedupe.sketches import NUM_PERM, Sketcher
-from newsmon.services.dedupe.stories import StoryJudge
-from newsmon.services.dedupe.story_store import MemoryStoryStore, StoryStore
-from newsmon.services.fetcher.files import read_articles
-from newsmon.shared.article_ids import article_id_for_content
-from newsmon.shared.schemas import RawArticle
+from services.dedupe.cleanup import cleaned_article
+from services.dedupe.redis_story_store import RedisStoryStore
+from services.dedupe.sketches import NUM_PERM, Sketcher
+from services.dedupe.stories import StoryJudge
+from services.dedupe.story_store import MemoryStoryStore, StoryStore
+from services.fetcher.files import read_articles
+from shared.article_ids import article_id_for_content
+from shared.schemas import RawArticle
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = [*sorted((REPO / "samples" / "articles").glob("*.txt")),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import trafilatura
 
-from newsmon.services.fetcher.extraction import extract_page
+from services.fetcher.extraction import extract_page
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "articles"
 ROUNDS = 5

@@ -23,14 +23,14 @@ from pathlib import Path
 from spacy.language import Language
 
 from newsmon.embedded import free_port, spawn, start_broker
-from newsmon.services.dedupe.fingerprint import first_of_story
-from newsmon.services.fetcher.files import read_articles
-from newsmon.services.ner.annotate import enrich
-from newsmon.services.ner.pipeline import load_pipeline
-from newsmon.shared import topics
-from newsmon.shared.kafka_clients import consumer, ensure_topics, producer
-from newsmon.shared.schemas import UniqueArticle
-from newsmon.shared.settings import Settings
+from services.dedupe.fingerprint import first_of_story
+from services.fetcher.files import read_articles
+from services.ner.annotate import enrich
+from services.ner.pipeline import load_pipeline
+from shared import topics
+from shared.kafka_clients import consumer, ensure_topics, producer
+from shared.schemas import UniqueArticle
+from shared.settings import Settings
 from newsmon.stack import service_environment
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "articles"

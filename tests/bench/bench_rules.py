@@ -18,11 +18,11 @@ from pathlib import Path
 import yaml
 
 from newsmon.offline import enrich_files
-from newsmon.services.alerter.article_words import term_words
-from newsmon.services.alerter.matching import compile_rules, evaluate
-from newsmon.services.alerter.rules import parse_rules
-from newsmon.shared.schemas import EnrichedArticle
-from newsmon.shared.settings import get_settings
+from services.alerter.rule_engine.article_words import term_words
+from services.alerter.rule_engine.matching import compile_rules, evaluate
+from services.alerter.rule_engine.rules import parse_rules
+from shared.schemas import EnrichedArticle
+from shared.settings import get_settings
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "articles"
 MIN_SECONDS = 1.0

@@ -19,9 +19,9 @@ from typing import Any, TypeVar
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from newsmon.services.alerter.rules import default_rules_text
-from newsmon.shared.kafka_clients import consumer, producer
-from newsmon.shared.settings import Settings
+from services.alerter.rule_engine.rules import default_rules_text
+from shared.kafka_clients import consumer, producer
+from shared.settings import Settings
 from newsmon.stack import Stack, service_environment
 from tests.integration.news_site import NewsSite
 from tests.integration.receiver import Receiver

@@ -12,8 +12,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from newsmon.services.fetcher.files import read_articles
-from newsmon.shared.schemas import EnrichedArticle, ModelInfo, Sentence
+from services.fetcher.files import read_articles
+from shared.schemas import EnrichedArticle, ModelInfo, Sentence
 from newsmon.stack import Stack
 from tests.integration.conftest import (
     API_TOKEN, WEBHOOK_SECRET, metric, produce, read_json_topic, replay_cli, wait_until,

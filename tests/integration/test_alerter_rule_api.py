@@ -12,8 +12,8 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from newsmon.services.alerter.rule_store import RuleStore
-from newsmon.services.alerter.rules import validate_rule
+from services.alerter.rule_engine.rule_store import RuleStore
+from services.alerter.rule_engine.rules import validate_rule
 from newsmon.stack import Stack
 from tests.integration.conftest import metric, produce, wait_until
 from tests.integration.receiver import Receiver

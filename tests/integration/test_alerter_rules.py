@@ -15,14 +15,14 @@ import pytest
 from redis.asyncio import Redis
 
 from newsmon.commands.rules_backtest import backtest_from_topic
-from newsmon.shared.kafka_clients import TopicReadError, read_last
-from newsmon.services.alerter.alert_log import (
+from shared.kafka_clients import TopicReadError, read_last
+from services.alerter.alert_log import (
     claim_cooldown, mark_published, mark_suppressed, needs_publishing,
 )
-from newsmon.services.alerter.matching import compile_rules
-from newsmon.services.alerter.rules import default_rules_text, load_rules
-from newsmon.services.fetcher.files import read_articles
-from newsmon.shared.schemas import EnrichedArticle, ModelInfo, Sentence
+from services.alerter.rule_engine.matching import compile_rules
+from services.alerter.rule_engine.rules import default_rules_text, load_rules
+from services.fetcher.files import read_articles
+from shared.schemas import EnrichedArticle, ModelInfo, Sentence
 from newsmon.stack import Stack
 from tests.integration.conftest import metric, produce, read_json_topic, replay_cli, wait_until
 from tests.integration.receiver import Receiver

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import uuid
 
-from newsmon.shared.article_ids import article_id_for_url
-from newsmon.shared.schemas import RawArticle
+from shared.article_ids import article_id_for_url
+from shared.schemas import RawArticle
 from newsmon.stack import Stack
 from tests.integration.conftest import metric, produce, read_topic, wait_until
 from tests.integration.receiver import Receiver

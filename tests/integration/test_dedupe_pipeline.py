@@ -8,9 +8,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from newsmon.services.fetcher.files import read_articles
-from newsmon.shared.article_ids import article_id_for_content
-from newsmon.shared.schemas import RawArticle
+from services.fetcher.files import read_articles
+from shared.article_ids import article_id_for_content
+from shared.schemas import RawArticle
 from newsmon.stack import Stack
 from tests.integration.conftest import metric, produce, read_json_topic, read_topic, wait_until
 from tests.unit.dedupe.conftest import COPY_HEADLINES, LABELLED

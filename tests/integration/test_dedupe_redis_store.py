@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from newsmon.services.dedupe.cleanup import cleaned_article
-from newsmon.services.dedupe.redis_story_store import RedisStoryStore
-from newsmon.services.dedupe.sketches import Sketcher
-from newsmon.services.dedupe.stories import Judgement, StoryJudge
-from newsmon.services.dedupe.story_store import MemoryStoryStore, StoryStore
-from newsmon.services.fetcher.files import read_articles
-from newsmon.shared.schemas import RawArticle
+from services.dedupe.cleanup import cleaned_article
+from services.dedupe.redis_story_store import RedisStoryStore
+from services.dedupe.sketches import Sketcher
+from services.dedupe.stories import Judgement, StoryJudge
+from services.dedupe.story_store import MemoryStoryStore, StoryStore
+from services.fetcher.files import read_articles
+from shared.schemas import RawArticle
 from newsmon.stack import Stack
 from tests.unit.dedupe.conftest import COPY_HEADLINES, LABELLED
 from tests.unit.dedupe.syndication import syndicated_copy

@@ -8,7 +8,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from newsmon.shared.article_ids import article_id_for_content
+from shared.article_ids import article_id_for_content
 from newsmon.stack import Stack
 from tests.integration.conftest import metric, read_json_topic, wait_until
 from tests.integration.news_site import ARTICLES, BOILERPLATE, NewsSite

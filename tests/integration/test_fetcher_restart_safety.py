@@ -14,15 +14,15 @@ from typing import Any
 import pytest
 from aiokafka.errors import KafkaTimeoutError
 
-from newsmon.services.fetcher.polite_http import polite_client
-from newsmon.services.fetcher.polling import poll
-from newsmon.services.fetcher.sources import Source
-from newsmon.services.fetcher.validator_store import RedisValidatorStore
-from newsmon.shared import topics
-from newsmon.shared.kafka_clients import producer
-from newsmon.shared.redis_client import connect
-from newsmon.shared.schemas import RawArticle
-from newsmon.shared.settings import Settings
+from services.fetcher.polite_http import polite_client
+from services.fetcher.polling import poll
+from services.fetcher.sources import Source
+from services.fetcher.validator_store import RedisValidatorStore
+from shared import topics
+from shared.kafka_clients import producer
+from shared.redis_client import connect
+from shared.schemas import RawArticle
+from shared.settings import Settings
 from newsmon.stack import Stack
 from tests.integration.conftest import read_json_topic
 from tests.integration.news_site import NewsSite

@@ -11,8 +11,8 @@ from typing import Any
 
 import jsonschema
 
-from newsmon.services.fetcher.files import read_articles
-from newsmon.shared.schemas import UniqueArticle
+from services.fetcher.files import read_articles
+from shared.schemas import UniqueArticle
 from newsmon.stack import Stack
 from tests.conftest import REPO
 from tests.integration.conftest import metric, produce, read_json_topic, read_topic, replay_cli, wait_until

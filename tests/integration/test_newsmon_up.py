@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from newsmon.embedded import port_open
-from newsmon.services.alerter.subscriptions import new_secret
+from services.alerter.webhooks.subscriptions import new_secret
 from tests.conftest import REPO
 from tests.integration.conftest import free_ports, wait_until
 

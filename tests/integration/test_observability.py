@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from newsmon.embedded import ManagedProcess, spawn, wait_for_port
-from newsmon.shared.settings import SERVICE_NAMES, Settings
+from shared.settings import SERVICE_NAMES, Settings
 from newsmon.stack import Stack
 from tests.conftest import REPO
 from tests.integration.conftest import free_ports, metric, produce, replay_cli, wait_until

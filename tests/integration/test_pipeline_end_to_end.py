@@ -9,7 +9,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from newsmon.services.fetcher.files import read_articles
+from services.fetcher.files import read_articles
 from newsmon.stack import Stack
 from tests.integration.conftest import WEBHOOK_SECRET, metric, read_topic, replay_cli, wait_until
 from tests.integration.receiver import Receiver

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import jsonschema
-from newsmon.services.fetcher.files import read_articles
+from services.fetcher.files import read_articles
 from newsmon.stack import Stack
 from tests.integration.conftest import read_topic, replay_cli, wait_until
 

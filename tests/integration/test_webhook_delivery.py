@@ -23,10 +23,10 @@ from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 from newsmon.embedded import free_port, start_redis
-from newsmon.services.alerter.delivery import WebhookDelivery
-from newsmon.services.alerter.delivery_queue import Target
-from newsmon.services.alerter.subscriptions import Subscription, SubscriptionStore, new_subscription_id
-from newsmon.shared.schemas import Alert, MatchedSentence
+from services.alerter.webhooks.delivery import WebhookDelivery
+from services.alerter.webhooks.queue import Target
+from services.alerter.webhooks.subscriptions import Subscription, SubscriptionStore, new_subscription_id
+from shared.schemas import Alert, MatchedSentence
 from tests.integration.receiver import signature_valid
 
 T = TypeVar("T")
@@ -332,7 +332,7 @@ async def test_a_claim_abandoned_by_a_dead_worker_is_delivered_after_its_lease(
 
 async def test_the_loop_survives_an_unreachable_redis(workers: Workers, caplog: pytest.LogCaptureFixture) -> None:
     unreachable = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.5)
-    caplog.set_level(logging.ERROR, logger="newsmon.services.alerter.delivery")
+    caplog.set_level(logging.ERROR, logger="services.alerter.webhooks.delivery")
     workers(redis_client=unreachable)
 
     async def logged() -> bool:

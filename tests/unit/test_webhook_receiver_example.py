@@ -17,11 +17,11 @@ from typing import IO
 
 import pytest
 
-from newsmon.services.alerter import api  # not `import test_event`: pytest would collect it
-from newsmon.services.alerter.signing import signed_headers
-from newsmon.services.alerter.subscriptions import new_secret
-from newsmon.shared.article_ids import alert_id
-from newsmon.shared.schemas import Alert, MatchedSentence
+from services.alerter import api  # not `import test_event`: pytest would collect it
+from services.alerter.webhooks.signing import signed_headers
+from services.alerter.webhooks.subscriptions import new_secret
+from shared.article_ids import alert_id
+from shared.schemas import Alert, MatchedSentence
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "webhook_receiver.py"
 TIMEOUT_S = 10

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from newsmon.services.alerter.alert_content import build_alert
-from newsmon.services.alerter.matching import compile_rules, evaluate
-from newsmon.services.alerter.rules import load_rules
-from newsmon.shared.article_ids import alert_id
-from newsmon.shared.schemas import Alert, EnrichedArticle, Mention, ModelInfo, Sentence
+from services.alerter.alert_content import build_alert
+from services.alerter.rule_engine.matching import compile_rules, evaluate
+from services.alerter.rule_engine.rules import load_rules
+from shared.article_ids import alert_id
+from shared.schemas import Alert, EnrichedArticle, Mention, ModelInfo, Sentence
 
 FETCHED = datetime(2026, 1, 5, 12, 0, 0, tzinfo=timezone.utc)
 TEXT = "Talks resumed in Cairo. Troops moved on Rafah, Israel said. Aid is blocked."

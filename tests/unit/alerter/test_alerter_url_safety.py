@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsmon.services.alerter.url_safety import UnsafeWebhookURL, check_webhook_url, redact_url
+from services.alerter.webhooks.url_safety import UnsafeWebhookURL, check_webhook_url, redact_url
 
 INTERNAL = [
     "http://127.0.0.1:8080/hook",

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from newsmon.services.alerter.api import test_event as make_test_event
-from newsmon.services.alerter.delivery import fetch_to_delivery_s
-from newsmon.shared.schemas import Alert, MatchedSentence
+from services.alerter.api import test_event as make_test_event
+from services.alerter.webhooks.delivery import fetch_to_delivery_s
+from shared.schemas import Alert, MatchedSentence
 
 
 def alert_fetched_at(fetched_at: datetime | None) -> bytes:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from newsmon.services.alerter.matching import compile_rules, evaluate
-from newsmon.services.alerter.rules import load_rules
-from newsmon.shared.schemas import EnrichedArticle, ModelInfo, Sentence
+from services.alerter.rule_engine.matching import compile_rules, evaluate
+from services.alerter.rule_engine.rules import load_rules
+from shared.schemas import EnrichedArticle, ModelInfo, Sentence
 
 
 def article(*sentences: str) -> EnrichedArticle:

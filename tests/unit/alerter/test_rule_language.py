@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from newsmon.services.alerter.matching import compile_rules, evaluate
-from newsmon.services.alerter.rules import RuleFileError, parse_rules
-from newsmon.shared.schemas import EnrichedArticle, Mention, ModelInfo, Sentence
+from services.alerter.rule_engine.matching import compile_rules, evaluate
+from services.alerter.rule_engine.rules import RuleFileError, parse_rules
+from shared.schemas import EnrichedArticle, Mention, ModelInfo, Sentence
 
 
 def article(*sentences: str, entities: dict[str, tuple[str, str]] | None = None, source: str = "test",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from newsmon.offline import enrich_files
-from newsmon.services.alerter.article_words import ArticleWords
-from newsmon.services.alerter.matching import CompiledRule, compile_rules, evaluate
-from newsmon.services.alerter.rules import parse_rules
-from newsmon.shared.schemas import EnrichedArticle, Mention
-from newsmon.shared.settings import get_settings
+from services.alerter.rule_engine.article_words import ArticleWords
+from services.alerter.rule_engine.matching import CompiledRule, compile_rules, evaluate
+from services.alerter.rule_engine.rules import parse_rules
+from shared.schemas import EnrichedArticle, Mention
+from shared.settings import get_settings
 from tests.bench.bench_rules import SAMPLES, generated_rules
 from tests.unit.alerter.test_matching import article
 from tests.unit.alerter.test_rule_language import with_lemmas

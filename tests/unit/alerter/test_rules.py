@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.services.alerter.rulebook import RuleBook
-from newsmon.services.alerter.rules import RuleFileError, load_rules
+from services.alerter.rule_engine.rulebook import RuleBook
+from services.alerter.rule_engine.rules import RuleFileError, load_rules
 
 
 def test_default_watchlist_has_the_two_documented_rules() -> None:

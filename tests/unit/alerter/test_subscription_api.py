@@ -13,12 +13,12 @@ from datetime import datetime
 import pytest
 from redis.asyncio import Redis
 
-from newsmon.services.alerter.api import ApiResponse, SubscriptionAPI
-from newsmon.services.alerter.delivery_queue import DeliveryQueue
-from newsmon.services.alerter.subscriptions import (
+from services.alerter.api import ApiResponse, SubscriptionAPI
+from services.alerter.webhooks.queue import DeliveryQueue
+from services.alerter.webhooks.subscriptions import (
     Subscription, SubscriptionStore, mask_secret, new_secret, public_view,
 )
-from newsmon.shared.schemas import Alert
+from shared.schemas import Alert
 
 TOKEN = "s3cret-token"
 

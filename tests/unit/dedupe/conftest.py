@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.services.dedupe.cleanup import cleaned_article
-from newsmon.services.dedupe.sketches import Sketcher
-from newsmon.services.dedupe.stories import Judgement, StoryJudge
-from newsmon.services.dedupe.story_store import MemoryStoryStore
-from newsmon.services.fetcher.files import read_articles
-from newsmon.shared.schemas import RawArticle
-from newsmon.shared.settings import Settings
+from services.dedupe.cleanup import cleaned_article
+from services.dedupe.sketches import Sketcher
+from services.dedupe.stories import Judgement, StoryJudge
+from services.dedupe.story_store import MemoryStoryStore
+from services.fetcher.files import read_articles
+from shared.schemas import RawArticle
+from shared.settings import Settings
 
 LABELLED = Path(__file__).with_name("labelled")
 # A new headline for each seed's syndicated copy.

@@ -6,8 +6,8 @@ which is what wire copy looks like on a second site.
 
 from __future__ import annotations
 
-from newsmon.shared.article_ids import article_id_for_content
-from newsmon.shared.schemas import RawArticle
+from shared.article_ids import article_id_for_content
+from shared.schemas import RawArticle
 
 HEADER = "Skip to content\nThe Evening Courier | World\nBy Courier staff and agencies\nPublished 2 hours ago"
 FOOTER = ("Follow The Evening Courier on social media for more world news.\n"

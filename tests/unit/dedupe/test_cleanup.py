@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.services.dedupe.cleanup import EmptyArticle, clean_text, cleaned_article, is_boilerplate
-from newsmon.services.fetcher.files import read_articles
-from newsmon.shared.schemas import RawArticle
+from services.dedupe.cleanup import EmptyArticle, clean_text, cleaned_article, is_boilerplate
+from services.fetcher.files import read_articles
+from shared.schemas import RawArticle
 
 CAPTION = ("German Foreign Minister Annalena Baerbock talks to reporters during the G7 Foreign Ministers meeting on "
            "Capri Island, Italy, Thursday, April 18, 2024. (AP Photo/Gregorio Borgia)")

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from newsmon.cli import app as newsmon_app
 from newsmon.commands.dedupe import dedupe_command
-from newsmon.shared.article_ids import article_id_for_content
-from newsmon.shared.schemas import RawArticle
+from shared.article_ids import article_id_for_content
+from shared.schemas import RawArticle
 from tests.unit.dedupe.conftest import COPY_HEADLINES
 from tests.unit.dedupe.syndication import syndicated_copy
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from newsmon.services.dedupe.fingerprint import content_hash, fingerprints, normalize_text
-from newsmon.shared.schemas import RawArticle
+from services.dedupe.fingerprint import content_hash, fingerprints, normalize_text
+from shared.schemas import RawArticle
 
 
 def test_case_spacing_punctuation_and_accents_do_not_matter() -> None:

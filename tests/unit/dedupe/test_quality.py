@@ -6,7 +6,7 @@ from itertools import combinations
 from pathlib import Path
 
 from newsmon.commands.dedupe import FileVerdict, judge_files
-from newsmon.shared.settings import Settings
+from shared.settings import Settings
 from tests.unit.dedupe.conftest import LABELLED
 
 

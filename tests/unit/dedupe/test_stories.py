@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from newsmon.services.dedupe.cleanup import cleaned_article
-from newsmon.services.dedupe.fingerprint import fingerprints
-from newsmon.services.dedupe.sketches import Sketcher, signature_bytes
-from newsmon.services.dedupe.stories import StoryJudge, story_message
-from newsmon.services.dedupe.story_store import MemoryStoryStore
-from newsmon.shared.schemas import DuplicateArticle, RawArticle, UniqueArticle
+from services.dedupe.cleanup import cleaned_article
+from services.dedupe.fingerprint import fingerprints
+from services.dedupe.sketches import Sketcher, signature_bytes
+from services.dedupe.stories import StoryJudge, story_message
+from services.dedupe.story_store import MemoryStoryStore
+from shared.schemas import DuplicateArticle, RawArticle, UniqueArticle
 from tests.unit.dedupe.conftest import COPY_HEADLINES, judged
 from tests.unit.dedupe.syndication import syndicated_copy
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from fetcher_news_site import BOILERPLATE, STORIES, story_page
 
-from newsmon.services.fetcher.extraction import extract_page
+from services.fetcher.extraction import extract_page
 
 RAIL = STORIES["rail-reopens"]
 URL = "https://www.daily-example.com/news/rail-reopens?utm_source=rss&utm_medium=feed#comments"

@@ -11,12 +11,12 @@ import pytest
 from fetcher_news_site import BOILERPLATE, STORIES, NewsSite
 from prometheus_client import REGISTRY
 
-from newsmon.services.fetcher.collect import collect
-from newsmon.services.fetcher.errors import SourceError
-from newsmon.services.fetcher.feeds import parse_feed
-from newsmon.services.fetcher.polite_http import MemoryValidatorStore, PoliteClient, Politeness
-from newsmon.services.fetcher.sources import Source
-from newsmon.shared.article_ids import article_id_for_url
+from services.fetcher.collect import collect
+from services.fetcher.errors import SourceError
+from services.fetcher.feeds import parse_feed
+from services.fetcher.polite_http import MemoryValidatorStore, PoliteClient, Politeness
+from services.fetcher.sources import Source
+from shared.article_ids import article_id_for_url
 
 
 @pytest.fixture

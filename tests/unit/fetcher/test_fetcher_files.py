@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from fetcher_news_site import BOILERPLATE, STORIES, story_page
 
-from newsmon.services.fetcher.errors import SourceError
-from newsmon.services.fetcher.files import iter_article_files, read_articles
-from newsmon.shared.article_ids import article_id_for_content, article_id_for_url
+from services.fetcher.errors import SourceError
+from services.fetcher.files import iter_article_files, read_articles
+from shared.article_ids import article_id_for_content, article_id_for_url
 
 SAMPLES = Path(__file__).parents[3] / "samples" / "articles"
 RAIL = STORIES["rail-reopens"]

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from aiohttp import web
 
-from newsmon.services.fetcher.polite_http import FetchError, MemoryValidatorStore, PoliteClient, Politeness
+from services.fetcher.polite_http import FetchError, MemoryValidatorStore, PoliteClient, Politeness
 
 FAST = Politeness(per_host_interval_s=0.0, backoff_s=0.01, max_retries=2, max_bytes=10_000)
 

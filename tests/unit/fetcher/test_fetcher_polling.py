@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from prometheus_client import REGISTRY
 
-from newsmon.services.fetcher.polling import isolated, newest_publication
-from newsmon.services.fetcher.sources import Source
-from newsmon.shared.schemas import RawArticle
+from services.fetcher.polling import isolated, newest_publication
+from services.fetcher.sources import Source
+from shared.schemas import RawArticle
 
 FETCHED = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 SOURCE = Source(name="wire", kind="feed", url="https://wire.example/rss")

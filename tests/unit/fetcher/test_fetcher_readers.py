@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from newsmon.services.fetcher.errors import SourceError
-from newsmon.services.fetcher.extraction import extract_page
-from newsmon.services.fetcher.feeds import parse_feed
-from newsmon.services.fetcher.files import guess_title, iter_article_files, read_articles
-from newsmon.services.fetcher.sitemaps import parse_news_sitemap
-from newsmon.services.fetcher.sources import configured_sources, parse_sources
+from services.fetcher.errors import SourceError
+from services.fetcher.extraction import extract_page
+from services.fetcher.feeds import parse_feed
+from services.fetcher.files import guess_title, iter_article_files, read_articles
+from services.fetcher.sitemaps import parse_news_sitemap
+from services.fetcher.sources import configured_sources, parse_sources
 
 PAGE = """<html><head><title>Quake hits coast | Example News</title>
 <link rel="canonical" href="https://News.Example.com/world/quake?utm_source=rss#top">

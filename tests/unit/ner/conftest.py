@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from spacy.language import Language
 
-from newsmon.services.dedupe.fingerprint import first_of_story
-from newsmon.services.fetcher.files import read_articles
-from newsmon.services.ner.pipeline import load_pipeline
-from newsmon.shared.schemas import UniqueArticle
-from newsmon.shared.settings import Settings
+from services.dedupe.fingerprint import first_of_story
+from services.fetcher.files import read_articles
+from services.ner.pipeline import load_pipeline
+from shared.schemas import UniqueArticle
+from shared.settings import Settings
 
 BLINKEN_SAMPLE = "002_d327a6ada714b97a.txt"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from spacy.language import Language
 
-from newsmon.services.ner.annotate import ModelNotInstalled, enrich, load_pipeline, truncate
-from newsmon.shared.schemas import EnrichedArticle, UniqueArticle
+from services.ner.annotate import ModelNotInstalled, enrich, load_pipeline, truncate
+from shared.schemas import EnrichedArticle, UniqueArticle
 from tests.unit.ner.conftest import BLINKEN_SAMPLE, unique_article
 
 SPANISH = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from newsmon.services.ner.canonical import FoundMention, canonical_mentions, clean_name, summarize
+from services.ner.canonical import FoundMention, canonical_mentions, clean_name, summarize
 
 
 def found(text: str, *spans: tuple[str, str], sentence_of: dict[str, int] | None = None) -> list[FoundMention]:

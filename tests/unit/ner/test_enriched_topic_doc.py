@@ -8,7 +8,7 @@ import re
 import jsonschema
 import pytest
 
-from newsmon.shared.schemas import EnrichedArticle, Entity, Mention, UniqueArticle
+from shared.schemas import EnrichedArticle, Entity, Mention, UniqueArticle
 from tests.conftest import REPO
 
 DOC = REPO / "docs" / "enriched-topic.md"

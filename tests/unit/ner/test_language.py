@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsmon.services.ner.language import article_language, detect_language, primary_language
+from services.ner.language import article_language, detect_language, primary_language
 
 
 @pytest.mark.parametrize(("text", "language"), [

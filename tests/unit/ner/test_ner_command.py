@@ -10,8 +10,8 @@ from spacy.language import Language
 from typer.testing import CliRunner
 
 from newsmon.commands.ner import ner_command, summary
-from newsmon.services.ner.annotate import enrich
-from newsmon.shared.schemas import EnrichedArticle
+from services.ner.annotate import enrich
+from shared.schemas import EnrichedArticle
 from tests.unit.ner.conftest import BLINKEN_SAMPLE, unique_article
 
 

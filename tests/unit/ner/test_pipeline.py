@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from spacy.language import Language
 
-from newsmon.services.ner.pipeline import RULER_NAME, SHIPPED_PATTERNS, PatternFileError, load_pipeline, read_patterns
-from newsmon.services.ner.workers import PipelineConfig
-from newsmon.shared.settings import Settings
+from services.ner.pipeline import RULER_NAME, SHIPPED_PATTERNS, PatternFileError, load_pipeline, read_patterns
+from services.ner.workers import PipelineConfig
+from shared.settings import Settings
 
 RAFAH_SENTENCE = "Netanyahu had said his army will also now go into Rafah near the border with Egypt."
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from spacy.language import Language
 
-from newsmon.services.ner.pipeline import ModelNotInstalled
-from newsmon.services.ner.workers import PipelineConfig, ProcessPoolEnricher, ThreadEnricher, make_enricher
-from newsmon.shared.schemas import EnrichedArticle
-from newsmon.shared.settings import Settings
+from services.ner.pipeline import ModelNotInstalled
+from services.ner.workers import PipelineConfig, ProcessPoolEnricher, ThreadEnricher, make_enricher
+from shared.schemas import EnrichedArticle
+from shared.settings import Settings
 from tests.unit.ner.conftest import unique_article
 
 VARYING = {"ner_ms", "enrich_ms", "enriched_at"}

@@ -9,8 +9,8 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from newsmon.cli import app
-from newsmon.shared.article_ids import alert_id, article_id_for_url, canonical_url
-from newsmon.shared.schemas import RawArticle
+from shared.article_ids import alert_id, article_id_for_url, canonical_url
+from shared.schemas import RawArticle
 
 
 def test_canonical_url_drops_tracking_and_fragment_and_lowercases_host() -> None:

@@ -7,8 +7,8 @@ import json
 
 import faust
 
-from newsmon.shared.schemas import RawArticle
-from newsmon.shared.stream_app import Stage
+from shared.schemas import RawArticle
+from shared.stream_app import Stage
 
 
 class HeldTopic:

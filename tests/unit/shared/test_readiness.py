@@ -6,7 +6,7 @@ import asyncio
 import time
 
 from newsmon.embedded import free_port
-from newsmon.shared.readiness import broker_answers, run_checks
+from shared.readiness import broker_answers, run_checks
 
 
 async def test_a_closed_broker_port_is_not_ready_and_the_reason_names_it() -> None:

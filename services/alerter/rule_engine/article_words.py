@@ -14,7 +14,7 @@ from collections.abc import Callable, Hashable
 from functools import cached_property
 from typing import Any, NamedTuple, TypeVar
 
-from newsmon.shared.schemas import WORD, EnrichedArticle
+from shared.schemas import WORD, EnrichedArticle
 
 _SUFFIXES = ("s", "es", "ed", "d", "ing")
 _VOWELS = frozenset("aeiou")

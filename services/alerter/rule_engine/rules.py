@@ -19,8 +19,8 @@ from pydantic import (
     model_validator,
 )
 
-from newsmon.services.alerter.conditions import TAGS, CaseMode, Condition, is_positive
-from newsmon.shared.config_errors import parse_entries_yaml, validate_entries
+from services.alerter.rule_engine.conditions import TAGS, CaseMode, Condition, is_positive
+from shared.config_errors import parse_entries_yaml, validate_entries
 
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=64)]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -109,7 +109,7 @@ class RuleSet(BaseModel):
 
 def default_rules_text() -> str:
     """The shipped watchlist (``iran-sanctions`` and ``rafah``)."""
-    return resources.files("newsmon.services.alerter").joinpath("default_rules.yaml").read_text("utf-8")
+    return resources.files("services.alerter.rule_engine").joinpath("default_rules.yaml").read_text("utf-8")
 
 
 def parse_rules(text: str, origin: str) -> list[Rule]:

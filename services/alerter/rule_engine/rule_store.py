@@ -14,8 +14,8 @@ from typing import Any
 from pydantic import ValidationError
 from redis.asyncio import Redis
 
-from newsmon.services.alerter.rules import Rule
-from newsmon.shared.logs import log_event
+from services.alerter.rule_engine.rules import Rule
+from shared.logs import log_event
 
 logger = logging.getLogger(__name__)
 RULES_KEY = "newsmon:rules:api"

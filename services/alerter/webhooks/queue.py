@@ -30,9 +30,9 @@ from typing import Any, Literal
 
 from redis.asyncio import Redis
 
-from newsmon.services.alerter.url_safety import redact_url
-from newsmon.shared.article_ids import sha256_hex
-from newsmon.shared.schemas import Alert
+from services.alerter.webhooks.url_safety import redact_url
+from shared.article_ids import sha256_hex
+from shared.schemas import Alert
 
 Outcome = Literal["delivered", "retry", "failed", "gone", "refused", "disabled", "cancelled"]
 # Final outcomes worth a person's attention, kept in the failed list for replay.

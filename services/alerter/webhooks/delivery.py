@@ -22,14 +22,14 @@ import httpx
 from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
-from newsmon.services.alerter.delivery_queue import DeliveryQueue, Item, Outcome
-from newsmon.services.alerter.metrics import (
+from services.alerter.webhooks.queue import DeliveryQueue, Item, Outcome
+from services.alerter.metrics import (
     DELIVERED_LATENCY, DELIVERIES, DELIVERY_SECONDS, SUBSCRIPTIONS_DISABLED,
 )
-from newsmon.services.alerter.signing import signed_headers
-from newsmon.services.alerter.subscriptions import SubscriptionStore
-from newsmon.services.alerter.url_safety import UnsafeWebhookURL, check_webhook_url, redact_url
-from newsmon.shared.logs import log_event
+from services.alerter.webhooks.signing import signed_headers
+from services.alerter.webhooks.subscriptions import SubscriptionStore
+from services.alerter.webhooks.url_safety import UnsafeWebhookURL, check_webhook_url, redact_url
+from shared.logs import log_event
 
 logger = logging.getLogger(__name__)
 

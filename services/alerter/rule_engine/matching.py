@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Literal, Protocol
 
-from newsmon.services.alerter.article_words import ArticleWords, Span, label_token, term_lemmas, term_words
-from newsmon.services.alerter.conditions import (
+from services.alerter.rule_engine.article_words import ArticleWords, Span, label_token, term_lemmas, term_words
+from services.alerter.rule_engine.conditions import (
     NEAR_SHORTHAND, AllGroup, AnyGroup, CaseMode, Condition, EntityCondition, NearCondition, NoneGroup,
     TermCondition,
 )
-from newsmon.services.alerter.rules import Rule
-from newsmon.shared.schemas import WORD, EnrichedArticle, MatchedSentence
+from services.alerter.rule_engine.rules import Rule
+from shared.schemas import WORD, EnrichedArticle, MatchedSentence
 
 Scope = Literal["sentence", "article"]
 Units = dict[int, list[Span]]

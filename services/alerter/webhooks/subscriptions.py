@@ -17,9 +17,9 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
-from newsmon.services.alerter.signing import SECRET_PREFIX
-from newsmon.services.alerter.url_safety import redact_url
-from newsmon.shared.schemas import utcnow
+from services.alerter.webhooks.signing import SECRET_PREFIX
+from services.alerter.webhooks.url_safety import redact_url
+from shared.schemas import utcnow
 
 KEY_PREFIX = "newsmon:subscriptions"
 

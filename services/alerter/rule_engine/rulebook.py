@@ -13,11 +13,11 @@ import hashlib
 import logging
 from pathlib import Path
 
-from newsmon.services.alerter.matching import CompiledRule, compile_rules
-from newsmon.services.alerter.metrics import RULE_RELOADS, RULES_ACTIVE
-from newsmon.services.alerter.rule_store import RuleStore
-from newsmon.services.alerter.rules import Rule, RuleFileError, load_rules
-from newsmon.shared.logs import log_event
+from services.alerter.rule_engine.matching import CompiledRule, compile_rules
+from services.alerter.metrics import RULE_RELOADS, RULES_ACTIVE
+from services.alerter.rule_engine.rule_store import RuleStore
+from services.alerter.rule_engine.rules import Rule, RuleFileError, load_rules
+from shared.logs import log_event
 
 logger = logging.getLogger(__name__)
 
