@@ -7,6 +7,7 @@ import importlib
 import json
 import signal
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -19,11 +20,11 @@ from newsmon.commands.dedupe import dedupe_command
 from newsmon.commands.deliveries import deliveries_list_command, deliveries_replay_command
 from newsmon.commands.ner import ner_command
 from newsmon.embedded import EmbeddedError, local_api_token
+from newsmon.stack import Stack
 from shared import topics
 from shared.logs import configure_logging
 from shared.schemas import PUBLIC_SCHEMAS, Alert
-from shared.settings import SERVICE_NAMES, describe_settings_error, get_settings
-from newsmon.stack import Stack
+from shared.settings import SERVICE_NAMES, RenamedSettingWarning, ServiceName, describe_settings_error, get_settings
 
 if TYPE_CHECKING:
     from services.fetcher.errors import SourceError
@@ -50,11 +51,16 @@ def fail(message: str) -> typer.Exit:
 
 @app.callback()
 def check_settings() -> None:
-    """Read the settings before any command runs, so a bad NEWSMON_* value is one line naming it."""
-    try:
-        get_settings()
-    except (SettingsError, ValidationError) as error:
-        raise fail(describe_settings_error(error)) from None
+    """Read the settings before any command runs, so a bad NEWSMON_* value is one line naming it, and a
+    variable under its old name one warning line."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RenamedSettingWarning)
+        try:
+            get_settings()
+        except (SettingsError, ValidationError) as error:
+            raise fail(describe_settings_error(error)) from None
+    for warning in caught:
+        typer.secho(f"warning: {warning.message}", fg=typer.colors.YELLOW, err=True)
 
 
 @app.command()
@@ -107,7 +113,7 @@ async def _watch(stack: Stack, tail: bool) -> None:
             follower.cancel()
 
 
-def _report_dead(stack: Stack, dead: list[str]) -> int:
+def _report_dead(stack: Stack, dead: list[ServiceName]) -> int:
     for name in dead:
         typer.secho(f"service {name} stopped unexpectedly:\n{stack.services[name].log_tail()}", fg="red", err=True)
     return 1
@@ -164,6 +170,9 @@ def service(name: Annotated[str, typer.Argument(help="fetcher, dedupe, ner or al
     """Run one service in the foreground (what ``newsmon up`` and the containers start)."""
     if name not in SERVICE_NAMES:
         raise fail(f"unknown service {name!r}; choose one of {', '.join(SERVICE_NAMES)}")
+    from services.alerter.rule_engine.rules import RuleFileError
+    from services.fetcher.errors import SourceError
+    from services.ner.pipeline import ModelNotInstalled, PatternFileError
     from shared.kafka_clients import ensure_topics
     from shared.stream_app import run_worker
 
@@ -172,8 +181,12 @@ def service(name: Annotated[str, typer.Argument(help="fetcher, dedupe, ner or al
     # broker, instead of whatever the broker's auto-creation would choose.
     asyncio.run(ensure_topics(settings))
     module = importlib.import_module(f"services.{name}.app")
+    try:
+        service_app = module.create_service(settings)
+    except (RuleFileError, SourceError, ModelNotInstalled, PatternFileError) as error:
+        raise fail(str(error)) from None
     sys.argv = [sys.argv[0]]  # the faust worker parses argv; ours are not its options
-    run_worker(module.app, settings)
+    run_worker(service_app, settings)
 
 
 @app.command()
@@ -248,8 +261,8 @@ async def _replay(
     paths: list[Path], show_progress: bool, on_skip: Optional[Callable[[SourceError], None]] = None
 ) -> int:
     """Publish the articles of ``paths``; a bad file raises, or with ``on_skip`` is reported there and skipped."""
-    from services.fetcher.files import iter_article_files, read_articles
     from services.fetcher.errors import SourceError
+    from services.fetcher.files import iter_article_files, read_articles
     from shared.kafka_clients import producer
 
     files = list(iter_article_files(paths))

@@ -16,25 +16,16 @@ from typing import Any, Generic, TypeVar
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
-from aiokafka.errors import KafkaError
 from pydantic import ValidationError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared import metrics, topics
+from shared.failure_policy import Rejected, classify
 from shared.logs import log_event, logging_config
 from shared.readiness import ReadinessCheck, broker_answers, run_checks
 from shared.schemas import DeadLetter, Message, describe_validation_error
 from shared.settings import ServiceName, Settings
 
 M = TypeVar("M", bound=Message)
-
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    RedisConnectionError,
-    RedisTimeoutError,
-    KafkaError,
-    ConnectionError,
-)
 
 logger = logging.getLogger(__name__)
 
@@ -185,20 +176,19 @@ class Stage(Generic[M]):
         log_event(logger, "message.dead_lettered", logging.WARNING, service=self.service, key=letter.key,
                   reason=letter.reason)
 
-    async def run(self, key: bytes | None, value: bytes | None, handle: Callable[[M], Awaitable[None]]) -> None:
+    async def run(self, key: bytes | None, value: bytes | None, handle: Callable[[M], Awaitable[object]]) -> None:
         """Parse one message and handle it; see ``handle_parsed`` for the failure policy."""
         item = await self.parse(key, value)
         if item is not None:
             await self.handle_parsed(key, value, item, handle)
 
     async def handle_parsed(
-        self, key: bytes | None, value: bytes | None, item: M, handle: Callable[[M], Awaitable[None]]
+        self, key: bytes | None, value: bytes | None, item: M, handle: Callable[[M], Awaitable[object]]
     ) -> None:
-        """Handle a parsed message: retry transient failures until they pass, dead-letter bugs.
+        """Handle a parsed message under ``failure_policy``: retry transient failures until they pass,
+        dead-letter rejected messages with their kind and bugs as ``processing_error``.
 
-        A Redis or broker outage must not lose the message, so it is retried with backoff and the
-        offset is not committed meanwhile; any other exception is specific to this message and
-        would fail again, so it goes to the dead-letter topic and the stream moves on.
+        The offset is not committed while a transient failure is retried, so an outage loses nothing.
         """
         delay = 0.5
         while True:
@@ -206,15 +196,20 @@ class Stage(Generic[M]):
                 with metrics.PROCESSING_SECONDS.labels(self.service).time():
                     await handle(item)
                 return
-            except TRANSIENT_ERRORS as error:
-                metrics.TRANSIENT_ERRORS.labels(self.service).inc()
-                log_event(logger, "message.retrying", logging.WARNING, service=self.service,
-                          key=key.decode("utf-8", "replace") if key else None, error=repr(error), delay_s=delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
-            except Exception as error:  # noqa: BLE001 - message-specific failure: keep it, move on
-                logger.exception("processing failed")
-                await self.dead_letter(key, value, "processing_error", f"{type(error).__name__}: {error}")
+            except Exception as error:
+                kind = classify(error)
+                if kind == "transient":
+                    metrics.TRANSIENT_ERRORS.labels(self.service).inc()
+                    log_event(logger, "message.retrying", logging.WARNING, service=self.service,
+                              key=key.decode("utf-8", "replace") if key else None, error=repr(error), delay_s=delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 30.0)
+                    continue
+                if isinstance(error, Rejected):
+                    await self.dead_letter(key, value, error.kind, error.reason)
+                else:
+                    logger.exception("processing failed")
+                    await self.dead_letter(key, value, "processing_error", f"{type(error).__name__}: {error}")
                 return
 
 

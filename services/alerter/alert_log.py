@@ -1,17 +1,24 @@
-"""Which alerts were already published, in Redis: one alert per (rule, story), across restarts.
+"""Which alerts were already published: one alert per (rule, story), across restarts and instances.
 
-The key goes ``pending`` before the alert is published and ``published`` after the broker has
-acknowledged it. A redelivered message finds ``published`` and stops; one that died in between
+The state of an alert goes ``pending`` before it is published and ``published`` after the broker
+has acknowledged it. A redelivered message finds ``published`` and stops; one that died in between
 finds ``pending`` and publishes again, so no alert is lost and consumers dedupe on ``alert_id``.
 An alert held back by its rule's cooldown is recorded ``suppressed``: a redelivery after the
 cooldown has run out does not send an old story late.
 
-A rule's cooldown is one key per rule holding the alert id that started it, expiring with the
-cooldown. The holder itself may publish again (its own redelivery after a crash); any other
-alert of the rule is suppressed until the key expires.
+A rule's cooldown is held by the alert id that started it, expiring with the cooldown. The holder
+itself may publish again (its own redelivery after a crash); any other alert of the rule is
+suppressed until it expires.
+
+``RedisAlertLog`` is shared by every alerter instance; ``MemoryAlertLog`` is its in-process twin
+for unit tests, with the same answers for the same calls.
 """
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Protocol
 
 from redis.asyncio import Redis
 
@@ -33,26 +40,69 @@ return 0
 """
 
 
-async def needs_publishing(redis: Redis, alert_id: str, ttl_seconds: int) -> bool:
-    """True unless this alert was already published or suppressed."""
-    key = f"{KEY_PREFIX}:{alert_id}"
-    if await redis.set(key, PENDING, nx=True, ex=ttl_seconds):
-        return True
-    return await redis.get(key) not in (PUBLISHED, SUPPRESSED)
+class AlertLog(Protocol):
+    """Where the alerter records what it published, suppressed, or is about to publish."""
+
+    async def needs_publishing(self, alert_id: str) -> bool:
+        """True unless this alert was already published or suppressed; marks it pending when new."""
+
+    async def mark_published(self, alert_id: str) -> None:
+        """Record that the broker holds the alert."""
+
+    async def mark_suppressed(self, alert_id: str) -> None:
+        """Record that the alert was held back by a cooldown and must never be sent."""
+
+    async def claim_cooldown(self, rule_id: str, alert_id: str, cooldown_s: float) -> bool:
+        """True when the alert may fire: no cooldown of the rule is running, or this alert started it."""
 
 
-async def mark_published(redis: Redis, alert_id: str, ttl_seconds: int) -> None:
-    """Record that the broker holds the alert."""
-    await redis.set(f"{KEY_PREFIX}:{alert_id}", PUBLISHED, ex=ttl_seconds)
+class RedisAlertLog:
+    """The ``AlertLog`` in Redis; every key expires after ``ttl_s`` (how long an alert is remembered)."""
+
+    def __init__(self, redis: Redis, ttl_s: int) -> None:
+        self.redis = redis
+        self.ttl_s = ttl_s
+        self._claim_cooldown = redis.register_script(_CLAIM_COOLDOWN)
+
+    async def needs_publishing(self, alert_id: str) -> bool:
+        key = f"{KEY_PREFIX}:{alert_id}"
+        if await self.redis.set(key, PENDING, nx=True, ex=self.ttl_s):
+            return True
+        return await self.redis.get(key) not in (PUBLISHED, SUPPRESSED)
+
+    async def mark_published(self, alert_id: str) -> None:
+        await self.redis.set(f"{KEY_PREFIX}:{alert_id}", PUBLISHED, ex=self.ttl_s)
+
+    async def mark_suppressed(self, alert_id: str) -> None:
+        await self.redis.set(f"{KEY_PREFIX}:{alert_id}", SUPPRESSED, ex=self.ttl_s)
+
+    async def claim_cooldown(self, rule_id: str, alert_id: str, cooldown_s: float) -> bool:
+        claimed = await self._claim_cooldown(keys=[f"{COOLDOWN_PREFIX}:{rule_id}"],
+                                             args=[alert_id, max(int(cooldown_s * 1000), 1)])
+        return bool(claimed)
 
 
-async def mark_suppressed(redis: Redis, alert_id: str, ttl_seconds: int) -> None:
-    """Record that the alert was held back by a cooldown and must never be sent."""
-    await redis.set(f"{KEY_PREFIX}:{alert_id}", SUPPRESSED, ex=ttl_seconds)
+class MemoryAlertLog:
+    """An in-process ``AlertLog``; cooldowns run on ``clock`` so tests can move time."""
 
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.states: dict[str, bytes] = {}
+        self.cooldowns: dict[str, tuple[str, float]] = {}
+        self._clock = clock
 
-async def claim_cooldown(redis: Redis, rule_id: str, alert_id: str, cooldown_s: float) -> bool:
-    """True when the alert may fire: no cooldown of the rule is running, or this alert started it."""
-    claimed = await redis.eval(_CLAIM_COOLDOWN, 1, f"{COOLDOWN_PREFIX}:{rule_id}", alert_id,
-                               max(int(cooldown_s * 1000), 1))
-    return bool(claimed)
+    async def needs_publishing(self, alert_id: str) -> bool:
+        return self.states.setdefault(alert_id, PENDING) not in (PUBLISHED, SUPPRESSED)
+
+    async def mark_published(self, alert_id: str) -> None:
+        self.states[alert_id] = PUBLISHED
+
+    async def mark_suppressed(self, alert_id: str) -> None:
+        self.states[alert_id] = SUPPRESSED
+
+    async def claim_cooldown(self, rule_id: str, alert_id: str, cooldown_s: float) -> bool:
+        now = self._clock()
+        holder = self.cooldowns.get(rule_id)
+        if holder is None or holder[1] <= now:
+            self.cooldowns[rule_id] = (alert_id, now + cooldown_s)
+            return True
+        return holder[0] == alert_id

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -41,19 +42,18 @@ class CleanText:
     boilerplate_lines: int
 
 
-def _load_patterns(path: Path) -> re.Pattern[str]:
-    entries = yaml.safe_load(path.read_text(encoding="utf-8"))["lines"]
+@lru_cache(maxsize=1)
+def boilerplate_pattern() -> re.Pattern[str]:
+    """The patterns of ``boilerplate.yaml`` as one regex, read on first use (importing reads nothing)."""
+    entries = yaml.safe_load(BOILERPLATE_FILE.read_text(encoding="utf-8"))["lines"]
     return re.compile("|".join(f"(?:{entry['pattern']})" for entry in entries))
-
-
-BOILERPLATE = _load_patterns(BOILERPLATE_FILE)
 
 
 def is_boilerplate(line: str) -> bool:
     """True for a short line that is site chrome (see ``boilerplate.yaml``)."""
     normalized = normalize_text(line)
     return bool(normalized) and len(normalized.split()) <= MAX_BOILERPLATE_WORDS and bool(
-        BOILERPLATE.fullmatch(normalized)
+        boilerplate_pattern().fullmatch(normalized)
     )
 
 

@@ -1,42 +1,80 @@
 """The ner service: articles.unique -> articles.enriched, spaCy over micro-batches.
 
-A batch is flushed at ``NEWSMON_NER_BATCH_SIZE`` articles or ``NEWSMON_NER_BATCH_MS`` milliseconds,
+A batch is flushed at ``NEWSMON_NER_BATCH_SIZE`` articles or ``NEWSMON_NER_BATCH_WAIT_S`` milliseconds,
 whichever comes first; messages that do not parse (wrong ``schema_version``, missing fields) are
-dead-lettered by ``Stage`` before the batch is formed.
+dead-lettered by ``Stage`` before the batch is formed. ``create_service`` loads the pipeline
+(``workers.make_enricher``) when the service starts, never at import.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+
+import faust
 
 from services.ner import metrics
-from services.ner.workers import make_enricher
+from services.ner.workers import Enricher, make_enricher
 from shared import metrics as shared_metrics
 from shared import topics
 from shared.logs import log_event
 from shared.schemas import EnrichedArticle, UniqueArticle
-from shared.settings import get_settings
+from shared.settings import Settings
 from shared.stream_app import Stage, create_app, publish, raw_topic
 
 logger = logging.getLogger(__name__)
 
-settings = get_settings()
-enricher = make_enricher(settings)
-app = create_app("ner", settings, readiness=[])
-unique_articles = raw_topic(app, topics.ARTICLES_UNIQUE)
-enriched_articles = raw_topic(app, topics.ARTICLES_ENRICHED, produced_by="ner")
-stage: Stage[UniqueArticle] = Stage(app, "ner", topics.ARTICLES_UNIQUE, UniqueArticle)
+
+def create_service(settings: Settings) -> faust.App:
+    """The ner faust app, wired from ``settings``; raises ``ModelNotInstalled`` for a missing model."""
+    enricher = make_enricher(settings)
+    app = create_app("ner", settings, readiness=[])
+    unique_articles = raw_topic(app, topics.ARTICLES_UNIQUE)
+    enriched_articles = raw_topic(app, topics.ARTICLES_ENRICHED, produced_by="ner")
+    stage: Stage[UniqueArticle] = Stage(app, "ner", topics.ARTICLES_UNIQUE, UniqueArticle)
+
+    async def enrich_and_publish(articles: list[UniqueArticle]) -> None:
+        await enrich_batch(enricher, articles, lambda article: publish(
+            enriched_articles, "ner", article.article_id, article))
+
+    @app.on_before_shutdown.connect
+    async def close_enricher(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        enricher.close()
+
+    @app.agent(unique_articles, name="ner")
+    async def ner_agent(stream: faust.StreamT[bytes]) -> None:
+        # An agent's stream is a faust.Stream, whose take_events the StreamT protocol does not declare.
+        batches = cast("faust.Stream[bytes]", stream).take_events(settings.ner_batch_size,
+                                                                  within=settings.ner_batch_wait_s)
+        async for events in batches:
+            parsed = [(event, await stage.parse(event.key, event.value)) for event in events]
+            batch = [(event, article) for event, article in parsed if article is not None]
+            if not batch:
+                continue
+            # One article that breaks spaCy must not take its batch-mates down with it.
+            try:
+                with shared_metrics.PROCESSING_SECONDS.labels("ner").time():
+                    await enrich_and_publish([article for _, article in batch])
+            except Exception:  # retried one by one below, under the stage's failure policy
+                logger.exception("batch failed; retrying its articles one at a time")
+                for event, article in batch:
+                    await stage.handle_parsed(event.key, event.value, article,
+                                              lambda one: enrich_and_publish([one]))
+
+    return app
 
 
-async def enrich_and_publish(articles: list[UniqueArticle]) -> None:
+async def enrich_batch(enricher: Enricher, articles: list[UniqueArticle],
+                       send: Callable[[EnrichedArticle], Awaitable[None]]) -> list[EnrichedArticle]:
     """Annotate a batch off the event loop, then publish every result and wait for all the acks."""
     metrics.BATCH_ARTICLES.observe(len(articles))
     enriched = await enricher.enrich(articles)
-    await asyncio.gather(*(publish(enriched_articles, "ner", article.article_id, article) for article in enriched))
+    await asyncio.gather(*(send(article) for article in enriched))
     for article in enriched:
         record(article)
+    return enriched
 
 
 def record(article: EnrichedArticle) -> None:
@@ -49,25 +87,3 @@ def record(article: EnrichedArticle) -> None:
     log_event(logger, "ner.enriched", article_id=article.article_id, story_id=article.story_id,
               language=article.language, ner_mode=article.ner_mode, mentions=len(article.mentions),
               truncated=article.text_truncated, ner_ms=article.ner_ms)
-
-
-@app.on_before_shutdown.connect
-async def close_enricher(app: Any, **kwargs: Any) -> None:
-    enricher.close()
-
-
-@app.agent(unique_articles)
-async def ner_agent(stream):  # type: ignore[no-untyped-def]
-    async for events in stream.take_events(settings.ner_batch_size, within=settings.ner_batch_ms / 1000):
-        parsed = [(event, await stage.parse(event.key, event.value)) for event in events]
-        batch = [(event, article) for event, article in parsed if article is not None]
-        if not batch:
-            continue
-        # One article that breaks spaCy must not take its batch-mates down with it.
-        try:
-            with shared_metrics.PROCESSING_SECONDS.labels("ner").time():
-                await enrich_and_publish([article for _, article in batch])
-        except Exception:  # noqa: BLE001 - retried one by one below, failures dead-lettered
-            logger.exception("batch failed; retrying its articles one at a time")
-            for event, article in batch:
-                await stage.handle_parsed(event.key, event.value, article, lambda one: enrich_and_publish([one]))

@@ -15,17 +15,16 @@ import pytest
 from redis.asyncio import Redis
 
 from newsmon.commands.rules_backtest import backtest_from_topic
-from shared.kafka_clients import TopicReadError, read_last
-from services.alerter.alert_log import (
-    claim_cooldown, mark_published, mark_suppressed, needs_publishing,
-)
+from newsmon.stack import Stack
+from services.alerter.alert_log import AlertLog, MemoryAlertLog, RedisAlertLog
 from services.alerter.rule_engine.matching import compile_rules
 from services.alerter.rule_engine.rules import default_rules_text, load_rules
 from services.fetcher.files import read_articles
+from shared.kafka_clients import TopicReadError, read_last
 from shared.schemas import EnrichedArticle, ModelInfo, Sentence
-from newsmon.stack import Stack
-from tests.integration.conftest import metric, produce, read_json_topic, replay_cli, wait_until
+from tests.integration.conftest import metric, produce, read_json_topic, replay_cli
 from tests.integration.receiver import Receiver
+from tests.waiting import wait_until
 
 
 def story(text: str) -> tuple[bytes, bytes]:
@@ -98,26 +97,32 @@ def test_an_edited_rule_is_live_without_restart_and_its_cooldown_holds_back_late
     assert alerts_for(receiver, later) == ["rafah"], "the cooldown held back the watched word's second alert"
 
 
-def test_alert_state_in_redis_allows_one_alert_and_respects_the_cooldown(stack: Stack) -> None:
+async def one_alert_and_the_cooldown(log: AlertLog) -> None:
+    """What the firing sequence relies on, asked of one alert log."""
+    alert, other = f"alert-{uuid.uuid4().hex}", f"alert-{uuid.uuid4().hex}"
+    assert await log.needs_publishing(alert)
+    assert await log.needs_publishing(alert), "pending (crashed before publishing): publish again"
+    await log.mark_published(alert)
+    assert not await log.needs_publishing(alert)
+
+    rule = f"rule-{uuid.uuid4().hex}"
+    assert await log.claim_cooldown(rule, alert, 0.5)
+    assert await log.claim_cooldown(rule, alert, 0.5), "the alert holding the cooldown may retry"
+    assert not await log.claim_cooldown(rule, other, 0.5)
+    await log.mark_suppressed(other)
+    assert not await log.needs_publishing(other), "a suppressed alert is never sent late"
+    await asyncio.sleep(0.6)  # the cooldown's own expiry is what is under test
+    assert await log.claim_cooldown(rule, f"alert-{uuid.uuid4().hex}", 0.5)
+
+
+def test_the_alert_log_in_redis_and_its_in_memory_twin_answer_alike(stack: Stack) -> None:
     async def check() -> None:
         redis = Redis.from_url(stack.settings.redis)
         try:
-            alert, other, ttl = f"alert-{uuid.uuid4().hex}", f"alert-{uuid.uuid4().hex}", 60
-            assert await needs_publishing(redis, alert, ttl)
-            assert await needs_publishing(redis, alert, ttl), "pending (crashed before publishing): publish again"
-            await mark_published(redis, alert, ttl)
-            assert not await needs_publishing(redis, alert, ttl)
-
-            rule = f"rule-{uuid.uuid4().hex}"
-            assert await claim_cooldown(redis, rule, alert, 0.5)
-            assert await claim_cooldown(redis, rule, alert, 0.5), "the alert holding the cooldown may retry"
-            assert not await claim_cooldown(redis, rule, other, 0.5)
-            await mark_suppressed(redis, other, ttl)
-            assert not await needs_publishing(redis, other, ttl), "a suppressed alert is never sent late"
-            await asyncio.sleep(0.6)  # the cooldown's own expiry is what is under test
-            assert await claim_cooldown(redis, rule, f"alert-{uuid.uuid4().hex}", 0.5)
+            await one_alert_and_the_cooldown(RedisAlertLog(redis, 60))
         finally:
             await redis.aclose()
+        await one_alert_and_the_cooldown(MemoryAlertLog())
 
     asyncio.run(check())
 

@@ -1,0 +1,44 @@
+"""The layout a newcomer relies on: every project import is the file its path names, from the repo root,
+and importing a service's app opens nothing and reads no settings (wiring happens when it starts)."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+PACKAGES = ("newsmon", "shared", "services")
+
+
+def project_modules() -> list[str]:
+    """Every module of the product, named from its path below the repo root."""
+    names = []
+    for package in PACKAGES:
+        for path in sorted((REPO / package).rglob("*.py")):
+            parts = path.relative_to(REPO).with_suffix("").parts
+            names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+@pytest.mark.parametrize("name", [name for name in project_modules() if not name.endswith("__main__")])
+def test_every_module_is_the_file_its_import_names(name: str) -> None:
+    module = importlib.import_module(name)
+    expected = REPO.joinpath(*name.split("."))
+    assert module.__file__ is not None
+    assert Path(module.__file__) in (expected.with_suffix(".py"), expected / "__init__.py")
+
+
+@pytest.mark.parametrize("service", ["fetcher", "dedupe", "ner", "alerter"])
+def test_importing_a_service_app_needs_no_broker_no_redis_and_no_model(service: str, tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "KAFKA_BOOTSTRAP": "127.0.0.1:1", "REDIS_URL": "redis://127.0.0.1:1/0",
+           "NEWSMON_SPACY_MODEL": "no_such_model", "NEWSMON_RULES_PATH": str(tmp_path / "missing.yaml"),
+           "NEWSMON_DATA_DIR": str(tmp_path / "data")}
+    result = subprocess.run([sys.executable, "-c", f"import services.{service}.app"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "data").exists(), "importing wrote nothing"
