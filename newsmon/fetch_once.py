@@ -36,8 +36,8 @@ class FetchOutcome:
 def sources_for(settings: Settings, feed_urls: list[str]) -> list[Source]:
     """The given feeds, or else every configured source."""
     if feed_urls:
-        return configured_sources(None, feed_urls, settings.feed_poll_seconds, feeds_origin="--feed")
-    return configured_sources(settings.sources_path, settings.feeds, settings.feed_poll_seconds)
+        return configured_sources(None, feed_urls, settings.feed_poll_s, feeds_origin="--feed")
+    return configured_sources(settings.sources_path, settings.feeds, settings.feed_poll_s)
 
 
 async def show_all(settings: Settings, sources: list[Source], show: Callable[[RawArticle], None]) -> FetchOutcome:
@@ -62,7 +62,7 @@ async def publish_new(settings: Settings, sources: list[Source]) -> FetchOutcome
     """Publish new or updated articles to ``articles.raw``, source after source."""
     redis = connect(settings)
     writer = producer(settings)
-    http = polite_client(settings, RedisValidatorStore(redis, settings.dedupe_ttl_seconds))
+    http = polite_client(settings, RedisValidatorStore(redis, settings.fetcher_memory_ttl_s))
 
     async def send(article: RawArticle) -> None:
         await writer.send_and_wait(topics.ARTICLES_RAW, article.model_dump_json().encode(),
@@ -72,7 +72,7 @@ async def publish_new(settings: Settings, sources: list[Source]) -> FetchOutcome
     try:
         await writer.start()
         for source in sources:
-            count = await poll(source, http, redis, send, settings.dedupe_ttl_seconds)
+            count = await poll(source, http, redis, send, settings.fetcher_memory_ttl_s)
             if count is None:
                 failed.append(source_label(source))
             else:

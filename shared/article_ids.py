@@ -37,6 +37,6 @@ def article_id_for_content(text: str) -> str:
     return sha256_hex(text)[:32]
 
 
-def alert_id(rule_id: str, article_id: str) -> str:
-    """Stable alert id: one per (rule, article), whatever redelivery happens."""
-    return sha256_hex(f"{rule_id}\x00{article_id}")[:32]
+def alert_id(rule_id: str, story_id: str) -> str:
+    """Stable alert id: one per (rule, story), whatever copy of the story or redelivery fired it."""
+    return sha256_hex(f"{rule_id}\x00{story_id}")[:32]

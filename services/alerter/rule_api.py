@@ -10,7 +10,7 @@
 The body of a PUT is one rule in the rule-file format (docs/rules.md), as JSON. Rules of the
 rule file are read-only here (409): the file is their source of truth. API rules have no
 ``webhooks``: their alerts go to subscriptions, whose URLs are checked. A change is active on
-this instance when the answer arrives, and on the others within ``NEWSMON_RULES_RELOAD_SECONDS``.
+this instance when the answer arrives, and on the others within ``NEWSMON_RULES_RELOAD_S``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The ``StoryStore`` in Redis: shared by every dedupe worker, kept across restarts, bounded by TTLs.
 
-Keys (``<prefix>`` is ``newsmon:dedupe``), each with a TTL of one window (``dedupe_ttl_seconds``)
+Keys (``<prefix>`` is ``newsmon:dedupe``), each with a TTL of one window (``dedupe_ttl_s``)
 from when it was written (for band and outlet sets: last written):
 
 - ``<prefix>:url:<sha256>`` / ``<prefix>:text:<sha256>``: the article that claimed the canonical
@@ -35,6 +35,7 @@ from services.dedupe.story_store import (
     Sighting,
     StoryVerdict,
 )
+from shared.redis_client import text
 
 KEY_PREFIX = "newsmon:dedupe"
 # KEYS: the article's band keys. ARGV: article id, now, window seconds, members read per band.
@@ -55,9 +56,6 @@ end
 return members
 """
 
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 class RedisStoryStore:
@@ -85,10 +83,10 @@ class RedisStoryStore:
             await self.redis.script_load(JOIN_BANDS)
             replies = await self._record(article_id, exact_keys, signature, band_keys)
         stored, claim_replies = replies[0], replies[1:1 + 2 * len(exact_keys)]
-        owners = {kind: _text(owner) for kind, owner in zip(exact_keys, claim_replies[1::2], strict=True)}
+        owners = {kind: text(owner) for kind, owner in zip(exact_keys, claim_replies[1::2], strict=True)}
         members = replies[2 + 2 * len(exact_keys)] if band_keys else []
         verdict = StoryVerdict.model_validate_json(stored) if stored else None
-        return Sighting(verdict, owners, sorted({_text(member) for member in members} - {article_id}))
+        return Sighting(verdict, owners, sorted({text(member) for member in members} - {article_id}))
 
     async def _record(self, article_id: str, exact_keys: dict[ExactKind, str], signature: bytes,
                       band_keys: list[str]) -> list[Any]:

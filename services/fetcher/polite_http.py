@@ -21,16 +21,13 @@ from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
 import httpx
-from prometheus_client import Counter, Histogram
 
 from newsmon import __version__
 from services.fetcher.errors import SourceError
+from services.fetcher.metrics import FETCH_SECONDS, FETCHED_BYTES, FETCHES
 from services.fetcher.urls import web_url
 from shared.settings import Settings
 
-FETCHES = Counter("newsmon_fetches_total", "HTTP fetches by outcome.", ["outcome"])
-FETCHED_BYTES = Counter("newsmon_fetched_bytes_total", "Response bytes read by the fetcher.")
-FETCH_SECONDS = Histogram("newsmon_fetch_seconds", "Duration of one HTTP fetch, retries included.")
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_S = 60.0
 USER_AGENT = f"newsmon/{__version__} (self-hosted news monitor; +https://github.com/newsmon/newsmon)"

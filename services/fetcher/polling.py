@@ -13,14 +13,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from prometheus_client import Gauge
 from redis.asyncio import Redis
 
 from services.fetcher.collect import collect
 from services.fetcher.errors import SourceError
+from services.fetcher.metrics import LAST_ARTICLE, LAST_SUCCESS, SKIPPED, SOURCE_ERRORS
 from services.fetcher.polite_http import PoliteClient
 from services.fetcher.published import is_new_version, newest_article_time, remember
-from services.fetcher.skips import SKIPPED
 from services.fetcher.sources import Source
 from shared import metrics
 from shared.logs import log_event
@@ -29,12 +28,6 @@ from shared.schemas import RawArticle
 Send = Callable[[RawArticle], Awaitable[None]]
 T = TypeVar("T")
 
-LAST_SUCCESS = Gauge("newsmon_source_last_success_timestamp_seconds", "Last successful poll.", ["source"])
-LAST_ARTICLE = Gauge(
-    "newsmon_source_last_article_timestamp_seconds",
-    "Publication time of the newest article published, never later than its fetch.", ["source"],
-)
-SOURCE_ERRORS = Gauge("newsmon_source_consecutive_errors", "Failed polls in a row.", ["source"])
 logger = logging.getLogger(__name__)
 
 
@@ -65,7 +58,7 @@ async def isolated(source: Source, work: Awaitable[T]) -> T | None:
     except SourceError as error:  # collect() already counted it by kind
         SOURCE_ERRORS.labels(label).inc()
         log_event(logger, "fetch.source_failed", logging.WARNING, source=label, kind=error.kind, reason=str(error))
-    except Exception as error:  # noqa: BLE001 - any failure of one source; the next poll retries it
+    except Exception as error:
         SOURCE_ERRORS.labels(label).inc()
         SKIPPED.labels("poll_failed").inc()
         logger.error("fetch.source_failed", exc_info=error, extra={"fields": {

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from prometheus_client import Counter
-
+from services.fetcher.metrics import SKIPPED
 from services.fetcher.urls import web_url
 from shared.logs import log_event
 
-SKIPPED = Counter("newsmon_fetch_skipped_total", "Items and source polls skipped by the fetcher, by reason.",
-                  ["reason"])
 logger = logging.getLogger(__name__)
 
 

@@ -10,19 +10,18 @@ import asyncio
 import json
 import os
 import socket
-import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from newsmon.stack import Stack, service_environment
 from services.alerter.rule_engine.rules import default_rules_text
 from shared.kafka_clients import consumer, producer
 from shared.settings import Settings
-from newsmon.stack import Stack, service_environment
 from tests.integration.news_site import NewsSite
 from tests.integration.receiver import Receiver
 
@@ -79,9 +78,9 @@ def settings(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver, news_
         webhook_backoff_s=0.2,
         log_format="json",
         feeds=[news_site.feed_url],
-        feed_poll_seconds=2,
+        feed_poll_s=2,
         rules_path=rules_file,
-        rules_reload_seconds=0.5,
+        rules_reload_s=0.5,
         api_token=API_TOKEN,
     )
 
@@ -98,21 +97,6 @@ def stack(settings: Settings) -> Iterator[Stack]:
 def cli_env(stack: Stack) -> dict[str, str]:
     """Environment that points the ``newsmon`` CLI at the test stack."""
     return {**os.environ, **service_environment(stack.settings)}
-
-
-def wait_until(condition: Callable[[], T], timeout: float, what: str | Callable[[], str]) -> T:
-    """Poll ``condition`` until it returns something truthy; fail naming ``what`` after ``timeout``.
-
-    ``what`` may be a callable, evaluated only on failure, to describe what is still missing.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what() if callable(what) else what}")
-        time.sleep(0.25)
 
 
 def metric(stack: Stack, service: str, name: str, **labels: str) -> float:

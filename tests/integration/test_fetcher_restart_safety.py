@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from aiokafka.errors import KafkaTimeoutError
 
+from newsmon.stack import Stack
 from services.fetcher.polite_http import polite_client
 from services.fetcher.polling import poll
 from services.fetcher.sources import Source
@@ -23,7 +24,6 @@ from shared.kafka_clients import producer
 from shared.redis_client import connect
 from shared.schemas import RawArticle
 from shared.settings import Settings
-from newsmon.stack import Stack
 from tests.integration.conftest import read_json_topic
 from tests.integration.news_site import NewsSite
 
@@ -64,7 +64,7 @@ def restarted_fetcher_polls(
         redis = connect(fast)
         writer = producer(fast)
         await writer.start()
-        http = polite_client(fast, RedisValidatorStore(redis, fast.dedupe_ttl_seconds))
+        http = polite_client(fast, RedisValidatorStore(redis, fast.fetcher_memory_ttl_s))
         acknowledged = 0
 
         async def send(article: RawArticle) -> None:
@@ -77,7 +77,7 @@ def restarted_fetcher_polls(
 
         try:
             return await poll(Source(name="changing", kind="feed", url=site.feed_url), http, redis, send,
-                              fast.dedupe_ttl_seconds)
+                              fast.fetcher_memory_ttl_s)
         finally:
             await http.client.aclose()
             await writer.stop()

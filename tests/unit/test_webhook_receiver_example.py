@@ -17,7 +17,7 @@ from typing import IO
 
 import pytest
 
-from services.alerter import api  # not `import test_event`: pytest would collect it
+from services.alerter.api import trial_event_body
 from services.alerter.webhooks.signing import signed_headers
 from services.alerter.webhooks.subscriptions import new_secret
 from shared.article_ids import alert_id
@@ -59,8 +59,12 @@ def pump(stream: IO[str], lines: queue.Queue[str]) -> None:
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     secret = new_secret()
-    process = subprocess.Popen([sys.executable, str(EXAMPLE), "--secret", secret, "--port", "0"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with subprocess.Popen([sys.executable, str(EXAMPLE), "--secret", secret, "--port", "0"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        yield from _serving(process, secret)
+
+
+def _serving(process: subprocess.Popen[str], secret: str) -> Iterator[Receiver]:
     try:
         stdout: queue.Queue[str] = queue.Queue()
         stderr: queue.Queue[str] = queue.Queue()
@@ -95,7 +99,7 @@ def test_a_signed_alert_is_verified_once_and_its_retry_is_a_duplicate(receiver: 
 
 
 def test_a_signed_test_event_is_verified(receiver: Receiver) -> None:
-    body = api.test_event("test_0123456789abcdef", "sub_1").encode()
+    body = trial_event_body("test_0123456789abcdef", "sub_1").encode()
     assert receiver.post(body, signed_headers(receiver.secret, "test_0123456789abcdef", body)) == 204
     assert next_line(receiver.stdout) == "VERIFIED test test_0123456789abcdef"
 

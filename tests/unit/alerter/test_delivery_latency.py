@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.alerter.api import test_event as make_test_event
+from services.alerter.api import trial_event_body
 from services.alerter.webhooks.delivery import fetch_to_delivery_s
 from shared.schemas import Alert, MatchedSentence
 
@@ -25,4 +25,4 @@ def test_the_latency_runs_from_the_articles_fetch_to_the_delivery() -> None:
 
 def test_messages_without_a_fetch_time_record_no_latency() -> None:
     assert fetch_to_delivery_s(alert_fetched_at(None), 1e9) is None
-    assert fetch_to_delivery_s(make_test_event("evt_1", "sub_1").encode(), 1e9) is None
+    assert fetch_to_delivery_s(trial_event_body("evt_1", "sub_1").encode(), 1e9) is None

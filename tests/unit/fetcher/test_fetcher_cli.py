@@ -55,7 +55,7 @@ async def test_a_failing_source_does_not_stop_the_others_but_sets_the_exit_statu
      "error: NEWSMON_FEEDS: url must start with http:// or https://, got 'ftp://a.example/rss'"),
     ([], {"NEWSMON_FEEDS": "https://a.example/rss"},
      "error: NEWSMON_FEEDS: cannot parse the value; lists are written as JSON, e.g. '[\"https://example.com/rss\"]'"),
-    ([], {"NEWSMON_FEED_POLL_SECONDS": "-5"}, "error: NEWSMON_FEED_POLL_SECONDS: Input should be greater than 0"),
+    ([], {"NEWSMON_FEED_POLL_S": "-5"}, "error: NEWSMON_FEED_POLL_S: Input should be greater than 0"),
 ])
 async def test_bad_feed_settings_are_one_line_errors_naming_the_setting(
     tmp_path: Path, args: list[str], env: dict[str, str], message: str
@@ -69,3 +69,11 @@ async def test_every_command_names_a_bad_setting_in_one_line(tmp_path: Path, com
     code, out, err = await newsmon(tmp_path, *command, NEWSMON_FEEDS="https://a.example/rss")
     assert (code, out, err.strip()) == (
         2, "", "error: NEWSMON_FEEDS: cannot parse the value; lists are written as JSON, e.g. '[\"https://example.com/rss\"]'")
+
+
+async def test_a_setting_under_its_old_name_still_works_with_a_warning(news_site: NewsSite, tmp_path: Path) -> None:
+    code, out, err = await newsmon(tmp_path, "fetch", "--once", "--dry-run", "--json", "--feed", news_site.rss_url,
+                                   NEWSMON_FEED_POLL_SECONDS="60")
+    assert code == 0 and len(out.splitlines()) == len(STORIES)
+    assert err.splitlines()[0] == ("warning: NEWSMON_FEED_POLL_SECONDS is now NEWSMON_FEED_POLL_S; "
+                                   "the old name stops working in the next release")
