@@ -26,13 +26,14 @@ test: install  ## Run unit and integration tests (starts the embedded stack once
 	$(BIN)/pytest
 
 test-unit: install  ## Run only the unit tests (no broker, no Redis)
-	$(BIN)/pytest tests/unit
+	$(BIN)/pytest -m "not integration"
 
 bench: install  ## Benchmarks: each reports newsmon beside the raw library on the same data, as a ratio
 	@for bench in tests/bench/bench_*.py; do $(BIN)/python $$bench || exit 1; done
 
-lint: install  ## Static checks (ruff)
+lint: install  ## Static checks: ruff (style, imports, unused suppressions) and mypy --strict on the product code
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:  ## Remove the virtualenv and local data
 	rm -rf $(VENV) .newsmon .pytest_cache

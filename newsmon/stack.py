@@ -20,7 +20,7 @@ from pydantic import SecretStr
 
 from newsmon.embedded import EmbeddedError, ManagedProcess, spawn, start_broker, start_redis
 from shared.kafka_clients import ensure_topics
-from shared.settings import SERVICE_NAMES, Settings
+from shared.settings import SERVICE_NAMES, ServiceName, Settings
 
 READY_TIMEOUT_S = 180.0
 
@@ -32,7 +32,7 @@ class Stack:
         self.settings = settings
         self.log_dir = settings.data_dir / "logs"
         self.infrastructure: list[ManagedProcess] = []
-        self.services: dict[str, ManagedProcess] = {}
+        self.services: dict[ServiceName, ManagedProcess] = {}
 
     def start(self) -> None:
         """Start everything and return once every service is ready; on failure stop what started."""
@@ -50,11 +50,11 @@ class Stack:
             self.stop()
             raise
 
-    def _spawn_service(self, name: str) -> ManagedProcess:
+    def _spawn_service(self, name: ServiceName) -> ManagedProcess:
         env = {**os.environ, **service_environment(self.settings)}
         return spawn(name, [sys.executable, "-m", "newsmon", "service", name], self.log_dir, env)
 
-    def restart(self, name: str) -> None:
+    def restart(self, name: ServiceName) -> None:
         """Stop one service and start it again, as an operator or a crash-restart would."""
         self.services[name].stop()
         self.services[name] = self._spawn_service(name)
@@ -76,7 +76,7 @@ class Stack:
                 raise EmbeddedError(f"service {name} not ready after {timeout:.0f}s:\n{self.services[name].log_tail()}")
             time.sleep(0.5)
 
-    def ready(self, name: str) -> bool:
+    def ready(self, name: ServiceName) -> bool:
         """True when the service answers 200 on ``/readyz``."""
         try:
             with urllib.request.urlopen(self.url(name, "/readyz"), timeout=2) as response:
@@ -84,10 +84,11 @@ class Stack:
         except (urllib.error.URLError, OSError):
             return False
 
-    def url(self, name: str, path: str = "") -> str:
-        return f"http://127.0.0.1:{self.settings.service_port(name)}{path}"  # type: ignore[arg-type]
+    def url(self, name: ServiceName, path: str = "") -> str:
+        """The address of one service's HTTP endpoint on this machine."""
+        return f"http://127.0.0.1:{self.settings.service_port(name)}{path}"
 
-    def dead_services(self) -> list[str]:
+    def dead_services(self) -> list[ServiceName]:
         """Services whose process has exited."""
         return [name for name, process in self.services.items() if not process.alive()]
 

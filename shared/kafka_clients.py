@@ -12,7 +12,6 @@ from aiokafka.errors import KafkaError
 from shared import topics
 from shared.settings import SERVICE_NAMES, Settings
 
-
 READ_TIMEOUT_S = 30.0  # without any progress; a reachable broker answers in well under a second
 
 

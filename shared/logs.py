@@ -14,7 +14,7 @@ from typing import Any
 _RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
-def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **fields: Any) -> None:
+def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **fields: object) -> None:
     """Log one event with structured fields (article_id, story_id, alert_id, ...)."""
     logger.log(level, event, extra={"fields": fields})
 

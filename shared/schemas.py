@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared import topics
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 # A word, for ``EnrichedArticle.lemmas`` and for rule terms: a run of letters, digits and '_'.
 WORD = re.compile(r"\w+")
 

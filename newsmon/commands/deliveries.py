@@ -16,8 +16,8 @@ from typing import Annotated, Any
 import typer
 from redis.exceptions import RedisError
 
-from services.alerter.webhooks.queue import DeliveryQueue, ReplayReport, Target
 from services.alerter.rule_engine.rules import RuleFileError, load_rules
+from services.alerter.webhooks.queue import DeliveryQueue, ReplayReport, Target
 from services.alerter.webhooks.subscriptions import SubscriptionStore
 from services.alerter.webhooks.url_safety import redact_url
 from shared.redis_client import connect

@@ -27,8 +27,8 @@ def ner_command(
     from services.dedupe.fingerprint import first_of_story
     from services.fetcher.errors import SourceError
     from services.fetcher.files import iter_article_files, read_articles
-    from services.ner.workers import PipelineConfig
     from services.ner.pipeline import ModelNotInstalled, PatternFileError
+    from services.ner.workers import PipelineConfig
     from shared.settings import get_settings
 
     config = PipelineConfig.from_settings(get_settings())

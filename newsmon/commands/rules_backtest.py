@@ -19,6 +19,7 @@ from shared.kafka_clients import read_last
 from shared.schemas import EnrichedArticle, describe_validation_error
 from shared.settings import Settings
 
+
 @dataclass(frozen=True)
 class BacktestHit:
     """A rule that fires on one message of the topic."""

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import trafilatura
 from lxml.html import HtmlElement
-from trafilatura.settings import set_date_params
+from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import load_html
 
 from services.fetcher.urls import web_url
@@ -90,7 +90,7 @@ def extract_page(html: str | bytes, url: str | None) -> ExtractedPage | None:
         tree, url=url, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True,
         date_extraction_params=_date_params(),
     )
-    if document is None:
+    if not isinstance(document, Document):  # None: no main text; a dict only with as_dict=True
         return None
     title = (document.title or "").strip()
     text = _without_headline((document.text or "").strip(), title)

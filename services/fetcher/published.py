@@ -9,6 +9,7 @@ from __future__ import annotations
 from redis.asyncio import Redis
 
 from shared.article_ids import sha256_hex
+from shared.redis_client import text
 from shared.schemas import RawArticle
 
 KEY_PREFIX = "newsmon:fetcher:published"
@@ -18,7 +19,7 @@ NEWEST_PREFIX = "newsmon:fetcher:newest"
 async def is_new_version(redis: Redis, article: RawArticle) -> bool:
     """True when this text of the article was never published."""
     stored = await redis.get(f"{KEY_PREFIX}:{article.article_id}")
-    return stored is None or stored.decode() != sha256_hex(article.text)
+    return stored is None or text(stored) != sha256_hex(article.text)
 
 
 async def remember(redis: Redis, article: RawArticle, ttl_seconds: int) -> None:

@@ -6,6 +6,7 @@ from redis.asyncio import Redis
 
 from services.fetcher.polite_http import Validators
 from shared.article_ids import sha256_hex
+from shared.redis_client import text
 
 KEY_PREFIX = "newsmon:fetcher:validators"
 
@@ -19,19 +20,16 @@ class RedisValidatorStore:
 
     async def load(self, url: str) -> Validators:
         stored = await self.redis.hgetall(self._key(url))
-        return Validators(
-            etag=stored[b"etag"].decode() if b"etag" in stored else None,
-            last_modified=stored[b"last_modified"].decode() if b"last_modified" in stored else None,
-        )
+        fields = {text(name): text(value) for name, value in stored.items()}
+        return Validators(etag=fields.get("etag"), last_modified=fields.get("last_modified"))
 
     async def save(self, url: str, validators: Validators) -> None:
-        fields = {name: value for name, value in (("etag", validators.etag),
-                                                  ("last_modified", validators.last_modified)) if value}
+        pairs = (("etag", validators.etag), ("last_modified", validators.last_modified))
         key = self._key(url)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(key)
-            if fields:
-                pipe.hset(key, mapping=fields)
+            if any(value for _, value in pairs):
+                pipe.hset(key, mapping={name: value for name, value in pairs if value})
                 pipe.expire(key, self.ttl_seconds)
             await pipe.execute()
 

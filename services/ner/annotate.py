@@ -21,7 +21,11 @@ from spacy.tokens import Doc
 from services.ner.canonical import FoundMention, canonical_mentions, summarize
 from services.ner.language import article_language, detect_language
 from services.ner.pipeline import (
-    LEMMA_COMPONENTS, ModelNotInstalled, PatternFileError, load_pipeline, model_info,
+    LEMMA_COMPONENTS,
+    ModelNotInstalled,
+    PatternFileError,
+    load_pipeline,
+    model_info,
 )
 from shared.schemas import WORD, EnrichedArticle, ModelInfo, Sentence, UniqueArticle
 
@@ -145,7 +149,7 @@ def enrich(
     language than the pipeline's gets sentences and watched names only (``ner_mode``); blank text
     gets no annotation. ``ner_ms`` is each article's share, by length, of the spaCy time.
     """
-    plans = [_plan(article, nlp.lang, max_chars) for article in articles]
+    plans = [_plan(article, nlp.lang or "", max_chars) for article in articles]
     started = time.perf_counter()
     docs = _annotate(nlp, plans, batch_size)
     spacy_ms = (time.perf_counter() - started) * 1000

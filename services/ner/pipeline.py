@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import spacy
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from spacy.language import Language
+from spacy.pipeline import EntityRuler
 
 from shared.schemas import ModelInfo
 
@@ -91,16 +92,15 @@ def load_pipeline(name: str, extra_patterns: Path | None = None) -> Language:
         # The statistical sentence recognizer is much cheaper than the dependency parser.
         nlp.enable_pipe("senter")
         nlp.disable_pipe("parser")
-    placement = {"before": "ner"} if "ner" in nlp.pipe_names else {}
-    ruler = nlp.add_pipe(
-        "entity_ruler", name=RULER_NAME, **placement,
+    ruler = cast(EntityRuler, nlp.add_pipe(
+        "entity_ruler", name=RULER_NAME, before="ner" if "ner" in nlp.pipe_names else None,
         config={"overwrite_ents": True, "phrase_matcher_attr": "LOWER", "validate": True},
-    )
+    ))
     # Phrase patterns match on LOWER: tokenizing them is enough, so the components before the ruler stay off.
     with nlp.select_pipes(enable=[]):
         for path, file_patterns in patterns.items():
             try:
-                ruler.add_patterns(file_patterns)  # type: ignore[attr-defined]
+                ruler.add_patterns(file_patterns)
             except ValueError as error:  # spaCy's validation of token patterns names the bad attribute
                 raise PatternFileError(f"{path}: {error}") from error
     return nlp

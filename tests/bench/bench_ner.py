@@ -23,6 +23,7 @@ from pathlib import Path
 from spacy.language import Language
 
 from newsmon.embedded import free_port, spawn, start_broker
+from newsmon.stack import service_environment
 from services.dedupe.fingerprint import first_of_story
 from services.fetcher.files import read_articles
 from services.ner.annotate import enrich
@@ -31,7 +32,7 @@ from shared import topics
 from shared.kafka_clients import consumer, ensure_topics, producer
 from shared.schemas import UniqueArticle
 from shared.settings import Settings
-from newsmon.stack import service_environment
+from tests.waiting import wait_until
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "articles"
 COPIES = 4  # the three samples, four times
@@ -97,14 +98,6 @@ def in_process_seconds(nlp: Language, messages: list[tuple[bytes, bytes]]) -> tu
     return sum(map(min, raw)), sum(map(min, ours))
 
 
-def wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} within {timeout:.0f}s")
-        time.sleep(0.2)
-
-
 def ready(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
@@ -150,7 +143,7 @@ def through_broker_seconds(nlp: Language, runs: list[list[tuple[bytes, bytes]]])
             asyncio.run(ensure_topics(settings))
             env = {**os.environ, **service_environment(settings)}
             service = spawn("ner", [sys.executable, "-m", "newsmon", "service", "ner"], log_dir, env)
-            wait_for(lambda: ready(settings.ner_port) or not service.alive(), 90, "the ner service to be ready")
+            wait_until(lambda: ready(settings.ner_port) or not service.alive(), 90, "the ner service to be ready")
             if not service.alive():
                 raise RuntimeError(f"the ner service stopped:\n{service.log_tail()}")
             asyncio.run(send_and_collect(settings, payloads(1, "warm-up")))  # spaCy and language model warm-up

@@ -68,7 +68,7 @@ class NewsSite:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
                 found = site.body(path)
                 etag = f'"{hashlib.sha256(found[0]).hexdigest()[:16]}"' if found else ""

@@ -12,13 +12,19 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from newsmon.stack import Stack
 from services.fetcher.files import read_articles
 from shared.schemas import EnrichedArticle, ModelInfo, Sentence
-from newsmon.stack import Stack
 from tests.integration.conftest import (
-    API_TOKEN, WEBHOOK_SECRET, metric, produce, read_json_topic, replay_cli, wait_until,
+    API_TOKEN,
+    WEBHOOK_SECRET,
+    metric,
+    produce,
+    read_json_topic,
+    replay_cli,
 )
 from tests.integration.receiver import Receiver, signature_valid
+from tests.waiting import wait_until
 
 
 def call(stack: Stack, method: str, path: str, body: Any = None, token: str | None = API_TOKEN) -> tuple[int, Any]:

@@ -9,9 +9,10 @@ import sys
 import uuid
 
 from newsmon.stack import Stack
-from tests.integration.conftest import produce, wait_until
+from tests.integration.conftest import produce
 from tests.integration.receiver import Receiver, signature_valid
 from tests.integration.test_alerter_api import rafah_story, subscribe
+from tests.waiting import wait_until
 
 
 def deliveries(cli_env: dict[str, str], command: str, *args: str) -> str:

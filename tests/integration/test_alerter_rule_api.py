@@ -12,13 +12,14 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
+from newsmon.stack import Stack
 from services.alerter.rule_engine.rule_store import RuleStore
 from services.alerter.rule_engine.rules import validate_rule
-from newsmon.stack import Stack
-from tests.integration.conftest import metric, produce, wait_until
+from tests.integration.conftest import metric, produce
 from tests.integration.receiver import Receiver
 from tests.integration.test_alerter_api import call
 from tests.integration.test_alerter_rules import alerts_for, story
+from tests.waiting import wait_until
 
 
 def test_a_rule_added_through_the_api_fires_survives_a_restart_and_goes_when_deleted(

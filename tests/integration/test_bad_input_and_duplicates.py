@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import uuid
 
+from newsmon.stack import Stack
 from shared.article_ids import article_id_for_url
 from shared.schemas import RawArticle
-from newsmon.stack import Stack
-from tests.integration.conftest import metric, produce, read_topic, wait_until
+from tests.integration.conftest import metric, produce, read_topic
 from tests.integration.receiver import Receiver
+from tests.waiting import wait_until
 
 RAFAH_TEXT = (
     "Israeli forces pressed on towards Rafah on {day}, officials said.\n"

@@ -8,13 +8,14 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from newsmon.stack import Stack
 from services.fetcher.files import read_articles
 from shared.article_ids import article_id_for_content
 from shared.schemas import RawArticle
-from newsmon.stack import Stack
-from tests.integration.conftest import metric, produce, read_json_topic, read_topic, wait_until
+from tests.integration.conftest import metric, produce, read_json_topic, read_topic
 from tests.unit.dedupe.conftest import COPY_HEADLINES, LABELLED
 from tests.unit.dedupe.syndication import syndicated_copy
+from tests.waiting import wait_until
 
 CAPTION = ("German Foreign Minister Annalena Baerbock talks to reporters during the G7 Foreign Ministers meeting on "
            "Capri Island, Italy, Thursday, April 18, 2024. (AP Photo/Gregorio Borgia)")

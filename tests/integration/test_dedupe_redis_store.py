@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 
+from newsmon.stack import Stack
 from services.dedupe.cleanup import cleaned_article
 from services.dedupe.redis_story_store import RedisStoryStore
 from services.dedupe.sketches import Sketcher
@@ -18,9 +18,9 @@ from services.dedupe.stories import Judgement, StoryJudge
 from services.dedupe.story_store import MemoryStoryStore, StoryStore
 from services.fetcher.files import read_articles
 from shared.schemas import RawArticle
-from newsmon.stack import Stack
 from tests.unit.dedupe.conftest import COPY_HEADLINES, LABELLED
 from tests.unit.dedupe.syndication import syndicated_copy
+from tests.waiting import wait_until_async
 
 WEEK = 7 * 24 * 3600
 
@@ -51,14 +51,6 @@ def articles(sample_dir: Path) -> list[RawArticle]:
     seeds = {path.name[:3]: read_articles(path)[0] for path in sorted(sample_dir.glob("*.txt"))}
     copies = [syndicated_copy(seed, COPY_HEADLINES[number]) for number, seed in seeds.items()]
     return [*seeds.values(), *copies, *(read_articles(path)[0] for path in sorted(LABELLED.glob("*.txt")))]
-
-
-async def eventually(condition: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not await condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 async def test_redis_store_gives_the_offline_answers(redis: Redis, prefix: str, sample_dir: Path) -> None:
@@ -118,7 +110,7 @@ async def test_a_story_older_than_the_window_is_forgotten(redis: Redis, prefix: 
         return not [key async for key in redis.scan_iter(match=f"{prefix}:*")] and not await redis.exists(
             f"{prefix}:verdict:{seed.article_id}")
 
-    await eventually(forgotten, 15, "the seed's keys to expire")
+    await wait_until_async(forgotten, 15, "the seed's keys to expire")
     copy = syndicated_copy(seed, COPY_HEADLINES["002"])
     verdict = (await judged(judge, copy)).verdict
     assert (verdict.story_id, verdict.duplicate_of) == (copy.article_id, None)

@@ -8,10 +8,11 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from shared.article_ids import article_id_for_content
 from newsmon.stack import Stack
-from tests.integration.conftest import metric, read_json_topic, wait_until
+from shared.article_ids import article_id_for_content
+from tests.integration.conftest import metric, read_json_topic
 from tests.integration.news_site import ARTICLES, BOILERPLATE, NewsSite
+from tests.waiting import wait_until
 
 
 def newsmon(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 
 from newsmon.stack import Stack
-from tests.integration.conftest import metric, read_json_topic, wait_until
+from tests.integration.conftest import metric, read_json_topic
 from tests.integration.news_site import ARTICLES, BOILERPLATE, NewsSite
+from tests.waiting import wait_until
 
 
 def test_feed_items_are_published_once_with_clean_text(stack: Stack, news_site: NewsSite) -> None:

@@ -11,12 +11,13 @@ from typing import Any
 
 import jsonschema
 
+from newsmon.stack import Stack
 from services.fetcher.files import read_articles
 from shared.schemas import UniqueArticle
-from newsmon.stack import Stack
 from tests.conftest import REPO
-from tests.integration.conftest import metric, produce, read_json_topic, read_topic, replay_cli, wait_until
+from tests.integration.conftest import metric, produce, read_json_topic, read_topic, replay_cli
 from tests.integration.test_public_topics import published_schema
+from tests.waiting import wait_until
 
 BLINKEN_SAMPLE = "002_d327a6ada714b97a.txt"
 SPANISH = ("Netanyahu dijo que su ejército entrará también en Rafah, cerca de la frontera con Egipto. "

@@ -19,7 +19,8 @@ from typing import IO
 from newsmon.embedded import port_open
 from services.alerter.webhooks.subscriptions import new_secret
 from tests.conftest import REPO
-from tests.integration.conftest import free_ports, wait_until
+from tests.integration.conftest import free_ports
+from tests.waiting import wait_until
 
 
 @dataclass
@@ -28,13 +29,15 @@ class Console:
 
     process: subprocess.Popen[str]
     lines: list[str] = field(default_factory=list)
+    reader: threading.Thread | None = None
 
     @classmethod
     def start(cls, argv: list[str], env: dict[str, str], cwd: Path) -> Console:
         process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, text=True)
         console = cls(process)
-        threading.Thread(target=console._collect, args=(process.stdout,), daemon=True).start()
+        console.reader = threading.Thread(target=console._collect, args=(process.stdout,), daemon=True)
+        console.reader.start()
         return console
 
     def _collect(self, stream: IO[str]) -> None:
@@ -51,6 +54,11 @@ class Console:
                 self.process.wait(60)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+                self.process.wait(10)
+        if self.reader is not None:
+            self.reader.join(10)  # the output ends with the process
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 def test_up_prints_alerts_serves_the_api_and_stops_cleanly(

@@ -21,12 +21,13 @@ import pytest
 import yaml
 
 from newsmon.embedded import ManagedProcess, spawn, wait_for_port
-from shared.settings import SERVICE_NAMES, Settings
 from newsmon.stack import Stack
+from shared.settings import SERVICE_NAMES, Settings
 from tests.conftest import REPO
-from tests.integration.conftest import free_ports, metric, produce, replay_cli, wait_until
+from tests.integration.conftest import free_ports, metric, produce, replay_cli
 from tests.integration.receiver import Receiver
 from tests.integration.test_alerter_api import call, rafah_story, subscribe
+from tests.waiting import wait_until
 
 DEPLOY = REPO / "deploy"
 ALERT_RULES = DEPLOY / "prometheus" / "alerts.yml"

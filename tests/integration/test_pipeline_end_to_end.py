@@ -9,10 +9,11 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from services.fetcher.files import read_articles
 from newsmon.stack import Stack
-from tests.integration.conftest import WEBHOOK_SECRET, metric, read_topic, replay_cli, wait_until
+from services.fetcher.files import read_articles
+from tests.integration.conftest import WEBHOOK_SECRET, metric, read_topic, replay_cli
 from tests.integration.receiver import Receiver
+from tests.waiting import wait_until
 
 
 def verify_standard_webhook(secret: str, headers: dict[str, str], body: bytes) -> bool:

@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 import jsonschema
-from services.fetcher.files import read_articles
+
 from newsmon.stack import Stack
-from tests.integration.conftest import read_topic, replay_cli, wait_until
+from services.fetcher.files import read_articles
+from tests.integration.conftest import read_topic, replay_cli
+from tests.waiting import wait_until
 
 
 def published_schema(cli_env: dict[str, str], topic: str) -> dict:  # type: ignore[type-arg]

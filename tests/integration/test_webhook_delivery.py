@@ -12,7 +12,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -28,10 +28,10 @@ from services.alerter.webhooks.queue import Target
 from services.alerter.webhooks.subscriptions import Subscription, SubscriptionStore, new_subscription_id
 from shared.schemas import Alert, MatchedSentence
 from tests.integration.receiver import signature_valid
+from tests.waiting import wait_until_async
 
 T = TypeVar("T")
 SECRET = "whsec_" + base64.b64encode(b"integration-secret").decode()
-pytestmark = pytest.mark.integration
 
 
 @dataclass
@@ -144,25 +144,13 @@ def make_alert() -> Alert:
                  sentences=[MatchedSentence(text="The EU imposed sanctions on Iran.", start=0, end=33)])
 
 
-async def eventually(condition: Callable[[], Awaitable[T | None]], what: str, timeout: float = 10.0) -> T:
-    """Poll ``condition`` until it is truthy; fail naming ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
 async def settled(redis: Redis, delivery: WebhookDelivery, alert: Alert, url: str) -> str:
     """Wait for the final outcome of one (alert, URL) delivery."""
     async def outcome() -> str | None:
         value = await redis.get(delivery.done_key(alert.alert_id, url))
         return value.decode() if isinstance(value, bytes) else value
 
-    return await eventually(outcome, f"delivery of {alert.alert_id}")
+    return await wait_until_async(outcome, 10, f"delivery of {alert.alert_id}")
 
 
 async def nothing_pending(redis: Redis, delivery: WebhookDelivery) -> bool:
@@ -230,7 +218,7 @@ async def test_503_is_retried_until_delivered_exactly_once(
     async def counted() -> bool | None:  # the counter moves just after the outcome is stored
         return outcome_count("delivered") - delivered == 1 or None
 
-    await eventually(counted, "the delivered counter")
+    await wait_until_async(counted, 10, "the delivered counter")
     assert outcome_count("retry") - retries == 2 and outcome_count("delivered") - delivered == 1
     assert await nothing_pending(redis, delivery)
 
@@ -325,7 +313,7 @@ async def test_a_claim_abandoned_by_a_dead_worker_is_delivered_after_its_lease(
     restarted = WebhookDelivery(redis, http, secret=SECRET, allow_private=True, max_attempts=3, backoff_s=0.01,
                                 key_prefix=dead.key_prefix)
     assert await restarted.deliver_due() == 0, "the claim is still leased"
-    assert await eventually(restarted.deliver_due, "the lease to run out") == 1
+    assert await wait_until_async(restarted.deliver_due, 10, "the lease to run out") == 1
     assert await settled(redis, restarted, alert, url) == "delivered"
     assert len(receiver.hits_for(url)) == 1
 
@@ -338,7 +326,7 @@ async def test_the_loop_survives_an_unreachable_redis(workers: Workers, caplog: 
     async def logged() -> bool:
         return any(record.getMessage() == "webhook.queue_error" for record in caplog.records)
 
-    await eventually(logged, "the Redis error to be logged")
+    await wait_until_async(logged, 10, "the Redis error to be logged")
     await unreachable.aclose()
 
 
@@ -402,7 +390,7 @@ async def test_a_receiver_down_then_back_gets_every_alert_once_per_subscription(
         states = [json.loads(raw) for raw in (await redis.hgetall(delivery.items_key)).values()]
         return len(states) == 10 and all(state["attempts"] >= 2 for state in states)
 
-    await eventually(retried, "every delivery to fail twice while the receiver is down")
+    await wait_until_async(retried, 10, "every delivery to fail twice while the receiver is down")
     runner = await serve(back, port)
     try:
         for alert in alerts:

@@ -12,7 +12,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Hashable
 from functools import cached_property
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar, cast
 
 from shared.schemas import WORD, EnrichedArticle
 
@@ -130,7 +130,7 @@ class ArticleWords:
         found = self._cache.get(key, _MISSING)
         if found is _MISSING:
             found = self._cache[key] = compute(*args)
-        return found  # type: ignore[no-any-return]
+        return cast(T, found)
 
     def term_spans(self, forms: tuple[frozenset[str], ...], lemmas: tuple[str, ...] | None) -> list[Span]:
         """Every occurrence of a term in the article: each word in one of its ``forms`` (as written when

@@ -17,7 +17,14 @@ from typing import Literal, Protocol
 
 from services.alerter.rule_engine.article_words import ArticleWords, Span, label_token, term_lemmas, term_words
 from services.alerter.rule_engine.conditions import (
-    NEAR_SHORTHAND, AllGroup, AnyGroup, CaseMode, Condition, EntityCondition, NearCondition, NoneGroup,
+    NEAR_SHORTHAND,
+    AllGroup,
+    AnyGroup,
+    CaseMode,
+    Condition,
+    EntityCondition,
+    NearCondition,
+    NoneGroup,
     TermCondition,
 )
 from services.alerter.rule_engine.rules import Rule

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from services.alerter.rule_engine.rules import Rule
 from shared.logs import log_event
+from shared.redis_client import text
 
 logger = logging.getLogger(__name__)
 RULES_KEY = "newsmon:rules:api"
@@ -38,7 +39,7 @@ class RuleStore:
             try:
                 found.append(Rule.model_validate_json(document))
             except ValidationError as error:
-                log_event(logger, "rules.api_rule_invalid", logging.ERROR, rule_id=_text(rule_id), error=str(error))
+                log_event(logger, "rules.api_rule_invalid", logging.ERROR, rule_id=text(rule_id), error=str(error))
         return found
 
     async def exists(self, rule_id: str) -> bool:
@@ -59,6 +60,3 @@ class RuleStore:
             removed, _ = await pipe.execute()
         return bool(removed)
 
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -13,8 +13,8 @@ import hashlib
 import logging
 from pathlib import Path
 
-from services.alerter.rule_engine.matching import CompiledRule, compile_rules
 from services.alerter.metrics import RULE_RELOADS, RULES_ACTIVE
+from services.alerter.rule_engine.matching import CompiledRule, compile_rules
 from services.alerter.rule_engine.rule_store import RuleStore
 from services.alerter.rule_engine.rules import Rule, RuleFileError, load_rules
 from shared.logs import log_event

@@ -22,10 +22,13 @@ import httpx
 from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
-from services.alerter.webhooks.queue import DeliveryQueue, Item, Outcome
 from services.alerter.metrics import (
-    DELIVERED_LATENCY, DELIVERIES, DELIVERY_SECONDS, SUBSCRIPTIONS_DISABLED,
+    DELIVERED_LATENCY,
+    DELIVERIES,
+    DELIVERY_SECONDS,
+    SUBSCRIPTIONS_DISABLED,
 )
+from services.alerter.webhooks.queue import DeliveryQueue, Item, Outcome
 from services.alerter.webhooks.signing import signed_headers
 from services.alerter.webhooks.subscriptions import SubscriptionStore
 from services.alerter.webhooks.url_safety import UnsafeWebhookURL, check_webhook_url, redact_url
@@ -223,5 +226,5 @@ class WebhookDelivery(DeliveryQueue):
         """
         if retry_after_s is not None:
             return min(retry_after_s, MAX_DELAY_S)
-        backoff = min(self.backoff_s * 2 ** min(attempts - 1, 30), MAX_DELAY_S)
+        backoff = min(self.backoff_s * 2.0 ** min(attempts - 1, 30), MAX_DELAY_S)
         return backoff / 2 + random.uniform(0, backoff / 2)

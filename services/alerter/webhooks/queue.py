@@ -32,6 +32,7 @@ from redis.asyncio import Redis
 
 from services.alerter.webhooks.url_safety import redact_url
 from shared.article_ids import sha256_hex
+from shared.redis_client import text
 from shared.schemas import Alert
 
 Outcome = Literal["delivered", "retry", "failed", "gone", "refused", "disabled", "cancelled"]
@@ -121,10 +122,6 @@ class ReplayReport:
 def _as_target(target: Target | str) -> Target:
     return target if isinstance(target, Target) else Target(target)
 
-
-def text(value: bytes | str) -> str:
-    """Redis answers bytes or str depending on the client's ``decode_responses``."""
-    return value.decode() if isinstance(value, bytes) else value
 
 
 class DeliveryQueue:

@@ -16,7 +16,11 @@ from redis.asyncio import Redis
 from services.alerter.api import ApiResponse, SubscriptionAPI
 from services.alerter.webhooks.queue import DeliveryQueue
 from services.alerter.webhooks.subscriptions import (
-    Subscription, SubscriptionStore, mask_secret, new_secret, public_view,
+    Subscription,
+    SubscriptionStore,
+    mask_secret,
+    new_secret,
+    public_view,
 )
 from shared.schemas import Alert
 

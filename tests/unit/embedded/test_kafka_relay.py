@@ -57,14 +57,19 @@ async def test_the_relay_rewrites_api_versions_and_passes_other_frames_untouched
     """A stand-in broker answers every request with the tansu reply; only ApiVersions v3 answers change."""
 
     async def broker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            try:
+        try:
+            while True:
                 payload = await read_frame(reader)
-            except asyncio.IncompleteReadError:
-                return
-            writer.write(frame(payload[4:8] + TANSU_REPLY))
-            await writer.drain()
+                writer.write(frame(payload[4:8] + TANSU_REPLY))
+                await writer.drain()
+        except asyncio.IncompleteReadError:
+            pass
+        finally:
+            writer.close()
+            await writer.wait_closed()
+            broker_done.set()
 
+    broker_done = asyncio.Event()
     broker_port, relay_port = free_port(), free_port()
     broker_server = await asyncio.start_server(broker, "127.0.0.1", broker_port)
     relay = asyncio.create_task(serve(relay_port, broker_port))
@@ -79,9 +84,12 @@ async def test_the_relay_rewrites_api_versions_and_passes_other_frames_untouched
         await writer.drain()
         replies = [await read_frame(reader) for _ in range(3)]
         writer.close()
+        await writer.wait_closed()
+        await asyncio.wait_for(broker_done.wait(), 5)  # the relay closed its side too
     finally:
         relay.cancel()
         broker_server.close()
+        await broker_server.wait_closed()
 
     assert replies[0] == struct.pack(">i", 1) + without_trailing_tags(TANSU_REPLY)
     assert replies[1] == struct.pack(">i", 2) + TANSU_REPLY

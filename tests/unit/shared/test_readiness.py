@@ -22,8 +22,13 @@ async def test_a_closed_broker_port_is_not_ready_and_the_reason_names_it() -> No
 
 
 async def test_a_port_that_accepts_but_never_speaks_kafka_is_not_ready_within_the_deadline() -> None:
+    left = asyncio.Event()
+
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read()  # hold the connection open until the client leaves
+        writer.close()
+        await writer.wait_closed()
+        left.set()
 
     server = await asyncio.start_server(silent, "127.0.0.1", 0)
     bootstrap = f"127.0.0.1:{server.sockets[0].getsockname()[1]}"
@@ -34,6 +39,8 @@ async def test_a_port_that_accepts_but_never_speaks_kafka_is_not_ready_within_th
     started = time.monotonic()
     async with server:
         report = await run_checks([broker_reachable], timeout_s=2.0)
+
+        await asyncio.wait_for(left.wait(), 5)
 
     assert time.monotonic() - started < 2.0
     assert not report.ready and "within 0.5s" in report.reasons["broker_reachable"]
