@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import subprocess
+import tomllib
 import sys
 from pathlib import Path
 
@@ -42,3 +43,11 @@ def test_importing_a_service_app_needs_no_broker_no_redis_and_no_model(service: 
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / "data").exists(), "importing wrote nothing"
+
+
+def test_the_image_copies_what_the_package_declares() -> None:
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["hatch"]["build"]["targets"]["wheel"]
+    copied = {line.split()[1] for line in (REPO / "deploy" / "Dockerfile").read_text().splitlines()
+              if line.startswith("COPY ") and "--from" not in line}
+    assert set(declared["packages"]) == set(PACKAGES)
+    assert set(PACKAGES) <= copied, "the Docker image would build without a package pyproject ships"
