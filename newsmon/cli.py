@@ -16,6 +16,7 @@ import typer
 from pydantic import SecretStr, ValidationError
 from pydantic_settings import SettingsError
 
+from newsmon.commands.dead_letters import dead_letters_list_command, dead_letters_replay_command
 from newsmon.commands.dedupe import dedupe_command
 from newsmon.commands.deliveries import deliveries_list_command, deliveries_replay_command
 from newsmon.commands.ner import ner_command
@@ -39,6 +40,10 @@ app.command("dedupe")(dedupe_command)
 app.command("ner")(ner_command)
 deliveries_app.command("replay")(deliveries_replay_command)
 deliveries_app.command("list")(deliveries_list_command)
+dead_letters_app = typer.Typer(help="Messages a stage could not handle, and replaying them.", no_args_is_help=True)
+app.add_typer(dead_letters_app, name="dead-letters")
+dead_letters_app.command("list")(dead_letters_list_command)
+dead_letters_app.command("replay")(dead_letters_replay_command)
 
 PathsArgument = Annotated[list[Path], typer.Argument(help="Article files or folders (.txt, .html, .jsonl).")]
 

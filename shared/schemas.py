@@ -206,6 +206,9 @@ class DeadLetter(Message):
     key: str | None = None
     payload: str = Field(description="The original message, decoded as UTF-8 with replacement.")
     failed_at: datetime = Field(default_factory=utcnow)
+    payload_bytes: int | None = None
+    payload_sha256: str | None = None
+    payload_truncated: bool = False
 
 
 PUBLIC_SCHEMAS: dict[str, type[Message]] = {
