@@ -13,53 +13,36 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import Literal, Protocol
 
+from services.alerter.rule_engine.aliases import AliasTable, AliasTerm, configured_aliases
 from services.alerter.rule_engine.article_words import ArticleWords, Span, label_token, term_lemmas, term_words
 from services.alerter.rule_engine.conditions import (
-    NEAR_SHORTHAND,
+    AliasCondition,
     AllGroup,
     AnyGroup,
-    CaseMode,
     Condition,
     EntityCondition,
+    EventCondition,
     NearCondition,
     NoneGroup,
     TermCondition,
 )
+from services.alerter.rule_engine.event_node import EventFinding, EventNode
+from services.alerter.rule_engine.nodes import ARTICLE_UNIT, Node, Required, Scope, Units, all_units, by_unit
 from services.alerter.rule_engine.rules import Rule
-from shared.schemas import WORD, EnrichedArticle, MatchedSentence
-
-Scope = Literal["sentence", "article"]
-Units = dict[int, list[Span]]
-# Sets of lowercase words (or label tokens); an article must hold a word of each for the node to match.
-# Empty when nothing is known, which never skips anything.
-Required = tuple[frozenset[str], ...]
-ARTICLE_UNIT = 0
+from services.alerter.rule_engine.sentence_parse import SentenceParser, configured_parser
+from services.alerter.rule_engine.terms import NEAR_SHORTHAND, CaseMode
+from shared.schemas import WORD, EnrichedArticle, MatchedEvent, MatchedSentence
 
 
 @dataclass(frozen=True)
 class RuleMatch:
-    """A rule that fired, with the sentences that satisfied it."""
+    """A rule that fired, with the sentences that satisfied it and, for a rule with event conditions,
+    the event of each sentence that had one (None for rules without)."""
 
     rule: Rule
     sentences: list[MatchedSentence]
-
-
-class Node(Protocol):
-    """A compiled condition."""
-
-    def evaluate(self, words: ArticleWords, scope: Scope) -> Units: ...
-
-    def required(self) -> Required: ...
-
-
-def _by_unit(words: ArticleWords, spans: list[Span], scope: Scope) -> Units:
-    return words.sentence_spans(spans) if scope == "sentence" else ({ARTICLE_UNIT: spans} if spans else {})
-
-
-def _all_units(words: ArticleWords, scope: Scope) -> range:
-    return range(len(words.article.sentences)) if scope == "sentence" else range(1)
+    events: list[MatchedEvent] | None = None
 
 
 class TermNode:
@@ -81,7 +64,7 @@ class TermNode:
 
     def _units(self, words: ArticleWords, scope: Scope) -> Units:
         spans = words.term_spans(self.forms, self.lemmas)
-        return _by_unit(words, spans, scope) if len(spans) >= self.min_mentions else {}
+        return by_unit(words, spans, scope) if len(spans) >= self.min_mentions else {}
 
 
 class EntityNode:
@@ -165,7 +148,7 @@ class NoneNode:
 
     def evaluate(self, words: ArticleWords, scope: Scope) -> Units:
         present = self.any.evaluate(words, scope)
-        return {unit: [] for unit in _all_units(words, scope) if unit not in present}
+        return {unit: [] for unit in all_units(words, scope) if unit not in present}
 
     def required(self) -> Required:
         return ()  # it matches where its members are absent
@@ -198,37 +181,77 @@ def _gap(a: Span, b: Span) -> int:
     return max(b.first - a.last - 1, a.first - b.last - 1, 0)
 
 
-def compile_condition(condition: Condition, case: CaseMode) -> Node:
-    """The node for a condition; ``case`` is inherited from the enclosing group or rule."""
-    if isinstance(condition, str):
-        if shorthand := NEAR_SHORTHAND.match(condition):
-            return NearNode(TermNode(shorthand["left"], case, None), TermNode(shorthand["right"], case, None),
-                            int(shorthand["words"]))
-        return TermNode(condition, case, None)
-    if isinstance(condition, TermCondition):
-        return TermNode(condition.term, condition.case or case, condition.min_mentions)
-    if isinstance(condition, EntityCondition):
-        return EntityNode(condition)
-    inner = getattr(condition, "case", None) or case
-    if isinstance(condition, AnyGroup):
-        return AnyNode([compile_condition(member, inner) for member in condition.any], condition.min_mentions)
-    if isinstance(condition, AllGroup):
-        return AllNode([compile_condition(member, inner) for member in condition.all])
-    if isinstance(condition, NoneGroup):
-        return NoneNode([compile_condition(member, inner) for member in condition.none])
-    if isinstance(condition, NearCondition):
-        left, right = (compile_condition(member, inner) for member in condition.near)
-        return NearNode(left, right, condition.within)
-    raise TypeError(f"not a condition: {condition!r}")
+class _Compiler:
+    """Turns conditions into nodes, with the alias sets and the sentence parser they may need."""
+
+    def __init__(self, aliases: AliasTable, parser: SentenceParser) -> None:
+        self.aliases = aliases
+        self.parser = parser
+        self.event_nodes: list[EventNode] = []
+
+    def node(self, condition: Condition, case: CaseMode) -> Node:
+        """The node for a condition; ``case`` is inherited from the enclosing group or rule."""
+        if isinstance(condition, str):
+            if shorthand := NEAR_SHORTHAND.match(condition):
+                return NearNode(TermNode(shorthand["left"], case, None), TermNode(shorthand["right"], case, None),
+                                int(shorthand["words"]))
+            return TermNode(condition, case, None)
+        if isinstance(condition, TermCondition):
+            return TermNode(condition.term, condition.case or case, condition.min_mentions)
+        if isinstance(condition, EntityCondition):
+            return EntityNode(condition)
+        if isinstance(condition, AliasCondition):
+            return AnyNode([self._alias_term(entry, case) for name in condition.names
+                            for entry in self._alias_set(name)], None)
+        if isinstance(condition, EventCondition):
+            return self._event(condition)
+        inner = getattr(condition, "case", None) or case
+        if isinstance(condition, AnyGroup):
+            return AnyNode([self.node(member, inner) for member in condition.any], condition.min_mentions)
+        if isinstance(condition, AllGroup):
+            return AllNode([self.node(member, inner) for member in condition.all])
+        if isinstance(condition, NoneGroup):
+            return NoneNode([self.node(member, inner) for member in condition.none])
+        if isinstance(condition, NearCondition):
+            left, right = (self.node(member, inner) for member in condition.near)
+            return NearNode(left, right, condition.within)
+        raise TypeError(f"not a condition: {condition!r}")
+
+    def _event(self, condition: EventCondition) -> EventNode:
+        spec = condition.event
+        # Event words are matched on lemmas, ignoring case: the parse decides how they relate.
+        objects = AnyNode([TermNode(term, "insensitive", None) for term in spec.object], None)
+        target = self.node(spec.target, "insensitive") if spec.target is not None else None
+        source = self.node(spec.source, "insensitive") if spec.source is not None else None
+        node = EventNode(spec, objects, target, source, self.parser)
+        self.event_nodes.append(node)
+        return node
+
+    def _alias_set(self, name: str) -> tuple[str | AliasTerm, ...]:
+        try:
+            return self.aliases[name]
+        except KeyError:
+            raise ValueError(f"unknown alias set {name!r}; known: {', '.join(sorted(self.aliases))}") from None
+
+    @staticmethod
+    def _alias_term(entry: str | AliasTerm, case: CaseMode) -> TermNode:
+        return TermNode(entry, case, None) if isinstance(entry, str) else TermNode(entry.term, entry.case, None)
 
 
 class CompiledRule:
-    """A rule with its conditions compiled, so evaluation does no parsing per article."""
+    """A rule with its conditions compiled, so evaluation does no rule parsing per article.
 
-    def __init__(self, rule: Rule) -> None:
+    ``aliases`` and ``parser`` default to the process's configured ones (``NEWSMON_ALIASES_PATH``,
+    ``NEWSMON_SPACY_MODEL``); the parser loads its model only when an event condition first needs it.
+    """
+
+    def __init__(self, rule: Rule, aliases: AliasTable | None = None, parser: SentenceParser | None = None) -> None:
         self.rule = rule
-        self.sentence = compile_condition(rule.sentence, rule.case) if rule.sentence is not None else None
-        self.article = compile_condition(rule.article, rule.case) if rule.article is not None else None
+        compiler = _Compiler(configured_aliases() if aliases is None else aliases,
+                             configured_parser() if parser is None else parser)
+        self.sentence = compiler.node(rule.sentence, rule.case) if rule.sentence is not None else None
+        self.article = compiler.node(rule.article, rule.case) if rule.article is not None else None
+        self.event_nodes = compiler.event_nodes
         self.sources = [pattern.lower() for pattern in rule.sources]
         self.tags = frozenset(tag.lower() for tag in rule.tags)
         self.required = tuple(words for node in (self.sentence, self.article) if node is not None
@@ -246,6 +269,33 @@ class CompiledRule:
 
     def match(self, words: ArticleWords) -> list[MatchedSentence] | None:
         """The matched sentences when the rule fires on the article, else None."""
+        units = self._units(words)
+        return None if units is None else _matched_sentences(words, units)
+
+    def fire(self, words: ArticleWords) -> RuleMatch | None:
+        """The match, with the events that held in its sentences, when the rule fires; else None."""
+        units = self._units(words)
+        if units is None:
+            return None
+        return RuleMatch(self.rule, _matched_sentences(words, units), self.events(words, units.keys()))
+
+    def events(self, words: ArticleWords, sentences: Iterable[int]) -> list[MatchedEvent] | None:
+        """The first kept event of each of ``sentences``; None for a rule without event conditions."""
+        if not self.event_nodes:
+            return None
+        kept: dict[int, EventFinding] = {}
+        for node in self.event_nodes:
+            for finding in node.findings(words):
+                if finding.rejected is None:
+                    kept.setdefault(finding.sentence, finding)
+        return [kept[index].explained(words) for index in sorted(set(sentences)) if index in kept]
+
+    def rejected_events(self, words: ArticleWords) -> list[EventFinding]:
+        """The events the rule's event conditions found and rejected, with the reasons (for ``rules eval``)."""
+        return [finding for node in self.event_nodes for finding in node.findings(words)
+                if finding.rejected is not None]
+
+    def _units(self, words: ArticleWords) -> Units | None:
         article = words.article
         if not self.accepts(article):
             return None
@@ -256,14 +306,14 @@ class CompiledRule:
                 return None
             article_spans = found[ARTICLE_UNIT]
         if self.sentence is None:
-            return _matched_sentences(words, words.sentence_spans(article_spans))
+            return words.sentence_spans(article_spans)
         units = dict(self.sentence.evaluate(words, "sentence"))  # a copy: node results may be cached
         if not units:
             return None
         for sentence, spans in words.sentence_spans(article_spans).items():
             if sentence in units:
                 units[sentence] = units[sentence] + spans
-        return _matched_sentences(words, units)
+        return units
 
 
 def _source_matches(patterns: list[str], candidates: Iterable[str]) -> bool:
@@ -287,16 +337,17 @@ def _matched_sentences(words: ArticleWords, units: Units) -> list[MatchedSentenc
     return matched
 
 
-def compile_rules(rules: list[Rule]) -> list[CompiledRule]:
-    """Compile rules once at load time."""
-    return [CompiledRule(rule) for rule in rules]
+def compile_rules(rules: list[Rule], aliases: AliasTable | None = None,
+                  parser: SentenceParser | None = None) -> list[CompiledRule]:
+    """Compile rules once at load time (aliases and parser: the configured ones unless given)."""
+    return [CompiledRule(rule, aliases, parser) for rule in rules]
 
 
 def evaluate(rules: list[CompiledRule], article: EnrichedArticle) -> list[RuleMatch]:
-    """Every rule that fires on the article, with the sentences that made it fire."""
+    """Every rule that fires on the article, with the sentences (and events) that made it fire."""
     words = ArticleWords(article)
     matches = []
     for compiled in rules:
-        if compiled.may_fire(words.vocabulary) and (sentences := compiled.match(words)) is not None:
-            matches.append(RuleMatch(compiled.rule, sentences))
+        if compiled.may_fire(words.vocabulary) and (match := compiled.fire(words)) is not None:
+            matches.append(match)
     return matches
