@@ -18,13 +18,13 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Protocol
-
-import spacy
-from spacy.language import Language
-from spacy.tokens import Doc
+from typing import TYPE_CHECKING, Protocol
 
 from shared.settings import get_settings
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
 
 DEFAULT_CACHE_SENTENCES = 4096
 # What a parse needs; the rest of the ner pipeline (ner, senter, the entity ruler) is left out.
@@ -128,7 +128,7 @@ class SpacySentenceParser:
 
     def warm_up(self) -> None:
         """Load the pipeline now rather than on the first sentence."""
-        self._pipeline()
+        self.pipeline()
 
     def __call__(self, sentence: str) -> ParsedSentence:
         with self._lock:
@@ -136,15 +136,18 @@ class SpacySentenceParser:
             if found is not None:
                 self._cache.move_to_end(sentence)
                 return found
-            found = parsed(self._pipeline()(sentence))
+            found = parsed(self.pipeline()(sentence))
             self.parses += 1
             self._cache[sentence] = found
             if len(self._cache) > self.cache_sentences:
                 self._cache.popitem(last=False)
             return found
 
-    def _pipeline(self) -> Language:
+    def pipeline(self) -> Language:
+        """The spaCy pipeline the parses come from (tagger, parser, lemmatizer), loaded on first use."""
         if self._nlp is None:
+            import spacy  # here, so that a process without event conditions never loads spaCy (about 60 MB)
+
             try:
                 nlp = spacy.load(self.model, exclude=["ner", "senter", "morphologizer", "textcat",
                                                       "textcat_multilabel"])
