@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 from services.alerter.rule_engine.article_words import ArticleWords, Span
 from services.alerter.rule_engine.conditions import EventSpec
-from services.alerter.rule_engine.events import Event, EventKind, EventWords, Phrase, find_events
+from services.alerter.rule_engine.event_arguments import EventKind
+from services.alerter.rule_engine.events import Event, EventWords, find_events
 from services.alerter.rule_engine.news_checks import NewsContext, why_not_news
 from services.alerter.rule_engine.nodes import ARTICLE_UNIT, Node, Required, Scope, Units
-from services.alerter.rule_engine.sentence_parse import ParsedSentence, SentenceParser
+from services.alerter.rule_engine.sentence_parse import ParsedSentence, Phrase, SentenceParser
 from shared.schemas import EventPart, MatchedEvent
 
 Offsets = tuple[int, int]

@@ -1,8 +1,9 @@
 """Rule evaluation on enriched articles: pure functions, shared by the alerter and ``newsmon rules test``.
 
-Rules are compiled once into a tree of nodes. A node evaluated on an article answers, for each
-unit of its scope (each sentence for ``sentence:``, the single unit 0 for ``article:``), the
-spans that satisfied it there; a unit absent from the answer does not satisfy it.
+Rules are compiled once into a tree of nodes (``nodes.py``, ``event_node.py``). A node evaluated on
+an article answers, for each unit of its scope (each sentence for ``sentence:``, the single unit 0
+for ``article:``), the spans that satisfied it there; a unit absent from the answer does not
+satisfy it.
 
 A node also tells which words it needs (``required``), so a rule whose needed words are all
 absent from an article is skipped without evaluating it: with a large watchlist most rules are.
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from services.alerter.rule_engine.aliases import AliasTable, AliasTerm, configured_aliases
-from services.alerter.rule_engine.article_words import ArticleWords, Span, label_token, term_lemmas, term_words
+from services.alerter.rule_engine.article_words import ArticleWords, Span
 from services.alerter.rule_engine.conditions import (
     AliasCondition,
     AllGroup,
@@ -28,7 +29,17 @@ from services.alerter.rule_engine.conditions import (
     TermCondition,
 )
 from services.alerter.rule_engine.event_node import EventFinding, EventNode
-from services.alerter.rule_engine.nodes import ARTICLE_UNIT, Node, Required, Scope, Units, all_units, by_unit
+from services.alerter.rule_engine.nodes import (
+    ARTICLE_UNIT,
+    AllNode,
+    AnyNode,
+    EntityNode,
+    NearNode,
+    Node,
+    NoneNode,
+    TermNode,
+    Units,
+)
 from services.alerter.rule_engine.rules import Rule
 from services.alerter.rule_engine.sentence_parse import SentenceParser, configured_parser
 from services.alerter.rule_engine.terms import NEAR_SHORTHAND, CaseMode
@@ -45,148 +56,12 @@ class RuleMatch:
     events: list[MatchedEvent] | None = None
 
 
-class TermNode:
-    """A word or phrase in any of its accepted forms."""
-
-    def __init__(self, text: str, case: CaseMode, min_mentions: int | None) -> None:
-        sensitive = case == "sensitive"
-        self.forms = term_words(text, sensitive)
-        self.lemmas = None if sensitive else term_lemmas(text)  # a lemma says nothing about case
-        self.min_mentions = min_mentions or 1
-        self.keys = {scope: ("term-units", self.forms, self.lemmas, self.min_mentions, scope)
-                     for scope in ("sentence", "article")}
-
-    def evaluate(self, words: ArticleWords, scope: Scope) -> Units:
-        return words.cached(self.keys[scope], self._units, words, scope)
-
-    def required(self) -> Required:
-        return (frozenset(form.lower() for form in self.forms[0]),)
-
-    def _units(self, words: ArticleWords, scope: Scope) -> Units:
-        spans = words.term_spans(self.forms, self.lemmas)
-        return by_unit(words, spans, scope) if len(spans) >= self.min_mentions else {}
-
-
-class EntityNode:
-    """Mentions of named entities and/or entity labels."""
-
-    def __init__(self, condition: EntityCondition) -> None:
-        self.names = frozenset(name.lower() for name in condition.names)
-        self.labels = frozenset(condition.labels)
-        self.min_mentions = condition.min_mentions or 1
-        self.keys = {scope: ("entity-units", self.names, self.labels, self.min_mentions, scope)
-                     for scope in ("sentence", "article")}
-
-    def evaluate(self, words: ArticleWords, scope: Scope) -> Units:
-        return words.cached(self.keys[scope], self._units, words, scope)
-
-    def required(self) -> Required:
-        """A name is one mention's text or canonical name, so its first word is in the vocabulary."""
-        if self.names:
-            firsts = [WORD.findall(name)[:1] for name in self.names]
-            return (frozenset(first[0] for first in firsts),) if all(firsts) else ()
-        return (frozenset(label_token(label) for label in self.labels),) if self.labels else ()
-
-    def _units(self, words: ArticleWords, scope: Scope) -> Units:
-        found = words.entity_spans(self.names, self.labels)
-        if len(found) < self.min_mentions:
-            return {}
-        if scope == "article":
-            return {ARTICLE_UNIT: [span for _, span in found]} if found else {}
-        units: Units = {}
-        for sentence, span in found:
-            units.setdefault(sentence, []).append(span)
-        return units
-
-
-class AnyNode:
-    """At least one member; every member's spans are kept, so the alert shows all that matched."""
-
-    def __init__(self, members: list[Node], min_mentions: int | None) -> None:
-        self.members = members
-        self.min_mentions = min_mentions or 1
-
-    def evaluate(self, words: ArticleWords, scope: Scope) -> Units:
-        units: Units = {}
-        for member in self.members:
-            for unit, spans in member.evaluate(words, scope).items():
-                units.setdefault(unit, []).extend(spans)
-        return units if sum(map(len, units.values())) >= self.min_mentions else {}
-
-    def required(self) -> Required:
-        """A word of some member: the union of each member's narrowest set."""
-        needs = [member.required() for member in self.members]
-        if not needs or not all(needs):
-            return ()
-        return (frozenset().union(*(min(need, key=len) for need in needs)),)
-
-
-class AllNode:
-    """Every member in the same unit; members that match words are evaluated first, and stop early."""
-
-    def __init__(self, members: list[Node]) -> None:
-        self.members = sorted(members, key=lambda member: isinstance(member, NoneNode))
-
-    def evaluate(self, words: ArticleWords, scope: Scope) -> Units:
-        units: Units | None = None
-        for member in self.members:
-            found = member.evaluate(words, scope)
-            units = found if units is None else {unit: units[unit] + found[unit] for unit in units if unit in found}
-            if not units:
-                return {}
-        return units or {}
-
-    def required(self) -> Required:
-        return tuple(words for member in self.members for words in member.required())
-
-
-class NoneNode:
-    """No member, in that unit; it matches no words, so it contributes no spans."""
-
-    def __init__(self, members: list[Node]) -> None:
-        self.any = AnyNode(members, None)
-
-    def evaluate(self, words: ArticleWords, scope: Scope) -> Units:
-        present = self.any.evaluate(words, scope)
-        return {unit: [] for unit in all_units(words, scope) if unit not in present}
-
-    def required(self) -> Required:
-        return ()  # it matches where its members are absent
-
-
-class NearNode:
-    """Two members with at most ``within`` words between them, in the same unit."""
-
-    def __init__(self, left: Node, right: Node, within: int) -> None:
-        self.left, self.right, self.within = left, right, within
-
-    def evaluate(self, words: ArticleWords, scope: Scope) -> Units:
-        lefts = self.left.evaluate(words, scope)
-        if not lefts:
-            return {}
-        rights = self.right.evaluate(words, scope)
-        units: Units = {}
-        for unit in lefts.keys() & rights.keys():
-            close = {span for a in lefts[unit] for b in rights[unit] if _gap(a, b) <= self.within for span in (a, b)}
-            if close:
-                units[unit] = sorted(close)
-        return units
-
-    def required(self) -> Required:
-        return self.left.required() + self.right.required()
-
-
-def _gap(a: Span, b: Span) -> int:
-    """Words strictly between two spans (0 when they touch or overlap)."""
-    return max(b.first - a.last - 1, a.first - b.last - 1, 0)
-
-
 class _Compiler:
     """Turns conditions into nodes, with the alias sets and the sentence parser they may need."""
 
-    def __init__(self, aliases: AliasTable, parser: SentenceParser) -> None:
-        self.aliases = aliases
-        self.parser = parser
+    def __init__(self, aliases: AliasTable | None, parser: SentenceParser | None) -> None:
+        self._aliases = aliases
+        self._parser = parser
         self.event_nodes: list[EventNode] = []
 
     def node(self, condition: Condition, case: CaseMode) -> Node:
@@ -219,19 +94,29 @@ class _Compiler:
 
     def _event(self, condition: EventCondition) -> EventNode:
         spec = condition.event
-        # Event words are matched on lemmas, ignoring case: the parse decides how they relate.
-        objects = AnyNode([TermNode(term, "insensitive", None) for term in spec.object], None)
+        # Event words are matched on lemmas, ignoring case: the parse decides how they relate. A
+        # two-word object may also be written as a verb and its object ("froze the assets").
+        objects = AnyNode([self._object_words(term) for term in spec.object], None)
         target = self.node(spec.target, "insensitive") if spec.target is not None else None
         source = self.node(spec.source, "insensitive") if spec.source is not None else None
-        node = EventNode(spec, objects, target, source, self.parser)
+        node = EventNode(spec, objects, target, source, self._parser or configured_parser())
         self.event_nodes.append(node)
         return node
 
+    @staticmethod
+    def _object_words(term: str) -> Node:
+        phrase = TermNode(term, "insensitive", None)
+        words = WORD.findall(term)
+        if len(words) != 2:
+            return phrase
+        return AnyNode([phrase, AllNode([TermNode(word, "insensitive", None) for word in words])], None)
+
     def _alias_set(self, name: str) -> tuple[str | AliasTerm, ...]:
+        aliases = configured_aliases() if self._aliases is None else self._aliases
         try:
-            return self.aliases[name]
+            return aliases[name]
         except KeyError:
-            raise ValueError(f"unknown alias set {name!r}; known: {', '.join(sorted(self.aliases))}") from None
+            raise ValueError(f"unknown alias set {name!r}; known: {', '.join(sorted(aliases))}") from None
 
     @staticmethod
     def _alias_term(entry: str | AliasTerm, case: CaseMode) -> TermNode:
@@ -247,8 +132,7 @@ class CompiledRule:
 
     def __init__(self, rule: Rule, aliases: AliasTable | None = None, parser: SentenceParser | None = None) -> None:
         self.rule = rule
-        compiler = _Compiler(configured_aliases() if aliases is None else aliases,
-                             configured_parser() if parser is None else parser)
+        compiler = _Compiler(aliases, parser)
         self.sentence = compiler.node(rule.sentence, rule.case) if rule.sentence is not None else None
         self.article = compiler.node(rule.article, rule.case) if rule.article is not None else None
         self.event_nodes = compiler.event_nodes

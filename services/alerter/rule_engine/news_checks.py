@@ -23,7 +23,7 @@ from datetime import date
 
 from services.alerter.rule_engine.dates import pins_to_past
 from services.alerter.rule_engine.events import Event
-from services.alerter.rule_engine.sentence_parse import ParsedSentence, ParsedToken
+from services.alerter.rule_engine.sentence_parse import ParsedSentence, ParsedToken, unique
 
 NEGATING = frozenset({
     "fail", "refuse", "decline", "reject", "rejection", "block", "veto", "oppose", "opposition", "resist", "avoid",
@@ -103,7 +103,7 @@ def _negated(event: Event, sentence: ParsedSentence, context: NewsContext) -> st
     obj = event.object_head
     on_the_way = [obj, *_governors(sentence, obj, event.anchor)]  # "no plans for new sanctions"
     above = _controlling(sentence, event.anchor) if event.anchor in on_the_way else []
-    for token in _unique([*on_the_way, event.action_head, *above]):
+    for token in unique([*on_the_way, event.action_head, *above]):
         word = _word_of(sentence, token)
         if word in NEGATING and word not in context.action_lemmas:
             return f"'{token.text}'"
@@ -137,7 +137,7 @@ def _controlling(sentence: ParsedSentence, anchor: ParsedToken) -> list[ParsedTo
 
 
 def _past(event: Event, sentence: ParsedSentence, context: NewsContext) -> str | None:
-    holders = _unique([event.action_head, event.anchor, event.object_head])
+    holders = unique([event.action_head, event.anchor, event.object_head])
     for clause in sentence.children[event.object_head.index]:  # "new sanctions imposed in 2012"
         if clause.dep in ("acl", "relcl"):
             holders.append(clause)
@@ -166,7 +166,7 @@ def _around(event: Event, sentence: ParsedSentence) -> list[ParsedToken]:
     "sanctions relief", "despite sanctions"), or on the object ("eased sanctions")."""
     obj = event.object_head
     on_object = [kid for kid in sentence.children[obj.index] if kid.dep in ("amod", "compound")]
-    return _unique([*sentence.ancestors(obj), *sentence.ancestors(event.action_head), *on_object])
+    return unique([*sentence.ancestors(obj), *sentence.ancestors(event.action_head), *on_object])
 
 
 def _first_of(words: frozenset[str], tokens: Iterable[ParsedToken], sentence: ParsedSentence,
@@ -197,10 +197,3 @@ def _governors(sentence: ParsedSentence, token: ParsedToken, stop: ParsedToken) 
             break
         current = ancestor
     return found
-
-
-def _unique(tokens: list[ParsedToken]) -> list[ParsedToken]:
-    seen: dict[int, ParsedToken] = {}
-    for token in tokens:
-        seen.setdefault(token.index, token)
-    return list(seen.values())

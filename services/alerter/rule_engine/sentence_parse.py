@@ -53,6 +53,13 @@ class ParsedToken:
     def lower(self) -> str:
         return self.text.lower()
 
+    @property
+    def is_verb(self) -> bool:
+        return self.pos in ("VERB", "AUX") or self.tag.startswith("VB")
+
+
+Phrase = tuple[ParsedToken, ...]
+
 
 @dataclass(frozen=True)
 class ParsedSentence:
@@ -85,6 +92,14 @@ class ParsedSentence:
             current = self.head(current)
         return found
 
+    def head_of(self, tokens: Phrase) -> ParsedToken:
+        """The token of a phrase whose head lies outside it ("stepped" in "stepped up")."""
+        inside = {token.index for token in tokens}
+        return next((token for token in tokens if token.head not in inside or token.head == token.index), tokens[-1])
+
+    def is_passive(self, verb: ParsedToken) -> bool:
+        return any(kid.dep in ("auxpass", "nsubjpass") for kid in self.children[verb.index])
+
     def subtree(self, token: ParsedToken, keep: Callable[[ParsedToken], bool] = lambda _: True) -> list[ParsedToken]:
         """The token and everything it governs, in sentence order; a dependent for which ``keep`` is
         false is left out with everything under it."""
@@ -94,6 +109,14 @@ class ParsedSentence:
             found.append(current)
             pending.extend(kid for kid in self.children[current.index] if keep(kid))
         return sorted(found, key=lambda item: item.index)
+
+
+def unique(tokens: list[ParsedToken]) -> list[ParsedToken]:
+    """The tokens without repeats, in first-seen order."""
+    seen: dict[int, ParsedToken] = {}
+    for token in tokens:
+        seen.setdefault(token.index, token)
+    return list(seen.values())
 
 
 class SentenceParser(Protocol):
