@@ -22,6 +22,9 @@ from services.alerter.rule_engine.sentence_parse import ParsedSentence, Phrase, 
 from shared.schemas import EventPart, MatchedEvent
 
 Offsets = tuple[int, int]
+# A "sentence" longer than this (a scraped table, a list of names) is parsed up to here, so that no
+# candidate costs the alerter more than a few tens of milliseconds; news sentences are far shorter.
+MAX_PARSED_CHARS = 1500
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ class EventNode:
         found = []
         for index in sorted(candidates):
             sentence = article.sentences[index]
-            parse = self.parser(article.text[sentence.start:sentence.end])
+            parse = self.parser(article.text[sentence.start:min(sentence.end, sentence.start + MAX_PARSED_CHARS)])
             for event in find_events(parse, self.words):
                 found.append(self._finding(index, sentence.start, event, parse, context,
                                            None if targets is None else targets[index],

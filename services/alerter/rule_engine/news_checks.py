@@ -4,7 +4,8 @@ Each check reads the parse around one event (``events.Event``) and returns why t
 news, or None. Two always apply, because without them a sentence does not report the action:
 
 - ``background``: the action is a relative or participle clause describing a noun ("sanctions
-  imposed by ...", "the bank, which Washington sanctioned ...") or a "since" clause;
+  imposed by ...", "the bank, which Washington sanctioned ...") or a clause that makes it the time
+  another event is measured from ("since", "before", "until");
 - ``negated``: "not", "no", or a verb or noun of refusal above it ("failed to agree", "vetoed a
   resolution that would have imposed", "opposition to new sanctions").
 
@@ -43,6 +44,8 @@ EVASION = frozenset({
 PAST_ADVERBS = frozenset({"previously", "formerly", "originally", "already", "once", "first"})
 _CLAUSE_LINKS = frozenset({"xcomp", "ccomp"})
 _SUBJECT_ROLES = frozenset({"nsubj", "nsubjpass", "csubj"})
+# Conjunctions that make a clause the time another event is measured from: "since the US imposed ...".
+_REFERENCE_POINTS = frozenset({"since", "before", "until", "till"})
 # Clauses through which an action still belongs to the clause above it.
 _EMBEDDING = frozenset({"advcl", "conj", "xcomp"})
 _DATE_ATTACHMENTS = frozenset({"prep", "npadvmod", "advmod", "tmod", "nmod"})
@@ -83,11 +86,12 @@ def _background(event: Event, sentence: ParsedSentence, context: NewsContext) ->
             break
         clause = head
     for token in (action, event.anchor):
-        if any(kid.dep == "mark" and kid.lower == "since" for kid in sentence.children[token.index]):
-            return f"'since {token.text}'"
+        for kid in sentence.children[token.index]:
+            if kid.dep == "mark" and kid.lower in _REFERENCE_POINTS:
+                return f"'{kid.text} ... {token.text}'"
         head = sentence.head(token)
-        if head is not None and head.dep == "prep" and head.lower == "since":
-            return f"'since ... {token.text}'"
+        if head is not None and head.dep == "prep" and head.lower in _REFERENCE_POINTS:
+            return f"'{head.text} ... {token.text}'"
     return None
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 import pytest
 
 from services.alerter.rule_engine.article_words import ArticleWords
+from services.alerter.rule_engine.event_node import MAX_PARSED_CHARS
 from services.alerter.rule_engine.matching import CompiledRule, compile_rules, evaluate
 from services.alerter.rule_engine.rules import RuleFileError, load_rules, parse_rules
 from services.alerter.rule_engine.sentence_parse import ParsedSentence, SpacySentenceParser
@@ -69,6 +70,7 @@ def test_new_sanctions_fire_with_the_event_that_explains_them(
 @pytest.mark.parametrize(("text", "reason"), [
     ("Sanctions imposed by Washington have crippled Iran's economy, the central bank said.", "background"),
     ("Iran's currency has collapsed since the United States reimposed sanctions.", "background"),
+    ("The refinery was built before the United States imposed sanctions on Iranian crude.", "background"),
     ("The European Union did not impose new sanctions on Iran.", "negated"),
     ("Hungary vetoed fresh sanctions on Iran.", "negated"),
     ("In 2012 the European Union imposed an oil embargo on Iran.", "past"),
@@ -171,6 +173,16 @@ def test_only_sentences_with_the_object_and_the_target_are_parsed(enrich: Enrich
     assert match.events and match.events[0].action.text == "new"
     assert not evaluate([rule], enrich("The EU agreed a new round of sanctions on Russia."))
     assert len(parser.sentences) == 1, "an article without the target's words is skipped before any parse"
+
+
+def test_a_very_long_sentence_is_parsed_up_to_a_cap(enrich: Enrich) -> None:
+    parser = CountingParser()
+    [rule] = compile_rules(load_rules(None), parser=parser)[:1]
+    names = ", ".join(f"Trading Company Number {number}" for number in range(200))
+    article = enrich(f"Britain imposed sanctions on Iran's oil ministry and on {names}")
+    [match] = evaluate([rule], article)
+    assert [len(sentence) for sentence in parser.sentences] == [MAX_PARSED_CHARS]
+    assert match.events and match.events[0].target and match.events[0].target.text.startswith("Iran's oil ministry")
 
 
 def test_a_sentence_is_parsed_once_per_process() -> None:
