@@ -20,6 +20,7 @@ from newsmon.commands.dead_letters import dead_letters_list_command, dead_letter
 from newsmon.commands.dedupe import dedupe_command
 from newsmon.commands.deliveries import deliveries_list_command, deliveries_replay_command
 from newsmon.commands.ner import ner_command
+from newsmon.commands.rules_eval import rules_eval_command
 from newsmon.embedded import EmbeddedError, local_api_token
 from newsmon.stack import Stack
 from shared import topics
@@ -44,6 +45,7 @@ dead_letters_app = typer.Typer(help="Messages a stage could not handle, and repl
 app.add_typer(dead_letters_app, name="dead-letters")
 dead_letters_app.command("list")(dead_letters_list_command)
 dead_letters_app.command("replay")(dead_letters_replay_command)
+rules_app.command("eval")(rules_eval_command)
 
 PathsArgument = Annotated[list[Path], typer.Argument(help="Article files or folders (.txt, .html, .jsonl).")]
 
@@ -175,7 +177,9 @@ def service(name: Annotated[str, typer.Argument(help="fetcher, dedupe, ner or al
     """Run one service in the foreground (what ``newsmon up`` and the containers start)."""
     if name not in SERVICE_NAMES:
         raise fail(f"unknown service {name!r}; choose one of {', '.join(SERVICE_NAMES)}")
+    from services.alerter.rule_engine.aliases import AliasFileError
     from services.alerter.rule_engine.rules import RuleFileError
+    from services.alerter.rule_engine.sentence_parse import ParserNotInstalled
     from services.fetcher.errors import SourceError
     from services.ner.pipeline import ModelNotInstalled, PatternFileError
     from shared.kafka_clients import ensure_topics
@@ -188,7 +192,8 @@ def service(name: Annotated[str, typer.Argument(help="fetcher, dedupe, ner or al
     module = importlib.import_module(f"services.{name}.app")
     try:
         service_app = module.create_service(settings)
-    except (RuleFileError, SourceError, ModelNotInstalled, PatternFileError) as error:
+    except (RuleFileError, AliasFileError, SourceError, ModelNotInstalled, PatternFileError,
+            ParserNotInstalled) as error:
         raise fail(str(error)) from None
     sys.argv = [sys.argv[0]]  # the faust worker parses argv; ours are not its options
     run_worker(service_app, settings)
@@ -319,7 +324,8 @@ def rules_test(
 
     from newsmon.commands.deliveries import redis_unreachable
     from newsmon.commands.rules_backtest import backtest_from_topic, hit_lines
-    from newsmon.offline import enrich_files, fired_rules, rules_to_test
+    from newsmon.offline import enrich_files, fired_rules, match_lines, rules_to_test
+    from services.alerter.rule_engine.aliases import AliasFileError
     from services.alerter.rule_engine.rules import RuleFileError
     from services.dedupe.cleanup import EmptyArticle
     from services.fetcher.errors import SourceError
@@ -331,7 +337,7 @@ def rules_test(
         raise fail("give article FILES or --from-topic TOPIC (one of the two)")
     try:
         compiled = rules_to_test(settings, rules_path, api_rules)
-    except RuleFileError as error:
+    except (RuleFileError, AliasFileError) as error:
         raise fail(str(error)) from None
     except (RedisError, OSError) as error:
         raise redis_unreachable(settings, error) from None
@@ -348,11 +354,8 @@ def rules_test(
     except (SourceError, TopicReadError, EmptyArticle) as error:
         raise fail(str(error)) from None
     for path, match in results:
-        for sentence in match.sentences:
-            if as_json:
-                typer.echo(json.dumps({"file": str(path), "rule": match.rule.id, "sentence": sentence.text}))
-            else:
-                typer.echo(f"{path}: {match.rule.id}: {sentence.text}")
+        for line in match_lines("file", str(path), match, as_json):
+            typer.echo(line)
 
 
 def main() -> None:

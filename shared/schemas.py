@@ -176,6 +176,31 @@ class MatchedSentence(BaseModel):
     matches: list[tuple[int, int]] = Field(default_factory=list, description="[start, end) pairs.")
 
 
+class EventPart(BaseModel):
+    """One part of an event as written in the article: ``text[start:end]``."""
+
+    text: str
+    start: int = Field(description="Character offset into the article text.")
+    end: int = Field(description="Character offset just past the part.")
+
+
+class MatchedEvent(BaseModel):
+    """Why an event condition held in a sentence: who did what to whom, read from its dependency parse."""
+
+    sentence: str = Field(description="The sentence, as in ``sentences``.")
+    sentence_start: int = Field(description="Character offset of the sentence in the article text.")
+    kind: Literal["verb", "noun", "object-verb", "cue"] = Field(
+        description="How the action holds the object: verb ('imposed sanctions'), noun ('a new round of "
+        "sanctions'), object-verb ('sanctioned five firms'), cue ('fresh sanctions')."
+    )
+    action: EventPart = Field(description="The action word(s): 'imposed', 'round', 'sanctioned', 'fresh'.")
+    object: EventPart = Field(description="What the action is about: 'sanctions', 'arms embargo'.")
+    target: EventPart | None = Field(default=None, description="The phrase the event is aimed at, when the rule "
+                                     "asks for a target: 'on Iran's drone makers' gives 'Iran's drone makers'.")
+    source: EventPart | None = Field(default=None, description="The phrase that carries it out, when the rule "
+                                     "asks for a source.")
+
+
 class Alert(Message):
     """A watch rule fired on an article (topic ``alerts``, key ``alert_id``, public contract)."""
 
@@ -194,6 +219,10 @@ class Alert(Message):
     fetched_at: datetime | None = Field(default=None, description="When the fetcher got the article.")
     latency_s: float | None = Field(
         default=None, description="Pipeline latency: seconds from ``fetched_at`` to ``fired_at``."
+    )
+    events: list[MatchedEvent] | None = Field(
+        default=None, description="Present when the rule has an event condition: the event that held in each "
+        "matched sentence (action, object, target, source). Absent for rules without one."
     )
 
 

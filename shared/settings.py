@@ -135,6 +135,10 @@ class Settings(BaseSettings):
 
     rules_path: Path | None = Field(default=None, description="Watch-rule YAML; unset = shipped defaults.")
     rules_reload_s: float = Field(default=5.0, gt=0, description="How often the rule file is checked.")
+    aliases_path: Path | None = Field(
+        default=None, description="Alias sets (YAML) added to the shipped ones that rules name with {aliases: ...}; "
+        "read at start.",
+    )
     alert_state_ttl_s: int = Field(default=30 * 24 * 3600, gt=0, description="How long an alert is remembered.")
     webhook_urls: list[str] = Field(default_factory=list, description="Receive every alert.")
     webhook_secret: SecretStr | None = None

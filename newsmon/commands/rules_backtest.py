@@ -8,12 +8,12 @@ would fire with that rule file. Needs the broker only: no Redis, no NER.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from newsmon.offline import match_lines
 from services.alerter.rule_engine.matching import CompiledRule, RuleMatch, evaluate
 from shared.kafka_clients import read_last
 from shared.schemas import EnrichedArticle, describe_validation_error
@@ -52,8 +52,5 @@ def backtest_from_topic(
 
 
 def hit_lines(hit: BacktestHit, as_json: bool) -> list[str]:
-    """What ``rules test`` prints for a hit: one line per matched sentence."""
-    if as_json:
-        return [json.dumps({"article_id": hit.article.article_id, "rule": hit.match.rule.id, "sentence": s.text})
-                for s in hit.match.sentences]
-    return [f"{hit.article.article_id}: {hit.match.rule.id}: {s.text}" for s in hit.match.sentences]
+    """What ``rules test`` prints for a hit: each matched sentence (and its event, for event rules)."""
+    return match_lines("article_id", hit.article.article_id, hit.match, as_json)

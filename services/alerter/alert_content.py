@@ -11,7 +11,8 @@ from shared.schemas import Alert, EnrichedArticle, utcnow
 
 def build_alert(match: RuleMatch, article: EnrichedArticle, fired_at: datetime | None = None) -> Alert:
     """The alert for one rule on one article: the matched sentences with the offsets of what matched,
-    the entity mentions of those sentences, and the pipeline latency.
+    the entity mentions of those sentences, the event of each (action, object, target, source) when
+    the rule has an event condition, and the pipeline latency.
 
     The id depends on the rule and the story only, so every copy and redelivery of a story gives
     the same alert id.
@@ -34,4 +35,5 @@ def build_alert(match: RuleMatch, article: EnrichedArticle, fired_at: datetime |
         fired_at=fired,
         fetched_at=article.fetched_at,
         latency_s=round((fired - article.fetched_at).total_seconds(), 3),
+        events=match.events,
     )

@@ -15,8 +15,10 @@ from services.alerter.alert_history import alerts_since
 from services.alerter.alert_log import RedisAlertLog
 from services.alerter.api import SubscriptionAPI
 from services.alerter.rule_api import RuleAPI
+from services.alerter.rule_engine.aliases import configured_aliases
 from services.alerter.rule_engine.rule_store import RuleStore
 from services.alerter.rule_engine.rulebook import RuleBook
+from services.alerter.rule_engine.sentence_parse import configured_parser
 from services.alerter.webhooks.delivery import WebhookDelivery
 from services.alerter.webhooks.subscriptions import SubscriptionStore
 from shared.redis_client import connect
@@ -41,10 +43,14 @@ class AlerterDependencies:
 
 
 def bootstrap(settings: Settings) -> AlerterDependencies:
-    """Build the alerter's parts; a bad rule file raises ``RuleFileError`` naming file, rule and field."""
+    """Build the alerter's parts; a bad rule file raises ``RuleFileError`` naming file, rule and field,
+    and a bad alias file ``AliasFileError``."""
+    configured_aliases()
     redis = connect(settings)
     rule_store = RuleStore(redis)
     rulebook = RuleBook(settings.rules_path, rule_store)
+    if any(compiled.event_nodes for compiled in rulebook.rules):
+        configured_parser().warm_up()  # load the parser now, not when the first candidate sentence arrives
     subscriptions = SubscriptionStore(redis)
     webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     deliveries = WebhookDelivery(

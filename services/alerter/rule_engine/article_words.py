@@ -145,6 +145,11 @@ class ArticleWords:
         """
         return self.cached(("entity", names, labels), self._find_entities, names, labels)
 
+    def span_at(self, start: int, end: int) -> Span | None:
+        """The words overlapping characters ``start..end``, as a span of those characters; None when no word does."""
+        first, last = bisect_right(self.ends, start), bisect_left(self.starts, end) - 1
+        return Span(first, last, start, end) if first <= last else None
+
     def sentence_spans(self, spans: list[Span]) -> dict[int, list[Span]]:
         """Spans grouped by the sentence that holds them; spans across sentences or outside any are dropped."""
         grouped: dict[int, list[Span]] = {}

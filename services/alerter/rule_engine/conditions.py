@@ -2,53 +2,37 @@
 
 A condition is a term (a plain string), or a mapping whose key says its kind: ``any``, ``all``,
 ``none`` (groups, nestable), ``near`` (two conditions at most ``within`` words apart), ``term``
-(a term with options), or ``entity`` / ``label`` (a named entity). A string may also be written
-``"sanction NEAR/5 Iran"``, short for a ``near`` of two terms. See ``docs/rules.md``.
+(a term with options), ``entity`` / ``label`` (a named entity), ``aliases`` (a named alias set,
+``aliases.py``) or ``event`` (who did what to whom, read from the sentence's dependency parse,
+``events.py``). A string may also be written ``"sanction NEAR/5 Iran"``, short for a ``near`` of
+two terms. See ``docs/rules.md``.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
     Field,
-    StringConstraints,
     Tag,
     field_validator,
     model_validator,
 )
 
-CaseMode = Literal["sensitive", "insensitive"]
-TermText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-NEAR_SHORTHAND = re.compile(r"^(?P<left>.+?)\s+NEAR/(?P<words>\d+)\s+(?P<right>.+)$")
-_WORD = re.compile(r"\w", re.UNICODE)
-MAX_NEAR_WORDS = 100
+from services.alerter.rule_engine.aliases import configured_aliases
+from services.alerter.rule_engine.terms import MAX_NEAR_WORDS, CaseMode, CheckedTerm
+
+# The checks of an event condition that a rule may switch off; the others always apply (docs/rules.md).
+OptionalNewsCheck = Literal["past", "relief", "evasion"]
 
 # spaCy's English entity labels (OntoNotes); a typo in a label would otherwise never match.
 ENTITY_LABELS = frozenset({
     "PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE",
     "DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL",
 })
-
-
-def check_term_text(text: str) -> str:
-    """A term must contain a word; ``NEAR/n`` shorthand must have a term on each side."""
-    shorthand = NEAR_SHORTHAND.match(text)
-    parts = [shorthand["left"], shorthand["right"]] if shorthand else [text]
-    for part in parts:
-        if not _WORD.search(part):
-            raise ValueError(f"term {part!r} has no word characters")
-    if shorthand and int(shorthand["words"]) > MAX_NEAR_WORDS:
-        raise ValueError(f"NEAR/{shorthand['words']}: at most {MAX_NEAR_WORDS} words")
-    return text
-
-
-CheckedTerm = Annotated[TermText, AfterValidator(check_term_text)]
 
 
 class _Condition(BaseModel):
@@ -131,6 +115,69 @@ class NearCondition(_Condition):
         return operands
 
 
+class AliasCondition(_Condition):
+    """``{aliases: iran}``: any term of the named alias set(s) (``aliases.yaml`` and NEWSMON_ALIASES_PATH)."""
+
+    aliases: str | list[str] = Field(description="Alias set name(s).")
+
+    @field_validator("aliases")
+    @classmethod
+    def _known_sets(cls, aliases: str | list[str]) -> str | list[str]:
+        known = configured_aliases()
+        names = [aliases] if isinstance(aliases, str) else aliases
+        if not names:
+            raise ValueError("name at least one alias set")
+        for name in names:
+            if name not in known:
+                raise ValueError(f"unknown alias set {name!r}; known: {', '.join(sorted(known))}")
+        return aliases
+
+    @property
+    def names(self) -> list[str]:
+        return [self.aliases] if isinstance(self.aliases, str) else list(self.aliases)
+
+
+class EventSpec(_Condition):
+    """What an event condition asks of a sentence's parse: an action on an object, optionally by a
+    source and against a target, reported as news (see ``docs/rules.md``)."""
+
+    action: list[CheckedTerm] = Field(
+        min_length=1, description="Verbs and nouns, by lemma, that carry the event out: impose, announce, round."
+    )
+    object: list[CheckedTerm] = Field(
+        min_length=1, description="What the action is about: sanction, embargo, asset freeze; an object written "
+        "as a verb ('sanctioned') is its own action."
+    )
+    target: Condition | None = Field(default=None, description="Must be named in the phrase the event is aimed at.")
+    source: Condition | None = Field(default=None, description="Must be named in the phrase that carries it out.")
+    cue: list[CheckedTerm] | None = Field(
+        default=None, description="Words that make the object itself news when they modify it ('fresh sanctions'); "
+        "default: new, fresh, further, additional, ...; [] for none."
+    )
+    allow: list[OptionalNewsCheck] = Field(
+        default_factory=list, description="Checks to switch off: past (a past date), relief, evasion."
+    )
+
+    @field_validator("target", "source", mode="before")
+    @classmethod
+    def _list_is_any(cls, value: Any) -> Any:
+        """``target: [Iran, Tehran]`` is short for ``target: {any: [Iran, Tehran]}``."""
+        return {"any": value} if isinstance(value, list) else value
+
+    @field_validator("target", "source")
+    @classmethod
+    def _positive(cls, value: Condition | None) -> Condition | None:
+        if value is not None and not is_positive(value):
+            raise ValueError("must match some term, entity or alias, not only `none` groups")
+        return value
+
+
+class EventCondition(_Condition):
+    """``{event: {action: [...], object: [...], target: ..., source: ...}}``."""
+
+    event: EventSpec
+
+
 class _Unrecognized(_Condition):
     """A mapping with no known key: validation fails naming the unknown key."""
 
@@ -138,12 +185,14 @@ class _Unrecognized(_Condition):
     @classmethod
     def _never_empty(cls, value: Any) -> Any:
         if not value:
-            raise ValueError("empty condition; write a term or one of any, all, none, near, term, entity, label")
+            raise ValueError("empty condition; write a term or one of any, all, none, near, term, entity, label, "
+                             "aliases, event")
         return value
 
 
 _KINDS = (("any", "any-group"), ("all", "all-group"), ("none", "none-group"), ("near", "near-condition"),
-          ("term", "term-condition"), ("entity", "entity-condition"), ("label", "entity-condition"))
+          ("term", "term-condition"), ("entity", "entity-condition"), ("label", "entity-condition"),
+          ("aliases", "alias-condition"), ("event", "event-condition"))
 TAGS = frozenset({"term-text", "unrecognized", *(tag for _, tag in _KINDS)})
 
 
@@ -166,15 +215,18 @@ Condition = Annotated[
     | Annotated[NearCondition, Tag("near-condition")]
     | Annotated[TermCondition, Tag("term-condition")]
     | Annotated[EntityCondition, Tag("entity-condition")]
+    | Annotated[AliasCondition, Tag("alias-condition")]
+    | Annotated[EventCondition, Tag("event-condition")]
     | Annotated[_Unrecognized, Tag("unrecognized")],
     Discriminator(_kind, custom_error_type="condition",
-                  custom_error_message="expected a term or a mapping with any, all, none, near, term, entity or label"),
+                  custom_error_message="expected a term or a mapping with any, all, none, near, term, entity, label, "
+                  "aliases or event"),
 ]
 
 
 def is_positive(condition: Condition) -> bool:
     """True when the condition can only hold by matching something (so an alert can show what matched)."""
-    if isinstance(condition, (str, TermCondition, EntityCondition, NearCondition)):
+    if isinstance(condition, (str, TermCondition, EntityCondition, NearCondition, AliasCondition, EventCondition)):
         return True
     if isinstance(condition, AnyGroup):
         return all(is_positive(member) for member in condition.any)
@@ -183,5 +235,5 @@ def is_positive(condition: Condition) -> bool:
     return False
 
 
-for _model in (AnyGroup, AllGroup, NoneGroup, NearCondition):
+for _model in (AnyGroup, AllGroup, NoneGroup, NearCondition, EventSpec):
     _model.model_rebuild()

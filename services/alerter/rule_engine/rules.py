@@ -24,7 +24,8 @@ from pydantic import (
     model_validator,
 )
 
-from services.alerter.rule_engine.conditions import TAGS, CaseMode, Condition, is_positive
+from services.alerter.rule_engine.conditions import TAGS, Condition, is_positive
+from services.alerter.rule_engine.terms import CaseMode
 from shared.config_errors import parse_entries_yaml, validate_entries
 
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=64)]

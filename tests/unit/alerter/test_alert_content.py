@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 from services.alerter.alert_content import build_alert
@@ -56,3 +57,26 @@ def test_every_copy_of_a_story_gets_the_same_alert_id() -> None:
 def test_the_published_schema_documents_the_latency() -> None:
     properties = Alert.model_json_schema(mode="serialization")["properties"]
     assert {"latency_s", "fetched_at", "fired_at", "sentences", "mentions", "story_id"} <= set(properties)
+
+
+def test_an_event_rule_says_who_did_what_to_whom() -> None:
+    text = "Markets were calm. Britain imposed new sanctions on Iran's drone makers on Monday."
+    article = enriched().model_copy(update={
+        "text": text, "sentences": [Sentence(start=0, end=18), Sentence(start=19, end=len(text))], "mentions": []})
+    [match] = evaluate(compile_rules(load_rules(None)), article)
+    alert = build_alert(match, article)
+    assert alert.rule_id == "iran-sanctions"
+    [event] = alert.events or []
+    assert (event.sentence, event.kind) == (text[19:], "verb")
+    assert (event.action.text, event.object.text, event.target and event.target.text) == (
+        "imposed", "sanctions", "Iran's drone makers")
+    assert event.target is not None and text[event.target.start:event.target.end] == "Iran's drone makers"
+    assert Alert.model_validate_json(alert.model_dump_json()) == alert
+
+
+def test_events_are_absent_for_rules_without_them_and_optional_for_readers() -> None:
+    alert = rafah_alert(enriched())
+    assert alert.events is None
+    older = json.loads(alert.model_dump_json(exclude={"events"}))
+    assert Alert.model_validate(older).events is None, "an alert from before the field still validates"
+    assert "events" not in Alert.model_json_schema(mode="validation").get("required", [])

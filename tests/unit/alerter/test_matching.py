@@ -44,3 +44,9 @@ def test_match_offsets_point_at_the_matched_words() -> None:
     item = article("Troops moved on Rafah.", "Aid reached RAFAH today.")
     (match,) = evaluate(rules, item)
     assert [item.text[start:end] for s in match.sentences for start, end in s.matches] == ["Rafah", "RAFAH"]
+
+
+def test_rafah_look_alikes_do_not_fire() -> None:
+    for name in ("Rafa", "Rafael", "Raffa", "Rafha", "Raphael", "Rafah-like"):
+        fires = "rafah" in fired(f"{name} was in the news.")
+        assert fires == (name == "Rafah-like"), name

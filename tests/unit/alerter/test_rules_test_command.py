@@ -21,10 +21,15 @@ def test_samples_fire_the_expected_rules(sample_dir: Path, expected_rules: dict[
     fired: dict[str, set[str]] = defaultdict(set)
     for line in result.stdout.splitlines():
         match = json.loads(line)
-        assert set(match) == {"file", "rule", "sentence"}
         fired[Path(match["file"]).name].add(match["rule"])
         if match["rule"] == "rafah":
+            assert set(match) == {"file", "rule", "sentence"}
             assert "Rafah" in match["sentence"]
+        else:  # an event rule says why: the action, the object, the target
+            assert set(match) == {"file", "rule", "sentence", "event"}
+            event = match["event"]
+            assert event["object"]["text"].lower().startswith("sanction")
+            assert event["target"]["text"] in match["sentence"]
     assert {name: sorted(fired[name]) for name in expected_rules} == {
         name: sorted(rules) for name, rules in expected_rules.items()
     }
@@ -37,6 +42,14 @@ def test_text_output_names_file_rule_and_sentence(sample_dir: Path) -> None:
                              "responsible for the October 7 massacre which killed around 1,200 people inside "
                              "the Jewish state and took some 240 hostages.") and ": rafah: " in line
                for line in result.stdout.splitlines())
+
+
+def test_text_output_explains_an_event_under_its_sentence(sample_dir: Path) -> None:
+    result = CliRunner().invoke(app, ["rules", "test", str(sample_dir / "000_1a88f4a49be5f51d.txt")])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    fired = next(index for index, line in enumerate(lines) if "they were imposing a new round of sanctions" in line)
+    assert lines[fired + 1] == "  event: action 'round', object 'sanctions', target 'Iran' (noun)"
 
 
 def test_bad_rule_file_is_reported_with_its_name(tmp_path: Path, sample_dir: Path) -> None:

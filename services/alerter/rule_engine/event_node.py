@@ -1,0 +1,148 @@
+"""The compiled event condition: parse only the sentences it could hold in, then find a news event there.
+
+A sentence is a candidate only when it already holds an object word ("sanction"), and the target
+and source conditions when the rule has them; the article prefilter (``required``) skips whole
+articles on the same words. Only candidates are parsed (``sentence_parse``), events found
+(``events``), checked for news (``news_checks``), and their target and source phrases compared
+with the spans where the target and source conditions matched. Every finding, kept or rejected
+with its reason, is cached per article, so ``rules eval`` can say why a sentence did not fire.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.alerter.rule_engine.article_words import ArticleWords, Span
+from services.alerter.rule_engine.conditions import EventSpec
+from services.alerter.rule_engine.event_arguments import EventKind
+from services.alerter.rule_engine.events import Event, EventWords, find_events
+from services.alerter.rule_engine.news_checks import NewsContext, why_not_news
+from services.alerter.rule_engine.nodes import ARTICLE_UNIT, Node, Required, Scope, Units
+from services.alerter.rule_engine.sentence_parse import ParsedSentence, Phrase, SentenceParser
+from shared.schemas import EventPart, MatchedEvent
+
+Offsets = tuple[int, int]
+# A "sentence" longer than this (a scraped table, a list of names) is parsed up to here, so that no
+# candidate costs the alerter more than a few tens of milliseconds; news sentences are far shorter.
+MAX_PARSED_CHARS = 1500
+
+
+@dataclass(frozen=True)
+class EventFinding:
+    """An event found in a sentence: kept (``rejected`` None) or rejected with the reason."""
+
+    sentence: int
+    kind: EventKind
+    action: Offsets
+    object: Offsets
+    target: Offsets | None
+    source: Offsets | None
+    matched: tuple[Offsets, ...]  # what the alert highlights: action, object, target and source words
+    rejected: str | None
+
+    def explained(self, words: ArticleWords) -> MatchedEvent:
+        """The finding as the alert shows it."""
+        text = words.article.text
+        sentence = words.article.sentences[self.sentence]
+
+        def part(offsets: Offsets | None) -> EventPart | None:
+            return None if offsets is None else EventPart(text=text[offsets[0]:offsets[1]], start=offsets[0],
+                                                          end=offsets[1])
+
+        action, obj = part(self.action), part(self.object)
+        assert action is not None and obj is not None
+        return MatchedEvent(sentence=text[sentence.start:sentence.end].strip(), sentence_start=sentence.start,
+                            kind=self.kind, action=action, object=obj, target=part(self.target),
+                            source=part(self.source))
+
+
+class EventNode:
+    """An event condition: an action on an object, aimed at the target, by the source, reported as news."""
+
+    def __init__(self, spec: EventSpec, objects: Node, target: Node | None, source: Node | None,
+                 parser: SentenceParser) -> None:
+        self.words = EventWords.of(spec.action, spec.object, spec.cue)
+        self.allow = frozenset(spec.allow)
+        self.objects, self.target, self.source = objects, target, source
+        self.parser = parser
+
+    def evaluate(self, words: ArticleWords, scope: Scope) -> Units:
+        units: Units = {}
+        for finding in self.findings(words):
+            if finding.rejected is None:
+                unit = finding.sentence if scope == "sentence" else ARTICLE_UNIT
+                units.setdefault(unit, []).extend(
+                    span for start, end in finding.matched if (span := words.span_at(start, end)) is not None)
+        return units
+
+    def required(self) -> Required:
+        """An object word, and the target's and source's words: without them no sentence is parsed."""
+        return tuple(need for node in (self.objects, self.target, self.source) if node is not None
+                     for need in node.required())
+
+    def findings(self, words: ArticleWords) -> list[EventFinding]:
+        """Every event in the candidate sentences, kept or rejected, computed once per article."""
+        return words.cached(("event-findings", self), self._findings, words)
+
+    def _findings(self, words: ArticleWords) -> list[EventFinding]:
+        article = words.article
+        candidates = set(self.objects.evaluate(words, "sentence"))
+        targets = self.target.evaluate(words, "sentence") if self.target is not None else None
+        sources = self.source.evaluate(words, "sentence") if self.source is not None else None
+        for required in (targets, sources):
+            if required is not None:
+                candidates &= required.keys()
+        context = NewsContext(published=(article.published_at or article.fetched_at).date(), allow=self.allow,
+                              action_lemmas=self.words.action_lemmas)
+        found = []
+        for index in sorted(candidates):
+            sentence = article.sentences[index]
+            parse = self.parser(article.text[sentence.start:min(sentence.end, sentence.start + MAX_PARSED_CHARS)])
+            for event in find_events(parse, self.words):
+                found.append(self._finding(index, sentence.start, event, parse, context,
+                                           None if targets is None else targets[index],
+                                           None if sources is None else sources[index]))
+        return found
+
+    def _finding(self, index: int, offset: int, event: Event, parse: ParsedSentence, context: NewsContext,
+                 target_spans: list[Span] | None, source_spans: list[Span] | None) -> EventFinding:
+        rejected = why_not_news(event, parse, context)
+        target = source = None
+        matched = [_offsets(event.action, offset), _offsets(event.object, offset)]
+        if target_spans is not None:
+            phrases = event.targets or event.fallback_targets
+            named = _named_in(phrases, target_spans, offset)
+            if named is None:
+                rejected = rejected or _not_named("target", phrases, offset, parse.text)
+            else:
+                target = _offsets(named[0], offset)
+                matched.append(named[1])
+        if source_spans is not None:
+            named = _named_in(event.sources, source_spans, offset)
+            if named is None:
+                rejected = rejected or _not_named("source", event.sources, offset, parse.text)
+            else:
+                source = _offsets(named[0], offset)
+                matched.append(named[1])
+        return EventFinding(sentence=index, kind=event.kind, action=matched[0], object=matched[1], target=target,
+                            source=source, matched=tuple(matched), rejected=rejected)
+
+
+def _named_in(phrases: tuple[Phrase, ...], spans: list[Span], offset: int) -> tuple[Phrase, Offsets] | None:
+    """The first phrase that holds one of the spans (as article offsets), with that span."""
+    for phrase in phrases:
+        for span in spans:
+            if any(offset + token.start < span.end and span.start < offset + token.end for token in phrase):
+                return phrase, (span.start, span.end)
+    return None
+
+
+def _not_named(role: str, phrases: tuple[Phrase, ...], offset: int, sentence: str) -> str:
+    if not phrases:
+        return f"{role}: the sentence names no {role} for it"
+    written = ", ".join(repr(sentence[phrase[0].start:phrase[-1].end]) for phrase in phrases)
+    return f"{role}: not among {written}"
+
+
+def _offsets(phrase: Phrase, offset: int) -> Offsets:
+    return offset + min(token.start for token in phrase), offset + max(token.end for token in phrase)
