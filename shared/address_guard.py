@@ -40,9 +40,9 @@ def internal_kind(address: IPAddress) -> str | None:
     """Which kind of non-public address this is (``loopback``, ``private``, ``link-local``...), None for a public one.
 
     An IPv6 address that carries an IPv4 one (mapped ``::ffff:a.b.c.d``, NAT64 ``64:ff9b::/96``,
-    6to4 ``2002::/16``, Teredo) is judged by the IPv4 address too, which is where it leads.
+    6to4 ``2002::/16``, Teredo) is judged first by that IPv4 address, which is where it leads.
     """
-    for candidate in (address, *_embedded_ipv4(address)):
+    for candidate in (*_embedded_ipv4(address), address):
         for kind in _INTERNAL_KINDS:
             if getattr(candidate, f"is_{kind}"):
                 return kind.replace("_", "-")
