@@ -101,7 +101,15 @@ class Settings(BaseSettings):
     feeds: list[str] = Field(default_factory=list, description="RSS/Atom URLs the fetcher polls.")
     feed_poll_s: float = Field(default=300.0, gt=0, description="Poll interval of the NEWSMON_FEEDS feeds.")
     http_timeout_s: float = Field(default=20.0, gt=0)
-    fetch_max_bytes: int = Field(default=5_000_000, gt=0, description="Larger responses are refused.")
+    fetch_max_bytes: int = Field(
+        default=5_000_000, gt=0, description="Larger response bodies (counted once decompressed) are skipped."
+    )
+    fetch_deadline_s: float = Field(
+        default=30.0, gt=0, description="Longest one fetch may take: connect, headers, redirects and body together."
+    )
+    fetch_allow_private: bool = Field(
+        default=False, description="Allow fetching from loopback/private/link-local and other non-public addresses."
+    )
     fetch_max_redirects: int = Field(default=5, ge=0)
     fetch_per_host_concurrency: int = Field(default=2, ge=1)
     fetch_per_host_interval_s: float = Field(default=1.0, ge=0, description="Minimum spacing of requests to a host.")

@@ -79,6 +79,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver, news_
         log_format="json",
         feeds=[news_site.feed_url],
         feed_poll_s=2,
+        fetch_allow_private=True,  # the news site is on 127.0.0.1, which the fetcher's guard refuses by default
         rules_path=rules_file,
         rules_reload_s=0.5,
         api_token=API_TOKEN,

@@ -21,7 +21,8 @@ def newsmon(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 
 
 def test_dry_run_prints_clean_articles_without_broker(news_site: NewsSite) -> None:
-    env = {"KAFKA_BOOTSTRAP": "127.0.0.1:1", "REDIS_URL": "redis://127.0.0.1:1/0", "PATH": "/usr/bin:/bin"}
+    env = {"KAFKA_BOOTSTRAP": "127.0.0.1:1", "REDIS_URL": "redis://127.0.0.1:1/0", "PATH": "/usr/bin:/bin",
+           "NEWSMON_FETCH_ALLOW_PRIVATE": "true"}
     result = newsmon(env, "fetch", "--once", "--feed", news_site.feed_url, "--dry-run", "--json")
     assert result.returncode == 0, result.stderr
     articles = [json.loads(line) for line in result.stdout.splitlines()]
