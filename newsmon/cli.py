@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import json
+import logging
 import signal
 import sys
 import warnings
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -24,7 +27,7 @@ from newsmon.stack import Stack
 from shared import topics
 from shared.logs import configure_logging
 from shared.schemas import PUBLIC_SCHEMAS, Alert
-from shared.settings import SERVICE_NAMES, RenamedSettingWarning, ServiceName, describe_settings_error, get_settings
+from shared.settings import SERVICE_NAMES, RenamedSettingWarning, describe_settings_error, get_settings
 
 if TYPE_CHECKING:
     from services.fetcher.errors import SourceError
@@ -68,15 +71,23 @@ def up(
     replay: Annotated[Optional[list[Path]], typer.Option(help="Publish these files once the stack is ready.")] = None,
     tail: Annotated[bool, typer.Option(help="Print each alert as it fires.")] = True,
 ) -> None:
-    """Start the whole pipeline locally (embedded broker and Redis unless configured) until Ctrl-C."""
+    """Start the whole pipeline locally (embedded broker and Redis unless configured) until Ctrl-C.
+
+    A process that dies is started again, with a backoff, and the console says which, why and the
+    last line of its log; ``newsmon status`` counts the restarts.
+    """
     settings = get_settings()
     configure_logging(settings.log_format, "WARNING")
+    # The alert follower's connection errors while the supervisor restarts the broker are noise
+    # beside the restart line that explains them.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     token_file = None
     if settings.api_token is None:
         token_file = settings.data_dir / "api-token"
         settings = settings.model_copy(update={"api_token": SecretStr(local_api_token(settings.data_dir))})
-    stack = Stack(settings)
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    stack = Stack(settings, report=_print_restart)
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):  # a closed terminal stops it too, in order
+        signal.signal(stop_signal, _raise_keyboard_interrupt)
     typer.echo("starting newsmon (the first consumer-group join can take a few seconds)...")
     try:
         stack.start()
@@ -101,25 +112,34 @@ def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _print_restart(line: str) -> None:
+    typer.secho(line, fg=typer.colors.YELLOW, err=True)
+
+
 async def _watch(stack: Stack, tail: bool) -> None:
-    """Follow alerts until a service dies (exit 1) or the user stops the stack."""
-    follower = asyncio.create_task(_print_alerts(follow=True)) if tail else None
-    try:
-        while not (dead := stack.dead_services()):
+    """Print alerts as they fire until the user stops the stack; the stack's supervisor restarts what dies.
+
+    A restarted embedded broker holds new topics whose offsets start again at 0, so the follower
+    then starts over from their beginning; an alert id already printed is not printed twice.
+    """
+    from aiokafka.errors import KafkaError
+
+    if not tail:
+        await asyncio.Event().wait()
+    printed: set[str] = set()
+    while True:
+        broker_start = stack.broker_starts
+        follower = asyncio.create_task(_print_alerts(follow=True, printed=printed))
+        while stack.broker_starts == broker_start and not follower.done():
             await asyncio.sleep(1)
-        raise typer.Exit(_report_dead(stack, dead))
-    finally:
-        if follower is not None:
-            follower.cancel()
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError, KafkaError, OSError):
+            await follower
+        await asyncio.sleep(1)  # a follower that failed is started again, not in a tight loop
 
 
-def _report_dead(stack: Stack, dead: list[ServiceName]) -> int:
-    for name in dead:
-        typer.secho(f"service {name} stopped unexpectedly:\n{stack.services[name].log_tail()}", fg="red", err=True)
-    return 1
-
-
-async def _print_alerts(follow: bool) -> None:
+async def _print_alerts(follow: bool, printed: set[str] | None = None) -> None:
+    """Print the alerts topic from its beginning; with ``printed``, each alert id once."""
     from shared.kafka_clients import consumer
 
     reader = consumer(get_settings(), topics.ALERTS)
@@ -129,7 +149,12 @@ async def _print_alerts(follow: bool) -> None:
             batches = await reader.getmany(timeout_ms=1000)
             for records in batches.values():
                 for record in records:
-                    typer.echo(format_alert(Alert.model_validate_json(record.value)))
+                    alert = Alert.model_validate_json(record.value)
+                    if printed is not None:
+                        if alert.alert_id in printed:
+                            continue
+                        printed.add(alert.alert_id)
+                    typer.echo(format_alert(alert))
             if not batches and not follow:
                 return
     finally:
@@ -155,14 +180,40 @@ def status(
     host: Annotated[str, typer.Option(help="Where the services run.")] = "127.0.0.1",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON array instead of lines.")] = False,
 ) -> None:
-    """Each service's readiness, consumer lag and last activity; exit 1 if any is down or not ready."""
+    """Each service's readiness, consumer lag and last activity, then the processes `newsmon up` supervises
+    with their restarts; exit 1 if a service is down or not ready."""
+    from newsmon.stack_state import read_state, state_lines
     from newsmon.status import as_json as statuses_json
     from newsmon.status import stack_status
 
-    statuses = stack_status(get_settings(), host)
-    typer.echo(statuses_json(statuses) if as_json else "\n".join(status.line() for status in statuses))
+    settings = get_settings()
+    statuses = stack_status(settings, host)
+    if as_json:
+        typer.echo(statuses_json(statuses))
+    else:
+        typer.echo("\n".join(status.line() for status in statuses))
+        typer.echo("\n".join(state_lines(read_state(settings.data_dir), settings.data_dir)))
     if not all(status.ready for status in statuses):
         raise typer.Exit(1)
+
+
+@app.command()
+def processes(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array instead of lines.")] = False,
+) -> None:
+    """The processes `newsmon up` supervises: pid, uptime, restarts and how each last ended; exit 1 when
+    no `newsmon up` runs with this data dir."""
+    from newsmon.stack_state import read_state, state_lines
+
+    settings = get_settings()
+    state = read_state(settings.data_dir)
+    if state is None or not state.running():
+        typer.echo("\n".join(state_lines(state, settings.data_dir)), err=True)
+        raise typer.Exit(1)
+    if as_json:
+        typer.echo(json.dumps([asdict(process) | {"alive": process.alive()} for process in state.processes]))
+    else:
+        typer.echo("\n".join(state_lines(state, settings.data_dir)))
 
 
 @app.command()
