@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib
 import json
 import logging
@@ -11,7 +10,6 @@ import signal
 import sys
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -19,14 +17,16 @@ import typer
 from pydantic import SecretStr, ValidationError
 from pydantic_settings import SettingsError
 
+from newsmon.alert_console import print_alerts, watch_alerts
 from newsmon.commands.dedupe import dedupe_command
 from newsmon.commands.deliveries import deliveries_list_command, deliveries_replay_command
 from newsmon.commands.ner import ner_command
+from newsmon.commands.status import processes_command, status_command
 from newsmon.embedded import EmbeddedError, local_api_token
 from newsmon.stack import Stack
 from shared import topics
 from shared.logs import configure_logging
-from shared.schemas import PUBLIC_SCHEMAS, Alert
+from shared.schemas import PUBLIC_SCHEMAS
 from shared.settings import SERVICE_NAMES, RenamedSettingWarning, describe_settings_error, get_settings
 
 if TYPE_CHECKING:
@@ -40,6 +40,8 @@ deliveries_app = typer.Typer(help="Webhook deliveries that were given up on.", n
 app.add_typer(deliveries_app, name="deliveries")
 app.command("dedupe")(dedupe_command)
 app.command("ner")(ner_command)
+app.command("status")(status_command)
+app.command("processes")(processes_command)
 deliveries_app.command("replay")(deliveries_replay_command)
 deliveries_app.command("list")(deliveries_list_command)
 
@@ -98,7 +100,7 @@ def up(
             count = asyncio.run(_replay(replay, show_progress=False))
             typer.echo(f"replayed {count} articles")
         typer.echo("watching alerts (Ctrl-C stops everything)..." if tail else "running (Ctrl-C stops everything)...")
-        asyncio.run(_watch(stack, tail))
+        asyncio.run(watch_alerts(stack, tail))
     except EmbeddedError as error:
         raise fail(str(error)) from None
     except KeyboardInterrupt:
@@ -116,104 +118,13 @@ def _print_restart(line: str) -> None:
     typer.secho(line, fg=typer.colors.YELLOW, err=True)
 
 
-async def _watch(stack: Stack, tail: bool) -> None:
-    """Print alerts as they fire until the user stops the stack; the stack's supervisor restarts what dies.
-
-    A restarted embedded broker holds new topics whose offsets start again at 0, so the follower
-    then starts over from their beginning; an alert id already printed is not printed twice.
-    """
-    from aiokafka.errors import KafkaError
-
-    if not tail:
-        await asyncio.Event().wait()
-    printed: set[str] = set()
-    while True:
-        broker_start = stack.broker_starts
-        follower = asyncio.create_task(_print_alerts(follow=True, printed=printed))
-        while stack.broker_starts == broker_start and not follower.done():
-            await asyncio.sleep(1)
-        follower.cancel()
-        with contextlib.suppress(asyncio.CancelledError, KafkaError, OSError):
-            await follower
-        await asyncio.sleep(1)  # a follower that failed is started again, not in a tight loop
-
-
-async def _print_alerts(follow: bool, printed: set[str] | None = None) -> None:
-    """Print the alerts topic from its beginning; with ``printed``, each alert id once."""
-    from shared.kafka_clients import consumer
-
-    reader = consumer(get_settings(), topics.ALERTS)
-    await reader.start()
-    try:
-        while True:
-            batches = await reader.getmany(timeout_ms=1000)
-            for records in batches.values():
-                for record in records:
-                    alert = Alert.model_validate_json(record.value)
-                    if printed is not None:
-                        if alert.alert_id in printed:
-                            continue
-                        printed.add(alert.alert_id)
-                    typer.echo(format_alert(alert))
-            if not batches and not follow:
-                return
-    finally:
-        await reader.stop()
-
-
-def format_alert(alert: Alert) -> str:
-    """One console line per alert: rule id, title, story."""
-    return f"ALERT {alert.rule_id:<16} {alert.title[:100]}  [story {alert.story_id[:12]}]"
-
-
 @app.command()
 def alerts(follow: Annotated[bool, typer.Option(help="Keep watching for new alerts.")] = False) -> None:
     """Print the alerts on the ``alerts`` topic of a running stack."""
     try:
-        asyncio.run(_print_alerts(follow))
+        asyncio.run(print_alerts(get_settings(), follow))
     except KeyboardInterrupt:
         pass
-
-
-@app.command()
-def status(
-    host: Annotated[str, typer.Option(help="Where the services run.")] = "127.0.0.1",
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON array instead of lines.")] = False,
-) -> None:
-    """Each service's readiness, consumer lag and last activity, then the processes `newsmon up` supervises
-    with their restarts; exit 1 if a service is down or not ready."""
-    from newsmon.stack_state import read_state, state_lines
-    from newsmon.status import as_json as statuses_json
-    from newsmon.status import stack_status
-
-    settings = get_settings()
-    statuses = stack_status(settings, host)
-    if as_json:
-        typer.echo(statuses_json(statuses))
-    else:
-        typer.echo("\n".join(status.line() for status in statuses))
-        typer.echo("\n".join(state_lines(read_state(settings.data_dir), settings.data_dir)))
-    if not all(status.ready for status in statuses):
-        raise typer.Exit(1)
-
-
-@app.command()
-def processes(
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON array instead of lines.")] = False,
-) -> None:
-    """The processes `newsmon up` supervises: pid, uptime, restarts and how each last ended; exit 1 when
-    no `newsmon up` runs with this data dir."""
-    from newsmon.stack_state import read_state, state_lines
-
-    settings = get_settings()
-    state = read_state(settings.data_dir)
-    if state is None or not state.running():
-        typer.echo("\n".join(state_lines(state, settings.data_dir)), err=True)
-        raise typer.Exit(1)
-    if as_json:
-        typer.echo(json.dumps([asdict(process) | {"alive": process.alive()} for process in state.processes]))
-    else:
-        typer.echo("\n".join(state_lines(state, settings.data_dir)))
 
 
 @app.command()
