@@ -75,6 +75,7 @@ class Stack:
 
     @property
     def services(self) -> dict[ServiceName, ManagedProcess]:
+        """The service processes that run now, by name."""
         with self.lock:
             return {name: self._supervised[name].process for name in SERVICE_NAMES if name in self._supervised}
 
@@ -90,6 +91,7 @@ class Stack:
             return self._supervised[name].process
 
     def supervised(self) -> dict[str, Supervised]:
+        """Every process with its supervision record (restarts, last exit), in start order."""
         return dict(self._supervised)
 
     def start(self) -> None:
