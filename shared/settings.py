@@ -13,6 +13,7 @@ import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote
 
 from dotenv import dotenv_values
 from pydantic import AliasChoices, Field, SecretStr, ValidationError
@@ -26,6 +27,8 @@ from pydantic_settings import (
 
 ServiceName = Literal["fetcher", "dedupe", "ner", "alerter"]
 SERVICE_NAMES: tuple[ServiceName, ...] = ("fetcher", "dedupe", "ner", "alerter")
+# Where `newsmon up` keeps the embedded Redis's password, inside the data dir (owner-only).
+EMBEDDED_REDIS_PASSWORD_FILE = "redis-password"
 
 
 # Variables renamed so every duration ends in ``_s``: old name -> (new field, factor to seconds). The
@@ -183,8 +186,28 @@ class Settings(BaseSettings):
 
     @property
     def redis(self) -> str:
-        """Redis to connect to: the configured URL, or the embedded server's."""
-        return self.redis_url or f"redis://127.0.0.1:{self.embedded_redis_port}/0"
+        """Redis to connect to: the configured URL, or the embedded server's with its password.
+
+        The embedded server's password is read from the data dir each time, so a process started
+        before ``newsmon up`` made it still connects once it exists. This URL may hold a secret:
+        show it only through a redaction (``services.alerter.webhooks.url_safety.redact_url``).
+        """
+        if self.redis_url:
+            return self.redis_url
+        password = self._embedded_redis_password()
+        credentials = f":{quote(password, safe='')}@" if password else ""
+        return f"redis://{credentials}127.0.0.1:{self.embedded_redis_port}/0"
+
+    @property
+    def embedded_redis_password_path(self) -> Path:
+        """The file holding the embedded Redis's password (made by ``newsmon up``)."""
+        return self.data_dir / EMBEDDED_REDIS_PASSWORD_FILE
+
+    def _embedded_redis_password(self) -> str:
+        try:
+            return self.embedded_redis_password_path.read_text().strip()
+        except FileNotFoundError:
+            return ""
 
     def service_port(self, service: ServiceName) -> int:
         """HTTP port (``/metrics``, ``/healthz``) of one service."""
