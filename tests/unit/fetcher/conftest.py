@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from fetcher_news_site import NewsSite, serve_news_site
 from hostile_site import HostileSite, Inside, serve_hostile_site, serve_inside
+
+from tests.news_site import NewsSite, serve_news_site
 
 
 @pytest.fixture

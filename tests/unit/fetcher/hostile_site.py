@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from aiohttp import web
-from fetcher_news_site import STORIES, story_page
+
+from tests.news_site import STORIES, story_page
 
 BOMB_DECODED_BYTES = 256 * 1024 * 1024
 ELSEWHERE = "https://victim.example/news/rail-reopens"

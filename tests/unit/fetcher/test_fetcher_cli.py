@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from fetcher_news_site import STORIES, NewsSite
 from hostile_site import HostileSite, Inside
+
+from tests.news_site import STORIES, NewsSite
 
 # No broker, no Redis: a dry run must not need them. The test site is on loopback, which only
 # NEWSMON_FETCH_ALLOW_PRIVATE lets the fetcher read.

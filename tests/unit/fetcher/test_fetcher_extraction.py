@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from fetcher_news_site import BOILERPLATE, STORIES, story_page
 
 from services.fetcher.extraction import extract_page
+from tests.news_site import BOILERPLATE, STORIES, story_page
 
 RAIL = STORIES["rail-reopens"]
 URL = "https://www.daily-example.com/news/rail-reopens?utm_source=rss&utm_medium=feed#comments"

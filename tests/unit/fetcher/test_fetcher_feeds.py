@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 
 import pytest
-from fetcher_news_site import BOILERPLATE, STORIES, NewsSite
 from guarded_fetching import polite
 from prometheus_client import REGISTRY
 
@@ -17,6 +16,7 @@ from services.fetcher.feeds import parse_feed
 from services.fetcher.polite_http import PoliteClient
 from services.fetcher.sources import Source
 from shared.article_ids import article_id_for_url
+from tests.news_site import BOILERPLATE, STORIES, NewsSite
 
 
 @pytest.fixture
