@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     kafka_session_timeout_s: float = 10.0
     kafka_rebalance_timeout_s: float = 6.0
     kafka_heartbeat_interval_s: float = 2.0
+    kafka_max_message_bytes: int = Field(
+        default=1_048_588, ge=65_536,
+        description="Largest message the services send (Kafka's default message.max.bytes); a larger output "
+        "is dead-lettered as too_large, and a dead letter is truncated to fit.",
+    )
 
     sources_path: Path | None = Field(default=None, description="Fetcher sources YAML (deploy/sources.example.yaml).")
     feeds: list[str] = Field(default_factory=list, description="RSS/Atom URLs the fetcher polls.")
