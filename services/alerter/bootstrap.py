@@ -19,6 +19,7 @@ from services.alerter.rule_engine.rule_store import RuleStore
 from services.alerter.rule_engine.rulebook import RuleBook
 from services.alerter.webhooks.delivery import WebhookDelivery
 from services.alerter.webhooks.subscriptions import SubscriptionStore
+from shared.readiness import redis_answers
 from shared.redis_client import connect
 from shared.settings import Settings
 
@@ -36,8 +37,8 @@ class AlerterDependencies:
     rule_api: RuleAPI
 
     async def redis_reachable(self) -> bool:
-        """Readiness check: Redis answers a PING."""
-        return bool(await self.redis.ping())
+        """Readiness check: Redis answers a PING (else ``NotReady`` says where and why)."""
+        return await redis_answers(self.redis)
 
 
 def bootstrap(settings: Settings) -> AlerterDependencies:
