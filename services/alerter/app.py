@@ -34,7 +34,7 @@ def create_service(settings: Settings) -> faust.App:
 
     firing = AlertFiring(parts.rulebook, parts.alert_log, publish_alert, parts.deliveries,
                          AlertTargets(parts.subscriptions, settings.webhook_urls))
-    register_routes(app, parts.subscription_api, parts.rule_api)
+    register_routes(app, parts.subscription_api, parts.rule_api, parts.redis_reachable)
 
     @app.agent(enriched_articles, name="alerter")
     async def alerter_agent(stream: faust.StreamT[bytes]) -> None:
