@@ -153,6 +153,14 @@ class Settings(BaseSettings):
     webhook_retry_horizon_s: float = Field(
         default=24 * 3600, gt=0, description="A delivery still failing this long after it was queued is given up."
     )
+    webhook_attempt_deadline_s: float = Field(
+        default=10.0, gt=0, description="Longest one webhook attempt may take: connecting, sending and the "
+        "receiver's response headers together; past it the attempt is retried later.",
+    )
+    webhook_per_destination_concurrency: int = Field(
+        default=4, ge=1, description="Attempts in flight to one receiver (scheme, host and port) at most, per "
+        "alerter instance; a slow receiver holds only its own slots.",
+    )
     api_token: SecretStr | None = Field(
         default=None, description="Bearer token of the alerter's subscription API; unset = API disabled."
     )

@@ -57,6 +57,8 @@ def bootstrap(settings: Settings) -> AlerterDependencies:
         backoff_s=settings.webhook_backoff_s,
         horizon_s=settings.webhook_retry_horizon_s,
         subscriptions=subscriptions,
+        attempt_deadline_s=settings.webhook_attempt_deadline_s,
+        per_destination=settings.webhook_per_destination_concurrency,
     )
 
     async def rule_ids() -> list[str]:
