@@ -395,6 +395,25 @@ async def test_a_claim_abandoned_by_a_dead_worker_is_delivered_after_its_lease(
     assert len(receiver.hits_for(url)) == 1
 
 
+async def test_an_item_its_own_attempt_just_rescheduled_is_not_claimed_from_under_it(
+    redis: Redis, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    delivery = WebhookDelivery(redis, http, secret=SECRET, allow_private=True, max_attempts=3, backoff_s=0.01,
+                               key_prefix=f"test:webhooks:{uuid.uuid4().hex}")
+    alert, url = make_alert(), receiver.endpoint()
+    await delivery.enqueue(alert, [url])
+    [(item_id, destination)] = await delivery.claim(time.time(), 60, 10)
+    assert destination == receiver.base
+    loaded = await delivery.load(item_id)
+    assert loaded is not None
+    due = time.time() - 1  # the attempt failed and asked for a retry at once; it has not let go of the item yet
+    await delivery.reschedule(item_id, loaded[0], due)
+
+    assert await delivery.claim(time.time(), 60, 10, held=[item_id]) == []
+    assert await redis.zscore(delivery.queue_key, item_id) == pytest.approx(due), "its retry time is kept"
+    assert await delivery.claim(time.time(), 60, 10) == [(item_id, receiver.base)], "claimed once let go"
+
+
 async def test_the_loop_survives_an_unreachable_redis(workers: Workers, caplog: pytest.LogCaptureFixture) -> None:
     unreachable = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.5)
     caplog.set_level(logging.ERROR, logger="services.alerter.webhooks.delivery")

@@ -152,11 +152,10 @@ class WebhookDelivery(DeliveryQueue):
         room = self.slots.room()
         if room == 0:
             return []
-        claimed = await self.claim(time.time(), self.lease_s, room, self.slots.free(), self.slots.per_destination)
+        claimed = await self.claim(time.time(), self.lease_s, room, self.slots.free(), self.slots.per_destination,
+                                   held=list(self._in_flight))
         started = []
         for item_id, destination in claimed:
-            if item_id in self._in_flight:  # ours, still recording after an outage: the claim renewed its lease
-                continue
             self.slots.take(destination)
             task = asyncio.create_task(self._attempt_in_slot(item_id, destination))
             self._in_flight[item_id] = task

@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
@@ -66,8 +66,10 @@ return queued
 """
 
 # KEYS: queue, items; ARGV: now, lease deadline, batch size, due items to look at, free slots of a
-# destination not listed, then (destination, free slots) pairs. Returns (item id, destination) pairs,
-# flattened, that this worker now owns; an item settled meanwhile (no state) leaves the queue.
+# destination not listed, how many item ids follow, the ids this worker still holds (never claimed
+# again: their attempt may have just rescheduled them), then (destination, free slots) pairs. Returns
+# (item id, destination) pairs, flattened, that this worker now owns; an item settled meanwhile (no
+# state) leaves the queue.
 _CLAIM = """
 local function destination(url)
   local scheme, authority = string.match(url, '^(%a[%w+.-]*)://([^/?#]*)')
@@ -75,12 +77,16 @@ local function destination(url)
   authority = string.gsub(authority, '^.*@', '')
   return string.lower(scheme .. '://' .. authority)
 end
-local batch, unlisted, free, claimed = tonumber(ARGV[3]), tonumber(ARGV[5]), {}, {}
-for i = 6, #ARGV, 2 do free[ARGV[i]] = tonumber(ARGV[i + 1]) end
+local batch, unlisted, held_count = tonumber(ARGV[3]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local held, free, claimed = {}, {}, {}
+for i = 7, 6 + held_count do held[ARGV[i]] = true end
+for i = 7 + held_count, #ARGV, 2 do free[ARGV[i]] = tonumber(ARGV[i + 1]) end
 if batch < 1 then return claimed end
 for _, item in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[4])) do
   local state = redis.call('HGET', KEYS[2], item)
-  if not state then
+  if held[item] then
+    -- this worker's own attempt is still finishing: its schedule must stay as that attempt left it
+  elseif not state then
     redis.call('ZREM', KEYS[1], item)
   else
     local ok, decoded = pcall(cjson.decode, state)
@@ -200,16 +206,18 @@ class DeliveryQueue:
         return queued
 
     async def claim(self, now: float, lease_s: float, batch: int, free: Mapping[str, int] | None = None,
-                    unlisted_free: int | None = None) -> list[tuple[str, str]]:
+                    unlisted_free: int | None = None, held: Collection[str] = ()) -> list[tuple[str, str]]:
         """(item id, destination) of items due now, leased to this worker until ``now + lease_s``.
 
         At most ``batch`` items, and for each destination at most its ``free`` slots
         (``unlisted_free``, by default ``batch``, for a destination not in ``free``); the items of a
-        destination without free slots stay where they are in the queue.
+        destination without free slots, and the ``held`` items (attempts of this worker still
+        finishing), stay as they are in the queue.
         """
         slots = [part for destination, count in (free or {}).items() for part in (destination, count)]
         reply = await self._claim(keys=[self.queue_key, self.items_key], args=[
-            now, now + lease_s, batch, CLAIM_SCAN, batch if unlisted_free is None else unlisted_free, *slots])
+            now, now + lease_s, batch, CLAIM_SCAN, batch if unlisted_free is None else unlisted_free, len(held),
+            *held, *slots])
         flat = [text(part) for part in reply]
         return list(zip(flat[::2], flat[1::2], strict=True))
 
