@@ -15,18 +15,16 @@ retry horizon; ``410 Gone`` stops delivery to that target and disables its subsc
 statuses fail at once. Each attempt is logged with status and latency, and each delivered alert
 records the time from its article's fetch to the receiver's 2xx. A Redis outage pauses the loop;
 an attempt whose POST went out is recorded once Redis is back, never sent again because of it.
-The queue itself is ``queue.py``.
+The queue itself is ``queue.py``; what a receiver's answer means is ``attempt_results.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
-from dataclasses import dataclass, replace
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from dataclasses import replace
+from datetime import datetime
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -38,7 +36,8 @@ from services.alerter.metrics import (
     DELIVERY_SECONDS,
     SUBSCRIPTIONS_DISABLED,
 )
-from services.alerter.webhooks.queue import DeliveryQueue, Item, Outcome
+from services.alerter.webhooks.attempt_results import AttemptResult, classify_response, describe_attempt_error
+from services.alerter.webhooks.queue import DeliveryQueue, Item
 from services.alerter.webhooks.scheduling import DestinationSlots, RetrySchedule
 from services.alerter.webhooks.signing import signed_headers
 from services.alerter.webhooks.subscriptions import SubscriptionStore
@@ -59,38 +58,6 @@ SHUTDOWN_GRACE_S = 2.0
 DEFAULT_HORIZON_S = 24 * 3600.0
 
 
-@dataclass(frozen=True)
-class _Result:
-    """How one attempt ended."""
-
-    outcome: Outcome
-    status: int | None = None
-    error: str | None = None
-    retry_after_s: float | None = None
-    latency_s: float | None = None
-
-
-def _describe(error: BaseException) -> str:
-    """A short error text; httpx's messages do not include the URL."""
-    return f"{type(error).__name__}: {error}"[:200] if str(error) else type(error).__name__
-
-
-def retry_after_s(response: httpx.Response, now: float | None = None) -> float | None:
-    """Retry-After in seconds, given as seconds or as an HTTP date (``now``: epoch seconds, default the clock)."""
-    value = response.headers.get("retry-after", "").strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    return max(0.0, seconds) if math.isfinite(seconds) else None
-
-
 class _FetchTime(BaseModel):
     """The one field of a queued message that fetch-to-delivery latency needs; test events lack it."""
 
@@ -104,19 +71,6 @@ def fetch_to_delivery_s(body: bytes, delivered_at: float) -> float | None:
     except ValidationError:  # a metric must never fail a delivery that already succeeded
         return None
     return None if fetched_at is None else delivered_at - fetched_at.timestamp()
-
-
-def _classify(response: httpx.Response) -> _Result:
-    """Map a receiver's status to what to do next."""
-    status = response.status_code
-    if 200 <= status < 300:
-        return _Result("delivered", status)
-    if status == 410:
-        return _Result("gone", status, "410 gone")
-    if status == 429 or status >= 500:
-        hint = retry_after_s(response) if status in (429, 503) else None
-        return _Result("retry", status, f"HTTP {status}", hint)
-    return _Result("failed", status, f"HTTP {status}")
 
 
 class WebhookDelivery(DeliveryQueue):
@@ -173,7 +127,7 @@ class WebhookDelivery(DeliveryQueue):
                     await self.start_due()
                     backoff.reset()
                 except Exception as error:  # any failure: the loop must outlive Redis outages
-                    log_event(logger, "webhook.queue_error", logging.ERROR, error=_describe(error))
+                    log_event(logger, "webhook.queue_error", logging.ERROR, error=describe_attempt_error(error))
                     pause = max(poll_s, backoff.next_delay())
                 await _until_set(pause, stop, self.wake)
         finally:
@@ -192,7 +146,8 @@ class WebhookDelivery(DeliveryQueue):
         try:
             await self._attempt(item_id)
         except Exception as error:  # the item stays leased, and falls due again when the lease ends
-            log_event(logger, "webhook.attempt_error", logging.ERROR, item_id=item_id, error=_describe(error))
+            log_event(logger, "webhook.attempt_error", logging.ERROR, item_id=item_id,
+                      error=describe_attempt_error(error))
         finally:
             self.slots.release(destination)
             del self._in_flight[item_id]
@@ -214,7 +169,7 @@ class WebhookDelivery(DeliveryQueue):
         if refusal is not None:
             result = refusal
         elif body is None:
-            result = _Result("failed", error="message body expired")
+            result = AttemptResult("failed", error="message body expired")
         else:
             result = await self._post(item, body, secret)
             if result.outcome == "delivered" and (latency := fetch_to_delivery_s(body, time.time())) is not None:
@@ -225,52 +180,52 @@ class WebhookDelivery(DeliveryQueue):
                   latency_ms=None if result.latency_s is None else round(result.latency_s * 1000, 1))
         await retry_transient(lambda: self._record(item_id, item, result), "webhook.record", alert_id=item.alert_id)
 
-    async def _secret_for(self, item: Item) -> tuple[str | None, _Result | None]:
+    async def _secret_for(self, item: Item) -> tuple[str | None, AttemptResult | None]:
         """The secret to sign with, or why the item must not be sent (subscription deleted or disabled)."""
         if item.subscription_id is None:
             return self.secret, None
         subscription = await self.subscriptions.get(item.subscription_id) if self.subscriptions else None
         if subscription is None:
-            return None, _Result("cancelled", error="subscription deleted")
+            return None, AttemptResult("cancelled", error="subscription deleted")
         if not subscription.active:
-            return None, _Result("disabled", error=f"subscription disabled: {subscription.disabled_reason}")
+            return None, AttemptResult("disabled", error=f"subscription disabled: {subscription.disabled_reason}")
         return subscription.secret, None
 
-    async def _post(self, item: Item, body: bytes, secret: str | None) -> _Result:
+    async def _post(self, item: Item, body: bytes, secret: str | None) -> AttemptResult:
         """The attempt under its deadline: URL check, POST, and the receiver's status, all within it."""
         started = time.monotonic()
         try:
             async with asyncio.timeout(self.attempt_deadline_s):
                 result = await self._send(item, body, secret)
         except TimeoutError:
-            result = _Result("retry", error=f"no response within the {self.attempt_deadline_s:g}s attempt deadline",
-                             latency_s=time.monotonic() - started)
+            result = AttemptResult("retry", latency_s=time.monotonic() - started,
+                                   error=f"no response within the {self.attempt_deadline_s:g}s attempt deadline")
         if result.latency_s is not None:
             DELIVERY_SECONDS.observe(result.latency_s)
         return result
 
-    async def _send(self, item: Item, body: bytes, secret: str | None) -> _Result:
+    async def _send(self, item: Item, body: bytes, secret: str | None) -> AttemptResult:
         """Check the URL, POST the signed body, and classify the answer (the response body is never read)."""
         try:
             await check_webhook_url(item.url, self.allow_private)
         except UnsafeWebhookURL as error:
-            return _Result("refused", error=str(error))
+            return AttemptResult("refused", error=str(error))
         except OSError as error:  # DNS failure: often transient
-            return _Result("retry", error=_describe(error))
+            return AttemptResult("retry", error=describe_attempt_error(error))
         started = time.monotonic()
         try:
             async with self.client.stream(
                 "POST", item.url, content=body, headers=signed_headers(secret, item.alert_id, body),
                 timeout=self.attempt_deadline_s, follow_redirects=False,
             ) as response:
-                result = _classify(response)
+                result = classify_response(response)
         except httpx.TransportError as error:  # timeouts, refused connections, resets
-            result = _Result("retry", error=_describe(error))
+            result = AttemptResult("retry", error=describe_attempt_error(error))
         except httpx.InvalidURL as error:
-            result = _Result("failed", error=_describe(error))
+            result = AttemptResult("failed", error=describe_attempt_error(error))
         return replace(result, latency_s=time.monotonic() - started)
 
-    async def _record(self, item_id: str, item: Item, result: _Result) -> None:
+    async def _record(self, item_id: str, item: Item, result: AttemptResult) -> None:
         """Reschedule a retry within the limits, or settle the final outcome."""
         outcome = result.outcome
         if outcome == "retry":

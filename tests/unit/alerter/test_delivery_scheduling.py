@@ -12,7 +12,8 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from services.alerter.webhooks.delivery import WebhookDelivery, retry_after_s
+from services.alerter.webhooks.attempt_results import retry_after_s
+from services.alerter.webhooks.delivery import WebhookDelivery
 from services.alerter.webhooks.queue import Item
 from services.alerter.webhooks.scheduling import DestinationSlots, RetrySchedule
 
