@@ -31,3 +31,8 @@ LAST_ACTIVITY = Gauge(
     "When the stage last consumed or produced a message.",
     ["service"],
 )
+BACKGROUND_FAILURES = Counter(
+    "newsmon_background_failures_total",
+    "Failures of a service's timers and background tasks, each retried after a backoff, by job.",
+    ["service", "job"],
+)

@@ -12,10 +12,15 @@ from dataclasses import dataclass
 
 from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import KafkaError
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 # Below the 2 s that `newsmon up` and `newsmon status` wait for /readyz, so they get an answer.
 CHECK_TIMEOUT_S = 1.5
+# A dependency probe gives up a little before the check's own deadline, so /readyz shows the
+# probe's reason (which dependency, where) rather than a bare timeout.
+PROBE_TIMEOUT_S = 1.2
 
 
 class NotReady(Exception):
@@ -34,7 +39,7 @@ class Readiness:
         return all(self.checks.values())
 
 
-async def broker_answers(bootstrap: str, timeout_s: float = CHECK_TIMEOUT_S) -> bool:
+async def broker_answers(bootstrap: str, timeout_s: float = PROBE_TIMEOUT_S) -> bool:
     """True when a broker of ``bootstrap`` answers a metadata request; otherwise raises ``NotReady``.
 
     aiokafka's client bootstraps the way the service's own producer and consumer do (connect, then
@@ -52,6 +57,28 @@ async def broker_answers(bootstrap: str, timeout_s: float = CHECK_TIMEOUT_S) -> 
     finally:
         await client.close()
     return True
+
+
+async def redis_answers(redis: Redis, timeout_s: float = PROBE_TIMEOUT_S) -> bool:
+    """True when Redis answers a PING; otherwise raises ``NotReady`` naming the server and the problem.
+
+    An error reply counts as down too (LOADING after a restart, a wrong password): the services
+    cannot use a Redis that refuses them. The server is named by host and port only, never by a
+    URL that may carry a password.
+    """
+    where = _redis_address(redis)
+    try:
+        answered = await asyncio.wait_for(redis.ping(), timeout_s)
+    except TimeoutError as error:
+        raise NotReady(f"Redis at {where} did not answer PING within {timeout_s:g}s") from error
+    except (RedisError, OSError) as error:
+        raise NotReady(f"Redis at {where} is unavailable: {type(error).__name__}: {error}") from error
+    return bool(answered)
+
+
+def _redis_address(redis: Redis) -> str:
+    options = redis.connection_pool.connection_kwargs
+    return str(options.get("path") or f"{options.get('host', '?')}:{options.get('port', '?')}")
 
 
 async def run_checks(checks: list[ReadinessCheck], timeout_s: float = CHECK_TIMEOUT_S) -> Readiness:

@@ -233,11 +233,17 @@ class DeadLetter(Message):
     topic: str
     reason: str
     key: str | None = None
-    payload: str = Field(description="The original message, decoded as UTF-8 with replacement.")
+    payload: str = Field(
+        description="The original message, decoded as UTF-8 with replacement; only its beginning when "
+        "``payload_truncated``."
+    )
     failed_at: datetime = Field(default_factory=utcnow)
-    payload_bytes: int | None = None
-    payload_sha256: str | None = None
-    payload_truncated: bool = False
+    payload_bytes: int | None = Field(default=None, ge=0, description="Size of the original message in bytes.")
+    payload_sha256: str | None = Field(default=None, description="Hex sha256 of the original message's bytes.")
+    payload_truncated: bool = Field(
+        default=False, description="True when the dead letter would not fit in one Kafka message whole, so "
+        "``payload`` keeps only the beginning (``payload_bytes`` and ``payload_sha256`` describe the whole)."
+    )
 
 
 PUBLIC_SCHEMAS: dict[str, type[Message]] = {

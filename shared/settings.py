@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     kafka_session_timeout_s: float = 10.0
     kafka_rebalance_timeout_s: float = 6.0
     kafka_heartbeat_interval_s: float = 2.0
+    kafka_max_message_bytes: int = Field(
+        default=1_048_588, ge=65_536,
+        description="Largest message the services send (Kafka's default message.max.bytes); a larger output "
+        "is dead-lettered as too_large, and a dead letter is truncated to fit.",
+    )
 
     sources_path: Path | None = Field(default=None, description="Fetcher sources YAML (deploy/sources.example.yaml).")
     feeds: list[str] = Field(default_factory=list, description="RSS/Atom URLs the fetcher polls.")
@@ -162,6 +167,14 @@ class Settings(BaseSettings):
     webhook_backoff_s: float = Field(default=1.0, gt=0)
     webhook_retry_horizon_s: float = Field(
         default=24 * 3600, gt=0, description="A delivery still failing this long after it was queued is given up."
+    )
+    webhook_attempt_deadline_s: float = Field(
+        default=10.0, gt=0, description="Longest one webhook attempt may take: connecting, sending and the "
+        "receiver's response headers together; past it the attempt is retried later.",
+    )
+    webhook_per_destination_concurrency: int = Field(
+        default=4, ge=1, description="Attempts in flight to one receiver (scheme, host and port) at most, per "
+        "alerter instance; a slow receiver holds only its own slots.",
     )
     api_token: SecretStr | None = Field(
         default=None, description="Bearer token of the alerter's subscription API; unset = API disabled."

@@ -5,6 +5,12 @@
 models, sends what cannot be parsed or processed to the service's dead-letter topic with the
 reason, and retries transient Redis/Kafka failures so no message is dropped. Everything a stage
 sends, dead letters included, is acknowledged by the broker before the input offset moves on.
+
+A broker outage is a wait: faust's producer keeps unsent messages and retries them until its
+``producer_request_timeout`` (20 minutes), so a send simply takes longer; a send that fails
+anyway (that timeout, a refused request) is sent again by ``publish`` with capped backoff. An
+output larger than ``NEWSMON_KAFKA_MAX_MESSAGE_BYTES`` is refused before it is sent, as a
+``too_large`` rejection the stage dead-letters, and a dead letter is cut to fit that limit.
 """
 
 from __future__ import annotations
@@ -19,10 +25,12 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from pydantic import ValidationError
 
 from shared import metrics, topics
-from shared.failure_policy import Rejected, classify
+from shared.dead_letters import build_dead_letter
+from shared.failure_policy import TOO_LARGE, Backoff, Rejected, as_rejected, classify, describe_error, retry_transient
 from shared.logs import log_event, logging_config
+from shared.message_size import record_size
 from shared.readiness import ReadinessCheck, broker_answers, run_checks
-from shared.schemas import DeadLetter, Message, describe_validation_error
+from shared.schemas import Message, describe_validation_error
 from shared.settings import ServiceName, Settings
 
 M = TypeVar("M", bound=Message)
@@ -59,6 +67,7 @@ def create_app(service: ServiceName, settings: Settings, readiness: list[Readine
         broker_rebalance_timeout=settings.kafka_rebalance_timeout_s,
         broker_heartbeat_interval=settings.kafka_heartbeat_interval_s,
         producer_acks=-1,
+        producer_max_request_size=settings.kafka_max_message_bytes,
         logging_config=logging_config(settings.log_format, settings.log_level),
     )
 
@@ -101,13 +110,22 @@ def raw_topic(app: faust.App, name: str, produced_by: ServiceName | None = None)
 
 
 async def publish(topic: faust.TopicT, service: str, key: str, message: Message) -> None:
-    """Send a message and wait for the broker's acknowledgement.
+    """Send a message and wait for the broker's acknowledgement, however long the broker is away.
 
     Waiting means the source offset is committed only after the output is safely stored, so a
-    crash in between redelivers the input instead of losing the output.
+    crash in between redelivers the input instead of losing the output. A failed send is retried
+    with capped backoff (see ``failure_policy``); a message over the size limit raises
+    ``Rejected`` (kind ``too_large``) without being sent, for the stage to dead-letter.
     """
-    await _send_acknowledged(topic, key.encode(), message.model_dump_json().encode())
-    metrics.MESSAGES_OUT.labels(service, topic.get_topic_name()).inc()
+    name = topic.get_topic_name()
+    key_bytes, value = key.encode(), message.model_dump_json().encode()
+    limit = int(topic.app.conf.producer_max_request_size)
+    if (size := record_size(key_bytes, value)) > limit:
+        raise Rejected(TOO_LARGE, f"the {name} message would be {size} bytes, over the {limit}-byte limit "
+                                  "(NEWSMON_KAFKA_MAX_MESSAGE_BYTES)")
+    await retry_transient(lambda: _send_acknowledged(topic, key_bytes, value), "publish",
+                          on_retry=lambda _: metrics.TRANSIENT_ERRORS.labels(service).inc(), topic=name, key=key)
+    metrics.MESSAGES_OUT.labels(service, name).inc()
     metrics.LAST_ACTIVITY.labels(service).set_to_current_time()
 
 
@@ -139,9 +157,10 @@ class Stage(Generic[M]):
         self.source = source
         self.model = model
         self.dead_letters = raw_topic(app, topics.dead_letter_topic(service))
+        self.max_message_bytes = int(app.conf.producer_max_request_size)
         # At 0 from the start: Prometheus's increase() cannot see the first error of a series born at 1.
         metrics.TRANSIENT_ERRORS.labels(service)
-        for kind in ("empty", "invalid_json", "schema", "processing_error", *dead_letter_kinds):
+        for kind in ("empty", "invalid_json", "schema", "processing_error", TOO_LARGE, *dead_letter_kinds):
             metrics.DEAD_LETTERS.labels(service, kind)
 
     async def parse(self, key: bytes | None, value: bytes | None) -> M | None:
@@ -159,22 +178,31 @@ class Stage(Generic[M]):
             return None
 
     async def dead_letter(self, key: bytes | None, value: bytes | None, kind: str, reason: str) -> None:
-        """Keep a message the service cannot handle, with a readable reason.
+        """Keep a message the service cannot handle, with a readable reason; this never raises.
 
         Returns once the broker has stored the dead letter, like ``publish``: the caller's offset
-        moves on after this, so a crash must redeliver the message rather than lose it.
+        moves on after this, so a crash must redeliver the message rather than lose it. The letter
+        is cut to fit the broker's size limit (``shared.dead_letters``), and a failed write is
+        retried with capped backoff until it is stored, so the stage waits instead of losing it.
         """
-        letter = DeadLetter(
-            service=self.service,
-            topic=self.source,
-            reason=f"{kind}: {reason}",
-            key=key.decode("utf-8", "replace") if key else None,
-            payload=(value or b"").decode("utf-8", "replace"),
-        )
-        await _send_acknowledged(self.dead_letters, key, letter.model_dump_json().encode())
+        record = build_dead_letter(self.service, self.source, f"{kind}: {reason}", key, value,
+                                   self.max_message_bytes)
+        backoff = Backoff()
+        while True:
+            try:
+                await _send_acknowledged(self.dead_letters, record.key, record.value)
+                break
+            except Exception as error:  # whatever it is, dropping the letter would lose the message
+                metrics.TRANSIENT_ERRORS.labels(self.service).inc()
+                delay = backoff.next_delay()
+                log_event(logger, "dead_letter.retrying", logging.WARNING if classify(error) == "transient"
+                          else logging.ERROR, service=self.service, key=record.letter.key,
+                          error=describe_error(error), delay_s=round(delay, 2))
+                await asyncio.sleep(delay)
         metrics.DEAD_LETTERS.labels(self.service, kind).inc()
-        log_event(logger, "message.dead_lettered", logging.WARNING, service=self.service, key=letter.key,
-                  reason=letter.reason)
+        log_event(logger, "message.dead_lettered", logging.WARNING, service=self.service, key=record.letter.key,
+                  reason=record.letter.reason, payload_bytes=record.letter.payload_bytes,
+                  payload_truncated=record.letter.payload_truncated)
 
     async def run(self, key: bytes | None, value: bytes | None, handle: Callable[[M], Awaitable[object]]) -> None:
         """Parse one message and handle it; see ``handle_parsed`` for the failure policy."""
@@ -190,7 +218,7 @@ class Stage(Generic[M]):
 
         The offset is not committed while a transient failure is retried, so an outage loses nothing.
         """
-        delay = 0.5
+        backoff = Backoff()
         while True:
             try:
                 with metrics.PROCESSING_SECONDS.labels(self.service).time():
@@ -200,13 +228,15 @@ class Stage(Generic[M]):
                 kind = classify(error)
                 if kind == "transient":
                     metrics.TRANSIENT_ERRORS.labels(self.service).inc()
+                    delay = backoff.next_delay()
                     log_event(logger, "message.retrying", logging.WARNING, service=self.service,
-                              key=key.decode("utf-8", "replace") if key else None, error=repr(error), delay_s=delay)
+                              key=key.decode("utf-8", "replace") if key else None, error=describe_error(error),
+                              delay_s=round(delay, 2))
                     await asyncio.sleep(delay)
-                    delay = min(delay * 2, 30.0)
                     continue
-                if isinstance(error, Rejected):
-                    await self.dead_letter(key, value, error.kind, error.reason)
+                rejected = as_rejected(error)
+                if rejected is not None:
+                    await self.dead_letter(key, value, rejected.kind, rejected.reason)
                 else:
                     logger.exception("processing failed")
                     await self.dead_letter(key, value, "processing_error", f"{type(error).__name__}: {error}")

@@ -10,10 +10,11 @@
     GET/PUT/DELETE /api/rules[/{id}]                               -> watch rules (``rule_api.py``)
 
 Every request needs ``Authorization: Bearer <NEWSMON_API_TOKEN>``; without that setting the API
-answers 503. ``replay_hours`` also queues the alerts of the last hours that the new subscription
-wants, so a subscriber that arrives after the news still gets it. ``SubscriptionAPI`` holds the
-behaviour as plain async methods returning an ``ApiResponse``; ``register_routes`` only adapts them
-to faust views.
+answers 503. While Redis is away it answers 503 too, with the reason and ``Retry-After``
+(``unless_unavailable``), instead of failing or hanging. ``replay_hours`` also queues the alerts
+of the last hours that the new subscription wants, so a subscriber that arrives after the news
+still gets it. ``SubscriptionAPI`` holds the behaviour as plain async methods returning an
+``ApiResponse``; ``register_routes`` only adapts them to faust views.
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ from services.alerter.webhooks.subscriptions import (
 )
 from services.alerter.webhooks.url_safety import UnsafeWebhookURL, check_webhook_url, redact_url
 from shared.article_ids import sha256_hex
+from shared.failure_policy import classify, describe_error
 from shared.kafka_clients import TopicReadError
 from shared.logs import log_event
+from shared.readiness import NotReady, ReadinessCheck
 from shared.schemas import Alert, describe_validation_error, utcnow
 
 if TYPE_CHECKING:
@@ -54,6 +57,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 MIN_SECRET_BYTES = 16
 MAX_REPLAY_HOURS = 7 * 24
+OUTAGE_RETRY_AFTER_S = 5
 
 
 @dataclass(frozen=True)
@@ -205,11 +209,38 @@ class SubscriptionAPI:
         return None
 
 
-def register_routes(app: faust.App, api: SubscriptionAPI, rules: RuleAPI) -> None:
+async def unless_unavailable(dependencies_ready: ReadinessCheck,
+                             handle: Callable[[], Awaitable[ApiResponse]]) -> ApiResponse:
+    """``handle()``, or 503 with the reason while a dependency (Redis) is unavailable.
+
+    The dependency is asked first, so a request is not half done when an outage is already under
+    way; one that meets an outage midway is answered 503 too (any step it did is idempotent to repeat).
+    """
+    try:
+        if not await dependencies_ready():
+            return _unavailable("a dependency is not ready")
+    except NotReady as error:
+        return _unavailable(str(error))
+    try:
+        return await handle()
+    except Exception as error:
+        if classify(error) != "transient":
+            raise
+        log_event(logger, "api.dependency_unavailable", logging.WARNING, error=describe_error(error))
+        return _unavailable(describe_error(error))
+
+
+def _unavailable(reason: str) -> ApiResponse:
+    return error_response(503, f"temporarily unavailable, try again shortly: {reason}",
+                          {"Retry-After": str(OUTAGE_RETRY_AFTER_S)})
+
+
+def register_routes(app: faust.App, api: SubscriptionAPI, rules: RuleAPI, dependencies_ready: ReadinessCheck) -> None:
     """Serve the API (subscriptions and rules, one token) on the faust app's web server."""
 
     async def answer(view: View, request: Any, handle: Callable[[], Awaitable[ApiResponse]]) -> Any:
-        response = api.refusal(request.headers.get("Authorization")) or await handle()
+        response = api.refusal(request.headers.get("Authorization")) or await unless_unavailable(
+            dependencies_ready, handle)
         if response.body is None:
             return view.bytes(b"", status=response.status, headers=response.headers)
         return view.json(response.body, status=response.status, headers=response.headers)

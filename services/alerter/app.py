@@ -1,7 +1,8 @@
 """The alerter service: articles.enriched -> alerts, signed webhook delivery beside it, and the API.
 
 ``create_service`` builds the parts (``bootstrap``), then declares the topics, the agent, the
-rule-reload timer and the delivery task. The firing sequence itself is ``firing.AlertFiring``.
+rule-reload timer and the delivery task (both through ``shared.background``, so neither can take
+the app down). The firing sequence itself is ``firing.AlertFiring``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from services.alerter.api import register_routes
 from services.alerter.bootstrap import bootstrap
 from services.alerter.firing import AlertFiring, AlertTargets
 from shared import topics
+from shared.background import every, keep_running
 from shared.schemas import Alert, EnrichedArticle
 from shared.settings import Settings
 from shared.stream_app import Stage, create_app, publish, raw_topic
@@ -32,20 +34,21 @@ def create_service(settings: Settings) -> faust.App:
 
     firing = AlertFiring(parts.rulebook, parts.alert_log, publish_alert, parts.deliveries,
                          AlertTargets(parts.subscriptions, settings.webhook_urls))
-    register_routes(app, parts.subscription_api, parts.rule_api)
+    register_routes(app, parts.subscription_api, parts.rule_api, parts.redis_reachable)
 
     @app.agent(enriched_articles, name="alerter")
     async def alerter_agent(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
             await stage.run(event.key, event.value, firing.on_article)
 
-    @app.timer(settings.rules_reload_s)
+    @app.task
     async def reload_rules() -> None:
-        await parts.rulebook.refresh()
+        """Every few seconds; a failure (Redis away) is logged and retried, never fatal to the app."""
+        await every(settings.rules_reload_s, parts.rulebook.refresh, service="alerter", job="rules_reload")
 
     @app.task
     async def deliver_webhooks() -> None:
         """Webhook delivery runs beside rule evaluation, from a durable queue, and never blocks it."""
-        await parts.deliveries.run(asyncio.Event())
+        await keep_running(lambda: parts.deliveries.run(asyncio.Event()), service="alerter", job="webhook_delivery")
 
     return app

@@ -21,6 +21,7 @@ from services.alerter.rule_engine.sentence_parse import configured_parser
 from services.alerter.webhooks.delivery import WebhookDelivery
 from services.alerter.webhooks.subscriptions import SubscriptionStore
 from services.alerter.webhooks.url_safety import webhook_client
+from shared.readiness import redis_answers
 from shared.redis_client import connect
 from shared.settings import Settings
 
@@ -38,8 +39,8 @@ class AlerterDependencies:
     rule_api: RuleAPI
 
     async def redis_reachable(self) -> bool:
-        """Readiness check: Redis answers a PING."""
-        return bool(await self.redis.ping())
+        """Readiness check: Redis answers a PING (else ``NotReady`` says where and why)."""
+        return await redis_answers(self.redis)
 
 
 def bootstrap(settings: Settings) -> AlerterDependencies:
@@ -62,6 +63,8 @@ def bootstrap(settings: Settings) -> AlerterDependencies:
         backoff_s=settings.webhook_backoff_s,
         horizon_s=settings.webhook_retry_horizon_s,
         subscriptions=subscriptions,
+        attempt_deadline_s=settings.webhook_attempt_deadline_s,
+        per_destination=settings.webhook_per_destination_concurrency,
     )
 
     async def rule_ids() -> list[str]:

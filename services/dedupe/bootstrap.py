@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from services.dedupe.redis_story_store import RedisStoryStore
 from services.dedupe.sketches import Sketcher
 from services.dedupe.stories import StoryJudge
+from shared.readiness import redis_answers
 from shared.redis_client import connect
 from shared.settings import Settings
 
@@ -21,8 +22,8 @@ class DedupeDependencies:
     judge: StoryJudge
 
     async def redis_reachable(self) -> bool:
-        """Readiness check: Redis answers a PING."""
-        return bool(await self.redis.ping())
+        """Readiness check: Redis answers a PING (else ``NotReady`` says where and why)."""
+        return await redis_answers(self.redis)
 
 
 def bootstrap(settings: Settings) -> DedupeDependencies:

@@ -8,6 +8,7 @@ folders can also be published on demand by ``newsmon replay`` through the same r
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 import faust
 
@@ -15,6 +16,7 @@ from services.fetcher.bootstrap import FetcherDependencies, bootstrap
 from services.fetcher.polling import Send, poll
 from services.fetcher.sources import Source
 from shared import topics
+from shared.background import keep_running
 from shared.schemas import RawArticle
 from shared.settings import Settings
 from shared.stream_app import create_app, publish, raw_topic
@@ -33,14 +35,17 @@ def create_service(settings: Settings) -> faust.App:
     @app.task
     async def poll_all_sources() -> None:
         """Each source on its own interval; a slow or failing source never delays the others."""
-        await asyncio.gather(*(poll_forever(parts, source, send, settings.fetcher_memory_ttl_s)
-                               for source in parts.sources))
+        await asyncio.gather(*(
+            keep_running(partial(poll_forever, parts, source, send, settings.fetcher_memory_ttl_s),
+                         service="fetcher", job="poll")
+            for source in parts.sources))
 
     return app
 
 
 async def poll_forever(parts: FetcherDependencies, source: Source, send: Send, ttl_s: int) -> None:
-    """Poll one source until the service stops; a failed poll is logged and counted by ``poll``, never fatal."""
+    """Poll one source until the service stops; a failed poll is logged and counted by ``poll``, never fatal,
+    and a Redis or broker outage is waited out within the poll."""
     while True:
-        await poll(source, parts.http, parts.redis, send, ttl_s)
+        await poll(source, parts.http, parts.redis, send, ttl_s, wait_out_outages=True)
         await asyncio.sleep(source.interval_s)

@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from services.fetcher.polite_http import PoliteClient, polite_client
 from services.fetcher.sources import Source, configured_sources
 from services.fetcher.validator_store import RedisValidatorStore
+from shared.readiness import redis_answers
 from shared.redis_client import connect
 from shared.settings import Settings
 
@@ -22,8 +23,8 @@ class FetcherDependencies:
     http: PoliteClient
 
     async def redis_reachable(self) -> bool:
-        """Readiness check: Redis answers a PING."""
-        return bool(await self.redis.ping())
+        """Readiness check: Redis answers a PING (else ``NotReady`` says where and why)."""
+        return await redis_answers(self.redis)
 
 
 def bootstrap(settings: Settings) -> FetcherDependencies:

@@ -20,8 +20,10 @@ from services.fetcher.errors import SourceError
 from services.fetcher.metrics import LAST_ARTICLE, LAST_SUCCESS, SKIPPED, SOURCE_ERRORS
 from services.fetcher.polite_http import PoliteClient
 from services.fetcher.published import is_new_version, newest_article_time, remember
+from services.fetcher.skips import skip
 from services.fetcher.sources import Source
 from shared import metrics
+from shared.failure_policy import as_rejected, classify, describe_error, retry_transient
 from shared.logs import log_event
 from shared.schemas import RawArticle
 
@@ -36,12 +38,20 @@ def source_label(source: Source) -> str:
     return source.url or source.name
 
 
-async def poll(source: Source, http: PoliteClient, redis: Redis, send: Send, ttl_seconds: int) -> int | None:
+async def poll(source: Source, http: PoliteClient, redis: Redis, send: Send, ttl_seconds: int,
+               wait_out_outages: bool = False) -> int | None:
     """Publish the new or updated articles of ``source`` through ``send``; how many, or None when the poll failed.
 
     Never raises: see ``isolated``. ``send`` must return only once the broker acknowledged the article.
+    With ``wait_out_outages`` (the service), a Redis or broker outage is waited out: the poll starts
+    over with capped backoff until the dependency is back, instead of failing until the next interval.
     """
-    return await isolated(source, _publish_new(source, http, redis, send, ttl_seconds))
+    def attempt() -> Awaitable[int]:
+        return _publish_new(source, http, redis, send, ttl_seconds)
+
+    if wait_out_outages:
+        return await isolated(source, retry_transient(attempt, "poll", source=source_label(source)))
+    return await isolated(source, attempt())
 
 
 async def isolated(source: Source, work: Awaitable[T]) -> T | None:
@@ -50,7 +60,9 @@ async def isolated(source: Source, work: Awaitable[T]) -> T | None:
     One source must never stop the fetcher: its failure is logged as ``fetch.source_failed`` with
     the source and the reason (the traceback too when it is not a SourceError), counted in
     ``newsmon_source_consecutive_errors`` and in ``newsmon_fetch_skipped_total`` by kind, and
-    the next poll starts over. Nothing is lost meanwhile: validators were not committed.
+    the next poll starts over. Nothing is lost meanwhile: validators were not committed. A Redis
+    or broker outage is not the source's fault: it is logged as ``fetch.source_waiting`` and
+    counted in ``newsmon_transient_errors_total``, not against the source.
     """
     label = source_label(source)
     try:
@@ -59,6 +71,10 @@ async def isolated(source: Source, work: Awaitable[T]) -> T | None:
         SOURCE_ERRORS.labels(label).inc()
         log_event(logger, "fetch.source_failed", logging.WARNING, source=label, kind=error.kind, reason=str(error))
     except Exception as error:
+        if classify(error) == "transient":
+            metrics.TRANSIENT_ERRORS.labels("fetcher").inc()
+            log_event(logger, "fetch.source_waiting", logging.WARNING, source=label, reason=describe_error(error))
+            return None
         SOURCE_ERRORS.labels(label).inc()
         SKIPPED.labels("poll_failed").inc()
         logger.error("fetch.source_failed", exc_info=error, extra={"fields": {
@@ -72,7 +88,15 @@ async def _publish_new(source: Source, http: PoliteClient, redis: Redis, send: S
     published = []
     for article in collected.articles:
         if await is_new_version(redis, article):
-            await send(article)
+            try:
+                await send(article)
+            except Exception as error:
+                if (rejected := as_rejected(error)) is None:
+                    raise
+                # Too large for the broker, now and on every retry: skipped, and tried again only
+                # if the article changes (the page's validators are committed below).
+                skip(article.url or label, rejected.kind, rejected.reason)
+                continue
             await remember(redis, article, ttl_seconds)
             log_event(logger, "fetch.published", article_id=article.article_id, url=article.url, source=label)
             published.append(article)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from services.fetcher.errors import SourceError
 from services.fetcher.urls import web_url
-from shared.config_errors import parse_entries_yaml
+from shared.config_errors import parse_entries_yaml, read_config_text
 
 SourceName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=64)]
 
@@ -59,12 +59,8 @@ def parse_sources(text: str, origin: str) -> list[Source]:
 
 
 def load_sources(path: Path) -> list[Source]:
-    """Sources from a YAML file."""
-    try:
-        text = path.read_text("utf-8")
-    except OSError as error:
-        raise SourceError(f"{path}: cannot read sources file: {error.strerror}") from error
-    return parse_sources(text, str(path))
+    """Sources from a YAML file (read within ``shared.config_errors``' bounds, like the rule file)."""
+    return parse_sources(read_config_text(path, SourceError, "sources file"), str(path))
 
 
 def configured_sources(

@@ -46,11 +46,17 @@ class Hit:
 
 @dataclass
 class Receiver:
-    """Answers each path by its plan (some statuses first, then one forever) and records every POST."""
+    """Answers each path by its plan (some statuses first, then one forever) and records every POST.
+
+    A path in ``holds`` keeps each request waiting until its event is set, like a receiver that hangs.
+    """
 
     base: str = ""
     plans: dict[str, tuple[deque[int], int, dict[str, str]]] = field(default_factory=dict)
     hits: dict[str, list[Hit]] = field(default_factory=dict)
+    holds: dict[str, asyncio.Event] = field(default_factory=dict)
+    waiting: int = 0
+    most_waiting: int = 0
 
     def endpoint(self, *first: int, then: int = 200, headers: dict[str, str] | None = None) -> str:
         path = f"/hook/{uuid.uuid4().hex}"
@@ -60,8 +66,20 @@ class Receiver:
     def hits_for(self, url: str) -> list[Hit]:
         return self.hits.get(url.removeprefix(self.base), [])
 
+    def hanging_endpoint(self, release: asyncio.Event) -> str:
+        url = self.endpoint()
+        self.holds[url.removeprefix(self.base)] = release
+        return url
+
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
+        if (release := self.holds.get(request.path)) is not None:
+            self.waiting += 1
+            self.most_waiting = max(self.most_waiting, self.waiting)
+            try:
+                await release.wait()
+            finally:
+                self.waiting -= 1
         first, then, answer_headers = self.plans.get(request.path, (deque(), 404, {}))
         status = first.popleft() if first else then
         headers = {key.lower(): value for key, value in request.headers.items()}
@@ -123,13 +141,15 @@ async def workers(redis: Redis, http: httpx.AsyncClient) -> AsyncIterator[Worker
     tasks: list[asyncio.Task[None]] = []
 
     def start(count: int = 1, *, allow_private: bool = True, max_attempts: int = 5,
-              redis_client: Redis | None = None, subscriptions: SubscriptionStore | None = None) -> WebhookDelivery:
+              redis_client: Redis | None = None, subscriptions: SubscriptionStore | None = None,
+              backoff_s: float = 0.01, poll_s: float = 0.01, **options: Any) -> WebhookDelivery:
         deliveries = [
             WebhookDelivery(redis_client or redis, http, secret=SECRET, allow_private=allow_private,
-                            max_attempts=max_attempts, backoff_s=0.01, key_prefix=prefix, subscriptions=subscriptions)
+                            max_attempts=max_attempts, backoff_s=backoff_s, key_prefix=prefix,
+                            subscriptions=subscriptions, **options)
             for _ in range(count)
         ]
-        tasks.extend(asyncio.create_task(delivery.run(stop, poll_s=0.01)) for delivery in deliveries)
+        tasks.extend(asyncio.create_task(delivery.run(stop, poll_s=poll_s)) for delivery in deliveries)
         return deliveries[0]
 
     yield start
@@ -236,6 +256,63 @@ async def test_retry_after_is_honoured_on_429(redis: Redis, receiver: Receiver, 
     assert second.at - first.at >= 0.9, "backoff_s is 0.01, so only Retry-After explains the wait"
 
 
+async def test_retry_after_zero_still_waits_the_schedules_minimum(
+    redis: Redis, receiver: Receiver, workers: Workers
+) -> None:
+    delivery = workers(backoff_s=0.4)
+    alert, url = make_alert(), receiver.endpoint(429, 429, 429, then=200, headers={"Retry-After": "0"})
+
+    await delivery.enqueue(alert, [url])
+    assert await settled(redis, delivery, alert, url) == "delivered"
+
+    hits = receiver.hits_for(url)
+    assert [hit.status for hit in hits] == [429, 429, 429, 200]
+    assert hits[-1].at - hits[0].at >= 0.2 + 0.4 + 0.8, "half of each backoff at least, whatever Retry-After says"
+
+
+async def test_a_receiver_that_hangs_holds_only_its_own_slots(
+    redis: Redis, receiver: Receiver, workers: Workers
+) -> None:
+    delivery = workers(per_destination=2, attempt_deadline_s=60)
+    release = asyncio.Event()
+    hanging = Receiver()
+    runner = await serve(hanging)  # a port of its own: another destination
+    try:
+        slow, fast = hanging.hanging_endpoint(release), receiver.endpoint()
+        slow_alerts, fast_alerts = [make_alert() for _ in range(6)], [make_alert() for _ in range(6)]
+        for alert in slow_alerts:  # queued first, so they are due first
+            await delivery.enqueue(alert, [slow])
+        for alert in fast_alerts:
+            await delivery.enqueue(alert, [fast])
+
+        async def two_hanging() -> bool:
+            return hanging.waiting == 2
+
+        await wait_until_async(two_hanging, 10, "two attempts to hang at the slow receiver")
+        for alert in fast_alerts:
+            assert await settled(redis, delivery, alert, fast) == "delivered"
+        assert hanging.most_waiting == 2, "two attempts hang, the slow receiver's others wait their turn"
+
+        release.set()
+        for alert in slow_alerts:
+            assert await settled(redis, delivery, alert, slow) == "delivered"
+        assert sorted(hit.headers["webhook-id"] for hit in hanging.hits_for(slow)) == sorted(
+            alert.alert_id for alert in slow_alerts), "each once"
+    finally:
+        release.set()
+        await runner.cleanup()
+
+
+async def test_a_webhook_queued_by_this_process_is_picked_up_at_once_not_at_the_next_poll(
+    redis: Redis, receiver: Receiver, workers: Workers
+) -> None:
+    delivery = workers(poll_s=3600)  # after its first look at the queue, the loop would sleep an hour
+    url = receiver.endpoint()
+    for alert in (make_alert(), make_alert()):
+        await delivery.enqueue(alert, [url])
+        assert await settled(redis, delivery, alert, url) == "delivered"
+
+
 async def test_410_gone_stops_delivery_to_that_url(redis: Redis, receiver: Receiver, workers: Workers) -> None:
     delivery = workers()
     alert, gone, healthy = make_alert(), receiver.endpoint(then=410), receiver.endpoint()
@@ -310,7 +387,7 @@ async def test_a_claim_abandoned_by_a_dead_worker_is_delivered_after_its_lease(
     alert, url = make_alert(), receiver.endpoint()
     await dead.enqueue(alert, [url])
     now = time.time()
-    assert len(await dead._claim(keys=[dead.queue_key], args=[now, now + 0.3, 10])) == 1  # then "crash"
+    assert len(await dead.claim(now, 0.3, 10)) == 1  # then "crash"
 
     restarted = WebhookDelivery(redis, http, secret=SECRET, allow_private=True, max_attempts=3, backoff_s=0.01,
                                 key_prefix=dead.key_prefix)
@@ -318,6 +395,25 @@ async def test_a_claim_abandoned_by_a_dead_worker_is_delivered_after_its_lease(
     assert await wait_until_async(restarted.deliver_due, 10, "the lease to run out") == 1
     assert await settled(redis, restarted, alert, url) == "delivered"
     assert len(receiver.hits_for(url)) == 1
+
+
+async def test_an_item_its_own_attempt_just_rescheduled_is_not_claimed_from_under_it(
+    redis: Redis, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    delivery = WebhookDelivery(redis, http, secret=SECRET, allow_private=True, max_attempts=3, backoff_s=0.01,
+                               key_prefix=f"test:webhooks:{uuid.uuid4().hex}")
+    alert, url = make_alert(), receiver.endpoint()
+    await delivery.enqueue(alert, [url])
+    [(item_id, destination)] = await delivery.claim(time.time(), 60, 10)
+    assert destination == receiver.base
+    loaded = await delivery.load(item_id)
+    assert loaded is not None
+    due = time.time() - 1  # the attempt failed and asked for a retry at once; it has not let go of the item yet
+    await delivery.reschedule(item_id, loaded[0], due)
+
+    assert await delivery.claim(time.time(), 60, 10, held=[item_id]) == []
+    assert await redis.zscore(delivery.queue_key, item_id) == pytest.approx(due), "its retry time is kept"
+    assert await delivery.claim(time.time(), 60, 10) == [(item_id, receiver.base)], "claimed once let go"
 
 
 async def test_the_loop_survives_an_unreachable_redis(workers: Workers, caplog: pytest.LogCaptureFixture) -> None:

@@ -2,9 +2,11 @@
 
 File changes are detected by content, not only by modification time, so an edit within the same
 second, or a copy that keeps the old mtime, is still seen. A broken edit never takes the alerter
-down: the error is logged with file, rule and field, counted, and the previous rules stay active
-until the file is fixed. API rules (``rule_store.py``) are validated before they are stored; a
-rule id in the file wins over the same id added through the API.
+down, whatever is wrong (bytes that are not UTF-8, a YAML bomb, a rule that does not validate, a
+directory in the file's place): the error is logged with file, rule and field, counted
+(``newsmon_rule_reloads_total{outcome="error"}``), and the previous rules stay active until the
+file is fixed. API rules (``rule_store.py``) are validated before they are stored; a rule id in
+the file wins over the same id added through the API.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 from services.alerter.metrics import RULE_RELOADS, RULES_ACTIVE
 from services.alerter.rule_engine.matching import CompiledRule, compile_rules
 from services.alerter.rule_engine.rule_store import RuleStore
-from services.alerter.rule_engine.rules import Rule, RuleFileError, load_rules
+from services.alerter.rule_engine.rules import Rule, RuleFileError, load_rules, parse_rule_file, read_rule_file
 from shared.logs import log_event
 
 logger = logging.getLogger(__name__)
@@ -33,8 +35,12 @@ class RuleBook:
     def __init__(self, path: Path | None, store: RuleStore | None = None) -> None:
         self.path = path
         self.store = store
-        self._version = self._file_version()
-        self.file_rules: list[Rule] = load_rules(path)
+        content = self._read()
+        if isinstance(content, RuleFileError):
+            raise content
+        self._version = self._file_version(content)
+        self.file_rules: list[Rule] = (load_rules(None) if content is None or path is None
+                                       else parse_rule_file(content, path))
         self.api_rules: list[Rule] = []
         self._api_version: int | None = None
         self.rules: list[CompiledRule] = []
@@ -55,18 +61,32 @@ class RuleBook:
         return {rule.id for rule in self.file_rules}
 
     def reload_if_changed(self) -> bool:
-        """Reload after the file changed; True when new rules became active."""
-        version = self._file_version()
+        """Reload after the file changed; True when new rules became active. Never raises.
+
+        A change is tried once: a broken file is reported when it appears, not on every check.
+        """
+        if self.path is None:
+            return False
+        content = self._read()
+        version = self._file_version(content)
         if version == self._version:
             return False
         self._version = version
+        previous = self.file_rules
         try:
-            self.file_rules = load_rules(self.path)
+            if isinstance(content, RuleFileError):
+                raise content
+            self.file_rules = parse_rule_file(content or b"", self.path)
+            self._activate()
         except RuleFileError as error:
-            log_event(logger, "rules.reload_failed", logging.ERROR, error=str(error), active_rules=len(self.rules))
-            RULE_RELOADS.labels("error").inc()
+            self.file_rules = previous
+            self._reload_failed(str(error))
             return False
-        self._activate()
+        except Exception as error:  # a bug must not take the alerter down either; the traceback is logged
+            self.file_rules = previous
+            logger.exception("rules.reload_crashed")
+            self._reload_failed(f"{self.path}: {type(error).__name__}: {error}")
+            return False
         log_event(logger, "rules.reloaded", path=str(self.path), active_rules=len(self.rules))
         RULE_RELOADS.labels("ok").inc()
         return True
@@ -96,11 +116,22 @@ class RuleBook:
         self.rules = compile_rules([*self.file_rules, *api_active])
         RULES_ACTIVE.set(len(self.rules))
 
-    def _file_version(self) -> str | None:
-        """A digest of the file's content (or of why it cannot be read); None for the shipped defaults."""
+    def _reload_failed(self, reason: str) -> None:
+        log_event(logger, "rules.reload_failed", logging.ERROR, error=reason, active_rules=len(self.rules))
+        RULE_RELOADS.labels("error").inc()
+
+    def _read(self) -> bytes | RuleFileError | None:
+        """The file's bytes, or why it cannot be read; None for the shipped defaults."""
         if self.path is None:
             return None
         try:
-            return hashlib.sha256(self.path.read_bytes()).hexdigest()
-        except OSError as error:
-            return f"unreadable: {error.strerror}"
+            return read_rule_file(self.path)
+        except RuleFileError as error:
+            return error
+
+    @staticmethod
+    def _file_version(content: bytes | RuleFileError | None) -> str | None:
+        """A digest of the file's content, or why it cannot be read; None for the shipped defaults."""
+        if isinstance(content, RuleFileError):
+            return f"unreadable: {content}"
+        return None if content is None else hashlib.sha256(content).hexdigest()

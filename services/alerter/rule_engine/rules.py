@@ -26,7 +26,7 @@ from pydantic import (
 
 from services.alerter.rule_engine.conditions import TAGS, Condition, is_positive
 from services.alerter.rule_engine.terms import CaseMode
-from shared.config_errors import parse_entries_yaml, validate_entries
+from shared.config_errors import decode_config, parse_entries_yaml, read_config_bytes, validate_entries
 
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=64)]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -131,11 +131,17 @@ def validate_rule(document: Any, origin: str) -> Rule:
 
 
 def load_rules(path: Path | None) -> list[Rule]:
-    """Rules from ``path``, or the shipped defaults when ``path`` is None."""
+    """Rules from ``path``, or the shipped defaults when ``path`` is None; any problem raises ``RuleFileError``."""
     if path is None:
         return parse_rules(default_rules_text(), "default_rules.yaml")
-    try:
-        text = path.read_text("utf-8")
-    except OSError as error:
-        raise RuleFileError(f"{path}: cannot read rule file: {error.strerror}") from error
-    return parse_rules(text, str(path))
+    return parse_rule_file(read_rule_file(path), path)
+
+
+def read_rule_file(path: Path) -> bytes:
+    """The rule file's bytes (a regular file of bounded size), or ``RuleFileError`` saying why not."""
+    return read_config_bytes(path, RuleFileError, "rule file")
+
+
+def parse_rule_file(data: bytes, path: Path) -> list[Rule]:
+    """Rules from the bytes of the file at ``path``: UTF-8, bounded YAML, validated; else ``RuleFileError``."""
+    return parse_rules(decode_config(data, str(path), RuleFileError), str(path))

@@ -1,21 +1,29 @@
 """Webhook delivery workers: signed POSTs from the durable queue, retried until a horizon, once per target.
 
-Each attempt is logged with status and latency, and each delivered alert records the time from its
-article's fetch to the receiver's 2xx. Timeouts, connection errors, 429 and 5xx are retried with
-exponential backoff and jitter (a 429/503 ``Retry-After`` wins) until ``max_attempts`` or the
+Every attempt has one deadline for everything (checking the URL, connecting, sending, the
+receiver's response headers); past it the attempt is a timeout, retried later. Attempts run side
+by side, at most ``per_destination`` to one receiver and ``max_in_flight`` in all, and the loop
+claims an item as soon as a slot is free for it: a receiver that hangs holds only its own slots,
+and every other receiver's deliveries go on. An item is claimed only when its attempt can start
+at once, and the lease is several deadlines long, so a lease never runs out under an attempt in
+flight. A webhook queued by this process is picked up at once (the queue's ``wake``), not at the
+next poll.
+
+Timeouts, connection errors, 429 and 5xx are retried on ``scheduling.RetrySchedule`` (a 429/503
+``Retry-After`` is honoured, never below the schedule's minimum) until ``max_attempts`` or the
 retry horizon; ``410 Gone`` stops delivery to that target and disables its subscription; other
-statuses fail at once. The queue itself is ``delivery_queue.py``.
+statuses fail at once. Each attempt is logged with status and latency, and each delivered alert
+records the time from its article's fetch to the receiver's 2xx. A Redis outage pauses the loop;
+an attempt whose POST went out is recorded once Redis is back, never sent again because of it.
+The queue itself is ``queue.py``; what a receiver's answer means is ``attempt_results.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import math
-import random
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
 import httpx
@@ -28,46 +36,27 @@ from services.alerter.metrics import (
     DELIVERY_SECONDS,
     SUBSCRIPTIONS_DISABLED,
 )
-from services.alerter.webhooks.queue import DeliveryQueue, Item, Outcome
+from services.alerter.webhooks.attempt_results import AttemptResult, classify_response, describe_attempt_error
+from services.alerter.webhooks.queue import DeliveryQueue, Item
+from services.alerter.webhooks.scheduling import DestinationSlots, RetrySchedule
 from services.alerter.webhooks.signing import signed_headers
 from services.alerter.webhooks.subscriptions import SubscriptionStore
 from services.alerter.webhooks.url_safety import UnsafeWebhookURL, check_webhook_url, redact_url
 from shared.address_guard import UnsafeAddress
+from shared.failure_policy import Backoff, retry_transient
 from shared.logs import log_event
 
 logger = logging.getLogger(__name__)
 
-REQUEST_TIMEOUT_S = 10.0
-LEASE_S = 60.0  # well above the request timeout, so a live worker never loses its claim
-MAX_DELAY_S = 3600.0
-BATCH = 32
-ERROR_PAUSE_S = 2.0
+DEFAULT_ATTEMPT_DEADLINE_S = 10.0
+DEFAULT_PER_DESTINATION = 4
+MAX_IN_FLIGHT = 64
+MIN_LEASE_S = 60.0
+# A lease lasts this many attempt deadlines: an attempt starts when claimed and ends by its deadline,
+# so only a process that died (or a Redis outage longer than this) lets a lease run out.
+LEASE_DEADLINES = 6
+SHUTDOWN_GRACE_S = 2.0
 DEFAULT_HORIZON_S = 24 * 3600.0
-
-
-@dataclass(frozen=True)
-class _Result:
-    """How one attempt ended."""
-
-    outcome: Outcome
-    status: int | None = None
-    error: str | None = None
-    retry_after_s: float | None = None
-    latency_s: float | None = None
-
-
-def _describe(error: BaseException) -> str:
-    """A short error text; httpx's messages do not include the URL."""
-    return f"{type(error).__name__}: {error}"[:200] if str(error) else type(error).__name__
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    """Retry-After in seconds, when the server gave it in that form."""
-    try:
-        seconds = float(response.headers.get("retry-after", ""))
-    except ValueError:
-        return None
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 class _FetchTime(BaseModel):
@@ -85,68 +74,103 @@ def fetch_to_delivery_s(body: bytes, delivered_at: float) -> float | None:
     return None if fetched_at is None else delivered_at - fetched_at.timestamp()
 
 
-def _classify(response: httpx.Response) -> _Result:
-    """Map a receiver's status to what to do next."""
-    status = response.status_code
-    if 200 <= status < 300:
-        return _Result("delivered", status)
-    if status == 410:
-        return _Result("gone", status, "410 gone")
-    if status == 429 or status >= 500:
-        hint = _retry_after(response) if status in (429, 503) else None
-        return _Result("retry", status, f"HTTP {status}", hint)
-    return _Result("failed", status, f"HTTP {status}")
-
-
 class WebhookDelivery(DeliveryQueue):
     """Deliver queued webhooks: each message once per target, signed with the target's secret."""
 
     def __init__(self, redis: Redis, client: httpx.AsyncClient, *, secret: str | None, allow_private: bool,
                  max_attempts: int, backoff_s: float, key_prefix: str = "newsmon:webhooks",
-                 subscriptions: SubscriptionStore | None = None, horizon_s: float = DEFAULT_HORIZON_S) -> None:
+                 subscriptions: SubscriptionStore | None = None, horizon_s: float = DEFAULT_HORIZON_S,
+                 attempt_deadline_s: float = DEFAULT_ATTEMPT_DEADLINE_S, per_destination: int = DEFAULT_PER_DESTINATION,
+                 max_in_flight: int = MAX_IN_FLIGHT) -> None:
         super().__init__(redis, key_prefix)
         self.client = client
         self.secret = secret
         self.allow_private = allow_private
         self.max_attempts = max_attempts
-        self.backoff_s = backoff_s
+        self.schedule = RetrySchedule(backoff_s)
         self.horizon_s = horizon_s
         self.subscriptions = subscriptions
+        self.attempt_deadline_s = attempt_deadline_s
+        self.lease_s = max(MIN_LEASE_S, LEASE_DEADLINES * attempt_deadline_s)
+        self.slots = DestinationSlots(per_destination, max_in_flight)
+        self._in_flight: dict[str, asyncio.Task[None]] = {}  # item id -> its attempt
 
     async def deliver_due(self) -> int:
-        """Claim and attempt every due item (up to a batch); returns how many were attempted."""
-        claimed = await self.claim(time.time(), LEASE_S, BATCH)
-        results = await asyncio.gather(*(self._attempt(item_id) for item_id in claimed), return_exceptions=True)
-        errors = [result for result in results if isinstance(result, Exception)]
-        if errors:
-            raise errors[0]  # the others' items stay leased and fall due again
-        return len(claimed)
+        """Start every due item a slot is free for, and wait for those attempts; how many were started."""
+        started = await self.start_due()
+        if started:
+            await asyncio.wait(started)
+        return len(started)
+
+    async def start_due(self) -> list[asyncio.Task[None]]:
+        """Claim the due items the free slots allow and start their attempts, without waiting for them."""
+        room = self.slots.room()
+        if room == 0:
+            return []
+        claimed = await self.claim(time.time(), self.lease_s, room, self.slots.free(), self.slots.per_destination,
+                                   held=list(self._in_flight))
+        started = []
+        for item_id, destination in claimed:
+            self.slots.take(destination)
+            task = asyncio.create_task(self._attempt_in_slot(item_id, destination))
+            self._in_flight[item_id] = task
+            started.append(task)
+        return started
 
     async def run(self, stop: asyncio.Event, poll_s: float = 0.25) -> None:
         """Deliver until ``stop`` is set; a Redis outage pauses delivery, it never ends it."""
-        while not stop.is_set():
-            pause = poll_s
-            try:
-                if await self.deliver_due():
-                    continue
-            except Exception as error:  # any failure: the loop must outlive Redis outages
-                log_event(logger, "webhook.queue_error", logging.ERROR, error=_describe(error))
-                pause = max(poll_s, ERROR_PAUSE_S)
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), pause)
+        backoff = Backoff(first_s=max(poll_s, 0.5))
+        try:
+            while not stop.is_set():
+                self.wake.clear()
+                pause = poll_s
+                try:
+                    await self.start_due()
+                    backoff.reset()
+                except Exception as error:  # any failure: the loop must outlive Redis outages
+                    log_event(logger, "webhook.queue_error", logging.ERROR, error=describe_attempt_error(error))
+                    pause = max(poll_s, backoff.next_delay())
+                await _until_set(pause, stop, self.wake)
+        finally:
+            await self._finish_in_flight(SHUTDOWN_GRACE_S if stop.is_set() else 0.0)
+
+    async def _finish_in_flight(self, grace_s: float) -> None:
+        """Give attempts in flight ``grace_s`` to end, then cancel the rest (their items fall due after the lease)."""
+        tasks = list(self._in_flight.values())
+        if tasks and grace_s > 0:
+            await asyncio.wait(tasks, timeout=grace_s)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _attempt_in_slot(self, item_id: str, destination: str) -> None:
+        try:
+            await self._attempt(item_id)
+        except Exception as error:  # the item stays leased, and falls due again when the lease ends
+            log_event(logger, "webhook.attempt_error", logging.ERROR, item_id=item_id,
+                      error=describe_attempt_error(error))
+        finally:
+            self.slots.release(destination)
+            del self._in_flight[item_id]
+            self.wake.set()
 
     async def _attempt(self, item_id: str) -> None:
-        """One delivery attempt of a claimed item, then record what happened."""
-        loaded = await self.load(item_id)
+        """One delivery attempt of a claimed item, then record what happened.
+
+        The Redis steps wait out an outage (capped backoff) while the item stays claimed, so a POST
+        that went out is recorded once Redis is back rather than sent again.
+        """
+        loaded = await retry_transient(lambda: self.load(item_id), "webhook.load", item_id=item_id)
         if loaded is None:  # settled by a worker whose lease had run out
             return
         item, body = loaded
         item.attempts += 1
-        secret, refusal = await self._secret_for(item)
+        secret, refusal = await retry_transient(lambda: self._secret_for(item), "webhook.subscription",
+                                                alert_id=item.alert_id)
         if refusal is not None:
             result = refusal
         elif body is None:
-            result = _Result("failed", error="message body expired")
+            result = AttemptResult("failed", error="message body expired")
         else:
             result = await self._post(item, body, secret)
             if result.outcome == "delivered" and (latency := fetch_to_delivery_s(body, time.time())) is not None:
@@ -155,49 +179,60 @@ class WebhookDelivery(DeliveryQueue):
                   alert_id=item.alert_id, url=redact_url(item.url), subscription_id=item.subscription_id,
                   status=result.status, attempt=item.attempts, outcome=result.outcome, error=result.error,
                   latency_ms=None if result.latency_s is None else round(result.latency_s * 1000, 1))
-        await self._record(item_id, item, result)
+        await retry_transient(lambda: self._record(item_id, item, result), "webhook.record", alert_id=item.alert_id)
 
-    async def _secret_for(self, item: Item) -> tuple[str | None, _Result | None]:
+    async def _secret_for(self, item: Item) -> tuple[str | None, AttemptResult | None]:
         """The secret to sign with, or why the item must not be sent (subscription deleted or disabled)."""
         if item.subscription_id is None:
             return self.secret, None
         subscription = await self.subscriptions.get(item.subscription_id) if self.subscriptions else None
         if subscription is None:
-            return None, _Result("cancelled", error="subscription deleted")
+            return None, AttemptResult("cancelled", error="subscription deleted")
         if not subscription.active:
-            return None, _Result("disabled", error=f"subscription disabled: {subscription.disabled_reason}")
+            return None, AttemptResult("disabled", error=f"subscription disabled: {subscription.disabled_reason}")
         return subscription.secret, None
 
-    async def _post(self, item: Item, body: bytes, secret: str | None) -> _Result:
+    async def _post(self, item: Item, body: bytes, secret: str | None) -> AttemptResult:
+        """The attempt under its deadline: URL check, POST, and the receiver's status, all within it."""
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(self.attempt_deadline_s):
+                result = await self._send(item, body, secret)
+        except TimeoutError:
+            result = AttemptResult("retry", latency_s=time.monotonic() - started,
+                                   error=f"no response within the {self.attempt_deadline_s:g}s attempt deadline")
+        if result.latency_s is not None:
+            DELIVERY_SECONDS.observe(result.latency_s)
+        return result
+
+    async def _send(self, item: Item, body: bytes, secret: str | None) -> AttemptResult:
         """Check the URL, POST the signed body, and classify the answer (the response body is never read)."""
         try:
             await check_webhook_url(item.url, self.allow_private)
         except UnsafeWebhookURL as error:
-            return _Result("refused", error=str(error))
+            return AttemptResult("refused", error=str(error))
         except OSError as error:  # DNS failure: often transient
-            return _Result("retry", error=_describe(error))
+            return AttemptResult("retry", error=describe_attempt_error(error))
         started = time.monotonic()
         try:
             async with self.client.stream(
                 "POST", item.url, content=body, headers=signed_headers(secret, item.alert_id, body),
-                timeout=REQUEST_TIMEOUT_S, follow_redirects=False,
+                timeout=self.attempt_deadline_s, follow_redirects=False,
             ) as response:
-                result = _classify(response)
+                result = classify_response(response)
         except UnsafeAddress as error:  # the client's guard, as it connected: the host now resolves inside
-            result = _Result("refused", error=str(error))
+            result = AttemptResult("refused", error=str(error))
         except httpx.TransportError as error:  # timeouts, refused connections, resets
-            result = _Result("retry", error=_describe(error))
+            result = AttemptResult("retry", error=describe_attempt_error(error))
         except httpx.InvalidURL as error:
-            result = _Result("failed", error=_describe(error))
-        elapsed = time.monotonic() - started
-        DELIVERY_SECONDS.observe(elapsed)
-        return replace(result, latency_s=elapsed)
+            result = AttemptResult("failed", error=describe_attempt_error(error))
+        return replace(result, latency_s=time.monotonic() - started)
 
-    async def _record(self, item_id: str, item: Item, result: _Result) -> None:
+    async def _record(self, item_id: str, item: Item, result: AttemptResult) -> None:
         """Reschedule a retry within the limits, or settle the final outcome."""
         outcome = result.outcome
         if outcome == "retry":
-            due = time.time() + self._delay(item.attempts, result.retry_after_s)
+            due = time.time() + self.schedule.delay(item.attempts, result.retry_after_s)
             if item.attempts < self.max_attempts and due <= item.queued_at + self.horizon_s:
                 item.last_error = result.error
                 await self.reschedule(item_id, item, due)
@@ -221,13 +256,12 @@ class WebhookDelivery(DeliveryQueue):
             log_event(logger, "subscription.disabled", logging.WARNING, subscription_id=item.subscription_id,
                       url=redact_url(item.url), reason="410 Gone")
 
-    def _delay(self, attempts: int, retry_after_s: float | None) -> float:
-        """Seconds until the next try: the server's Retry-After, else exponential backoff with jitter.
 
-        Half the backoff is fixed and half random ("equal jitter"), so retries of many items spread
-        out while the schedule still reaches the horizon in a predictable number of attempts.
-        """
-        if retry_after_s is not None:
-            return min(retry_after_s, MAX_DELAY_S)
-        backoff = min(self.backoff_s * 2.0 ** min(attempts - 1, 30), MAX_DELAY_S)
-        return backoff / 2 + random.uniform(0, backoff / 2)
+async def _until_set(timeout_s: float, *events: asyncio.Event) -> None:
+    """Return when one of ``events`` is set, or after ``timeout_s``."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

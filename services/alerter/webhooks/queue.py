@@ -13,17 +13,23 @@ Keys under ``key_prefix``:
   kept for days so a redelivered alert queues nothing that was already settled;
 - ``:failed`` list of JSON records of deliveries given up on, newest last (``newsmon deliveries``).
 
-A worker claims a due item with ``ZREM`` (only one worker gets 1) and, in the same Lua script, puts
-it back with a lease score in the future: if the worker dies mid-POST the item falls due again
-after the lease instead of being lost. Receivers dedupe on ``webhook-id`` for that rare case, as
-the Standard Webhooks convention expects.
+A worker claims due items in one Lua script, which puts each back with a lease score in the
+future: if the worker dies mid-POST the item falls due again after the lease instead of being
+lost. Receivers dedupe on ``webhook-id`` for that rare case, as the Standard Webhooks convention
+expects. The claim knows destinations (scheme, host and port of the item's URL): it takes at most
+the free slots the worker has for each, skipping the items of a full destination without touching
+them, so a receiver that holds its slots never keeps other receivers' items from being claimed.
+
+Enqueuing sets ``wake``, so a delivery loop in the same process starts at once instead of
+at its next poll.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
@@ -59,17 +65,48 @@ if queued > 0 and redis.call('TTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call
 return queued
 """
 
-# KEYS: queue; ARGV: now, lease deadline, batch size. Returns the item ids this worker now owns.
+# KEYS: queue, items; ARGV: now, lease deadline, batch size, due items to look at, free slots of a
+# destination not listed, how many item ids follow, the ids this worker still holds (never claimed
+# again: their attempt may have just rescheduled them), then (destination, free slots) pairs. Returns
+# (item id, destination) pairs, flattened, that this worker now owns; an item settled meanwhile (no
+# state) leaves the queue.
 _CLAIM = """
-local claimed = {}
-for _, item in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])) do
-  if redis.call('ZREM', KEYS[1], item) == 1 then
-    redis.call('ZADD', KEYS[1], ARGV[2], item)
-    claimed[#claimed + 1] = item
+local function destination(url)
+  local scheme, authority = string.match(url, '^(%a[%w+.-]*)://([^/?#]*)')
+  if not scheme then return '?' end
+  authority = string.gsub(authority, '^.*@', '')
+  return string.lower(scheme .. '://' .. authority)
+end
+local batch, unlisted, held_count = tonumber(ARGV[3]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local held, free, claimed = {}, {}, {}
+for i = 7, 6 + held_count do held[ARGV[i]] = true end
+for i = 7 + held_count, #ARGV, 2 do free[ARGV[i]] = tonumber(ARGV[i + 1]) end
+if batch < 1 then return claimed end
+for _, item in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[4])) do
+  local state = redis.call('HGET', KEYS[2], item)
+  if held[item] then
+    -- this worker's own attempt is still finishing: its schedule must stay as that attempt left it
+  elseif not state then
+    redis.call('ZREM', KEYS[1], item)
+  else
+    local ok, decoded = pcall(cjson.decode, state)
+    local where = '?'
+    if ok and type(decoded) == 'table' and type(decoded.url) == 'string' then where = destination(decoded.url) end
+    local slots = free[where] or unlisted
+    if slots > 0 then
+      redis.call('ZADD', KEYS[1], ARGV[2], item)
+      free[where] = slots - 1
+      claimed[#claimed + 1] = item
+      claimed[#claimed + 1] = where
+      if #claimed >= 2 * batch then break end
+    end
   end
 end
 return claimed
 """
+# How many due items one claim looks at: items of full destinations are passed over, so this bounds
+# the work of a claim while a dead receiver has many items due.
+CLAIM_SCAN = 1000
 
 # KEYS: body, items, queue, done; ARGV: item id, state, due. 0: body expired, 1: queued, 2: already queued.
 _REQUEUE = """
@@ -123,7 +160,6 @@ def _as_target(target: Target | str) -> Target:
     return target if isinstance(target, Target) else Target(target)
 
 
-
 class DeliveryQueue:
     """The Redis side of webhook delivery: enqueue once per (message, target), claim, settle, replay."""
 
@@ -136,6 +172,8 @@ class DeliveryQueue:
         self._enqueue = redis.register_script(_ENQUEUE)
         self._claim = redis.register_script(_CLAIM)
         self._requeue = redis.register_script(_REQUEUE)
+        # Set when items are queued (or a delivery slot frees up): the delivery loop claims at once.
+        self.wake = asyncio.Event()
 
     def body_key(self, message_id: str) -> str:
         return f"{self.key_prefix}:body:{message_id}"
@@ -162,11 +200,26 @@ class DeliveryQueue:
             item_args += [self.item_id(message_id, target), json.dumps(asdict(state))]
         keys = [self.body_key(message_id), self.items_key, self.queue_key,
                 *(self.done_key(message_id, target) for target in unique)]
-        return int(await self._enqueue(keys=keys, args=[body, BODY_TTL_S, time.time(), *item_args]))
+        queued = int(await self._enqueue(keys=keys, args=[body, BODY_TTL_S, time.time(), *item_args]))
+        if queued:
+            self.wake.set()
+        return queued
 
-    async def claim(self, now: float, lease_s: float, batch: int) -> list[str]:
-        """Item ids due now, leased to this worker until ``now + lease_s``."""
-        return [text(item) for item in await self._claim(keys=[self.queue_key], args=[now, now + lease_s, batch])]
+    async def claim(self, now: float, lease_s: float, batch: int, free: Mapping[str, int] | None = None,
+                    unlisted_free: int | None = None, held: Collection[str] = ()) -> list[tuple[str, str]]:
+        """(item id, destination) of items due now, leased to this worker until ``now + lease_s``.
+
+        At most ``batch`` items, and for each destination at most its ``free`` slots
+        (``unlisted_free``, by default ``batch``, for a destination not in ``free``); the items of a
+        destination without free slots, and the ``held`` items (attempts of this worker still
+        finishing), stay as they are in the queue.
+        """
+        slots = [part for destination, count in (free or {}).items() for part in (destination, count)]
+        reply = await self._claim(keys=[self.queue_key, self.items_key], args=[
+            now, now + lease_s, batch, CLAIM_SCAN, batch if unlisted_free is None else unlisted_free, len(held),
+            *held, *slots])
+        flat = [text(part) for part in reply]
+        return list(zip(flat[::2], flat[1::2], strict=True))
 
     async def load(self, item_id: str) -> tuple[Item, bytes | None] | None:
         """A claimed item and its message body (None when expired); None when another worker settled it."""
@@ -225,6 +278,7 @@ class DeliveryQueue:
                     self.done_key(record["alert_id"], target)]
             if await self._requeue(keys=keys, args=[item_id, state, time.time()]):
                 replayed += 1
+                self.wake.set()
             else:
                 await self.redis.rpush(self.failed_key, raw)
                 expired += 1

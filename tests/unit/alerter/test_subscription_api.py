@@ -13,7 +13,8 @@ from datetime import datetime
 import pytest
 from redis.asyncio import Redis
 
-from services.alerter.api import ApiResponse, SubscriptionAPI
+from newsmon.embedded import free_port
+from services.alerter.api import ApiResponse, SubscriptionAPI, unless_unavailable
 from services.alerter.webhooks.queue import DeliveryQueue
 from services.alerter.webhooks.subscriptions import (
     Subscription,
@@ -22,6 +23,7 @@ from services.alerter.webhooks.subscriptions import (
     new_secret,
     public_view,
 )
+from shared.readiness import redis_answers
 from shared.schemas import Alert
 
 TOKEN = "s3cret-token"
@@ -110,3 +112,32 @@ def test_listings_mask_the_secret_and_the_url_tokens() -> None:
 def test_empty_rule_list_means_every_rule() -> None:
     assert Subscription(id="s", url="u", secret="x").wants("anything")
     assert not Subscription(id="s", url="u", secret="x", rules=["rafah"]).wants("iran-sanctions")
+
+
+async def test_while_redis_is_away_the_api_answers_503_with_the_reason_before_doing_anything() -> None:
+    unreachable = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0")
+
+    async def redis_reachable() -> bool:
+        return await redis_answers(unreachable)
+
+    async def must_not_run() -> ApiResponse:
+        raise AssertionError("nothing is attempted while Redis is known to be away")
+
+    response = await unless_unavailable(redis_reachable, must_not_run)
+    assert response.status == 503 and response.headers == {"Retry-After": "5"}
+    assert error_of(response).startswith("temporarily unavailable, try again shortly: Redis at 127.0.0.1:")
+    assert "is unavailable: ConnectionError" in error_of(response)
+
+
+async def test_a_request_that_meets_an_outage_midway_is_503_and_a_bug_is_not_hidden() -> None:
+    async def seemed_fine() -> bool:
+        return True
+
+    response = await unless_unavailable(seemed_fine, api().list)  # its store's Redis port is closed
+    assert response.status == 503 and "ConnectionError" in error_of(response)
+
+    async def broken() -> ApiResponse:
+        raise KeyError("url")
+
+    with pytest.raises(KeyError):
+        await unless_unavailable(seemed_fine, broken)
