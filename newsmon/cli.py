@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+import logging
 import signal
 import sys
 import warnings
@@ -16,17 +17,19 @@ import typer
 from pydantic import SecretStr, ValidationError
 from pydantic_settings import SettingsError
 
+from newsmon.alert_console import print_alerts, watch_alerts
 from newsmon.commands.dead_letters import dead_letters_list_command, dead_letters_replay_command
 from newsmon.commands.dedupe import dedupe_command
 from newsmon.commands.deliveries import deliveries_list_command, deliveries_replay_command
 from newsmon.commands.ner import ner_command
 from newsmon.commands.rules_eval import rules_eval_command
+from newsmon.commands.status import processes_command, status_command
 from newsmon.embedded import EmbeddedError, local_api_token
 from newsmon.stack import Stack
 from shared import topics
 from shared.logs import configure_logging
-from shared.schemas import PUBLIC_SCHEMAS, Alert
-from shared.settings import SERVICE_NAMES, RenamedSettingWarning, ServiceName, describe_settings_error, get_settings
+from shared.schemas import PUBLIC_SCHEMAS
+from shared.settings import SERVICE_NAMES, RenamedSettingWarning, describe_settings_error, get_settings
 
 if TYPE_CHECKING:
     from services.fetcher.errors import SourceError
@@ -39,6 +42,8 @@ deliveries_app = typer.Typer(help="Webhook deliveries that were given up on.", n
 app.add_typer(deliveries_app, name="deliveries")
 app.command("dedupe")(dedupe_command)
 app.command("ner")(ner_command)
+app.command("status")(status_command)
+app.command("processes")(processes_command)
 deliveries_app.command("replay")(deliveries_replay_command)
 deliveries_app.command("list")(deliveries_list_command)
 dead_letters_app = typer.Typer(help="Messages a stage could not handle, and replaying them.", no_args_is_help=True)
@@ -75,15 +80,23 @@ def up(
     replay: Annotated[Optional[list[Path]], typer.Option(help="Publish these files once the stack is ready.")] = None,
     tail: Annotated[bool, typer.Option(help="Print each alert as it fires.")] = True,
 ) -> None:
-    """Start the whole pipeline locally (embedded broker and Redis unless configured) until Ctrl-C."""
+    """Start the whole pipeline locally (embedded broker and Redis unless configured) until Ctrl-C.
+
+    A process that dies is started again, with a backoff, and the console says which, why and the
+    last line of its log; ``newsmon status`` counts the restarts.
+    """
     settings = get_settings()
     configure_logging(settings.log_format, "WARNING")
+    # The alert follower's connection errors while the supervisor restarts the broker are noise
+    # beside the restart line that explains them.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     token_file = None
     if settings.api_token is None:
         token_file = settings.data_dir / "api-token"
         settings = settings.model_copy(update={"api_token": SecretStr(local_api_token(settings.data_dir))})
-    stack = Stack(settings)
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    stack = Stack(settings, report=_print_restart)
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):  # a closed terminal stops it too, in order
+        signal.signal(stop_signal, _raise_keyboard_interrupt)
     typer.echo("starting newsmon (the first consumer-group join can take a few seconds)...")
     try:
         stack.start()
@@ -94,7 +107,7 @@ def up(
             count = asyncio.run(_replay(replay, show_progress=False))
             typer.echo(f"replayed {count} articles")
         typer.echo("watching alerts (Ctrl-C stops everything)..." if tail else "running (Ctrl-C stops everything)...")
-        asyncio.run(_watch(stack, tail))
+        asyncio.run(watch_alerts(stack, tail))
     except EmbeddedError as error:
         raise fail(str(error)) from None
     except KeyboardInterrupt:
@@ -108,68 +121,17 @@ def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-async def _watch(stack: Stack, tail: bool) -> None:
-    """Follow alerts until a service dies (exit 1) or the user stops the stack."""
-    follower = asyncio.create_task(_print_alerts(follow=True)) if tail else None
-    try:
-        while not (dead := stack.dead_services()):
-            await asyncio.sleep(1)
-        raise typer.Exit(_report_dead(stack, dead))
-    finally:
-        if follower is not None:
-            follower.cancel()
-
-
-def _report_dead(stack: Stack, dead: list[ServiceName]) -> int:
-    for name in dead:
-        typer.secho(f"service {name} stopped unexpectedly:\n{stack.services[name].log_tail()}", fg="red", err=True)
-    return 1
-
-
-async def _print_alerts(follow: bool) -> None:
-    from shared.kafka_clients import consumer
-
-    reader = consumer(get_settings(), topics.ALERTS)
-    await reader.start()
-    try:
-        while True:
-            batches = await reader.getmany(timeout_ms=1000)
-            for records in batches.values():
-                for record in records:
-                    typer.echo(format_alert(Alert.model_validate_json(record.value)))
-            if not batches and not follow:
-                return
-    finally:
-        await reader.stop()
-
-
-def format_alert(alert: Alert) -> str:
-    """One console line per alert: rule id, title, story."""
-    return f"ALERT {alert.rule_id:<16} {alert.title[:100]}  [story {alert.story_id[:12]}]"
+def _print_restart(line: str) -> None:
+    typer.secho(line, fg=typer.colors.YELLOW, err=True)
 
 
 @app.command()
 def alerts(follow: Annotated[bool, typer.Option(help="Keep watching for new alerts.")] = False) -> None:
     """Print the alerts on the ``alerts`` topic of a running stack."""
     try:
-        asyncio.run(_print_alerts(follow))
+        asyncio.run(print_alerts(get_settings(), follow))
     except KeyboardInterrupt:
         pass
-
-
-@app.command()
-def status(
-    host: Annotated[str, typer.Option(help="Where the services run.")] = "127.0.0.1",
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON array instead of lines.")] = False,
-) -> None:
-    """Each service's readiness, consumer lag and last activity; exit 1 if any is down or not ready."""
-    from newsmon.status import as_json as statuses_json
-    from newsmon.status import stack_status
-
-    statuses = stack_status(get_settings(), host)
-    typer.echo(statuses_json(statuses) if as_json else "\n".join(status.line() for status in statuses))
-    if not all(status.ready for status in statuses):
-        raise typer.Exit(1)
 
 
 @app.command()

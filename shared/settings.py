@@ -13,6 +13,7 @@ import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote
 
 from dotenv import dotenv_values
 from pydantic import AliasChoices, Field, SecretStr, ValidationError
@@ -26,6 +27,8 @@ from pydantic_settings import (
 
 ServiceName = Literal["fetcher", "dedupe", "ner", "alerter"]
 SERVICE_NAMES: tuple[ServiceName, ...] = ("fetcher", "dedupe", "ner", "alerter")
+# Where `newsmon up` keeps the embedded Redis's password, inside the data dir (owner-only).
+EMBEDDED_REDIS_PASSWORD_FILE = "redis-password"
 
 
 # Variables renamed so every duration ends in ``_s``: old name -> (new field, factor to seconds). The
@@ -101,7 +104,15 @@ class Settings(BaseSettings):
     feeds: list[str] = Field(default_factory=list, description="RSS/Atom URLs the fetcher polls.")
     feed_poll_s: float = Field(default=300.0, gt=0, description="Poll interval of the NEWSMON_FEEDS feeds.")
     http_timeout_s: float = Field(default=20.0, gt=0)
-    fetch_max_bytes: int = Field(default=5_000_000, gt=0, description="Larger responses are refused.")
+    fetch_max_bytes: int = Field(
+        default=5_000_000, gt=0, description="Larger response bodies (counted once decompressed) are skipped."
+    )
+    fetch_deadline_s: float = Field(
+        default=30.0, gt=0, description="Longest one fetch may take: connect, headers, redirects and body together."
+    )
+    fetch_allow_private: bool = Field(
+        default=False, description="Allow fetching from loopback/private/link-local and other non-public addresses."
+    )
     fetch_max_redirects: int = Field(default=5, ge=0)
     fetch_per_host_concurrency: int = Field(default=2, ge=1)
     fetch_per_host_interval_s: float = Field(default=1.0, ge=0, description="Minimum spacing of requests to a host.")
@@ -175,8 +186,28 @@ class Settings(BaseSettings):
 
     @property
     def redis(self) -> str:
-        """Redis to connect to: the configured URL, or the embedded server's."""
-        return self.redis_url or f"redis://127.0.0.1:{self.embedded_redis_port}/0"
+        """Redis to connect to: the configured URL, or the embedded server's with its password.
+
+        The embedded server's password is read from the data dir each time, so a process started
+        before ``newsmon up`` made it still connects once it exists. This URL may hold a secret:
+        show it only through a redaction (``services.alerter.webhooks.url_safety.redact_url``).
+        """
+        if self.redis_url:
+            return self.redis_url
+        password = self._embedded_redis_password()
+        credentials = f":{quote(password, safe='')}@" if password else ""
+        return f"redis://{credentials}127.0.0.1:{self.embedded_redis_port}/0"
+
+    @property
+    def embedded_redis_password_path(self) -> Path:
+        """The file holding the embedded Redis's password (made by ``newsmon up``)."""
+        return self.data_dir / EMBEDDED_REDIS_PASSWORD_FILE
+
+    def _embedded_redis_password(self) -> str:
+        try:
+            return self.embedded_redis_password_path.read_text().strip()
+        except FileNotFoundError:
+            return ""
 
     def service_port(self, service: ServiceName) -> int:
         """HTTP port (``/metrics``, ``/healthz``) of one service."""

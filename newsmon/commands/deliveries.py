@@ -53,12 +53,17 @@ async def replay_failed_deliveries(settings: Settings) -> ReplayReport:
 
 
 async def failed_deliveries(settings: Settings) -> list[dict[str, Any]]:
-    """The failed list, oldest first (URLs already without query strings)."""
+    """The failed list, oldest first, each URL redacted (``redact_url``).
+
+    Records are stored redacted, but with the redaction of the release that stored them: they
+    are redacted again as they are shown, so a token an older release kept is not printed.
+    """
     redis = connect(settings)
     try:
-        return await DeliveryQueue(redis).failures()
+        records = await DeliveryQueue(redis).failures()
     finally:
         await redis.aclose()
+    return [{**record, "url": redact_url(str(record["url"]))} if record.get("url") else record for record in records]
 
 
 def redis_unreachable(settings: Settings, error: Exception) -> typer.Exit:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import httpx
 from redis.asyncio import Redis
 
 from services.alerter.alert_history import alerts_since
@@ -21,6 +20,7 @@ from services.alerter.rule_engine.rulebook import RuleBook
 from services.alerter.rule_engine.sentence_parse import configured_parser
 from services.alerter.webhooks.delivery import WebhookDelivery
 from services.alerter.webhooks.subscriptions import SubscriptionStore
+from services.alerter.webhooks.url_safety import webhook_client
 from shared.redis_client import connect
 from shared.settings import Settings
 
@@ -55,7 +55,7 @@ def bootstrap(settings: Settings) -> AlerterDependencies:
     webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     deliveries = WebhookDelivery(
         redis,
-        httpx.AsyncClient(follow_redirects=False),
+        webhook_client(settings.webhook_allow_private),
         secret=webhook_secret,
         allow_private=settings.webhook_allow_private,
         max_attempts=settings.webhook_max_attempts,

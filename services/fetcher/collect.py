@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from services.fetcher.bounded_get import FetchError
 from services.fetcher.errors import SourceError
 from services.fetcher.extraction import extract_page, looks_binary
 from services.fetcher.feeds import FULL_CONTENT_MIN_CHARS, parse_feed
 from services.fetcher.files import iter_article_files, read_articles
 from services.fetcher.metrics import SKIPPED
-from services.fetcher.polite_http import FetchError, Page, PoliteClient
+from services.fetcher.polite_http import Page, PoliteClient
 from services.fetcher.sitemaps import parse_news_sitemap
 from services.fetcher.skips import skip
 from services.fetcher.sources import Source

@@ -12,7 +12,7 @@ from lxml.html import HtmlElement
 from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import load_html
 
-from services.fetcher.urls import web_url
+from services.fetcher.urls import same_site, web_url
 from shared.article_ids import canonical_url
 
 # Less main text than this is a navigation, index or error page, not an article.
@@ -75,7 +75,10 @@ def extract_page(html: str | bytes, url: str | None) -> ExtractedPage | None:
     """The article in an HTML page or fragment (feed content), or None when there is no main text.
 
     ``canonical_url`` comes from the page's ``<link rel=canonical>`` (resolved against ``url``)
-    when that is a usable http(s) URL, else from ``url``; it is None only when neither exists.
+    when that is a usable http(s) URL on the page's own site (``urls.same_site``: same host, a
+    ``www.`` prefix aside), else from ``url``; it is None only when neither exists. A page cannot
+    claim another site's address, so it can never take over that site's article id or story.
+    Without ``url`` (a local file) the canonical link is the only address there is, and is used.
     The headline is in ``title``, not repeated as the first line of ``text``.
     """
     markup = _decode_html(html) if isinstance(html, bytes) else html
@@ -143,7 +146,7 @@ def _canonical_link(tree: HtmlElement, url: str | None) -> str | None:
     for link in tree.iterfind(".//link[@href]"):
         if "canonical" in (link.get("rel") or "").lower().split():
             resolved = web_url(link.get("href", ""), url)
-            if resolved is not None:
+            if resolved is not None and (url is None or same_site(resolved, url)):
                 return resolved
     return None
 

@@ -3,8 +3,8 @@
 Per host: a concurrency limit and a minimum interval between requests, robots.txt honoured.
 Per request: conditional GET (ETag / Last-Modified remembered once the caller commits them, a 304
 costs nothing), retries with exponential backoff and full jitter on timeouts, connection errors,
-429 and 5xx (Retry-After respected, capped), a body-size cap read from the stream, a redirect cap,
-and a clear User-Agent.
+429 and 5xx (Retry-After respected, capped), and a clear User-Agent. Every GET, robots.txt
+included, is a ``bounded_get``: address guard on every hop, decompressed-size cap, one deadline.
 A slow or failing host only ever waits on its own semaphore, so it never stalls the others.
 """
 
@@ -23,28 +23,17 @@ from urllib.robotparser import RobotFileParser
 import httpx
 
 from newsmon import __version__
-from services.fetcher.errors import SourceError
-from services.fetcher.metrics import FETCH_SECONDS, FETCHED_BYTES, FETCHES
+from services.fetcher.bounded_get import FetchError, FetchLimits, RetryableFetch, bounded_get
+from services.fetcher.metrics import FETCH_SECONDS, FETCHES, HOSTILE_KINDS
 from services.fetcher.urls import web_url
+from shared.address_guard import AddressGuard, Resolver, system_resolver
+from shared.guarded_http import guarded_client
 from shared.settings import Settings
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_S = 60.0
 USER_AGENT = f"newsmon/{__version__} (self-hosted news monitor; +https://github.com/newsmon/newsmon)"
 ROBOTS_TTL_S = 3600.0
-
-
-class FetchError(SourceError):
-    """A fetch that failed; ``kind`` is a bounded label (timeout, too_large, robots, ...).
-
-    ``transient`` marks failures that may pass on their own (timeouts, connection errors, 429 and
-    5xx, each after the retries): the URL is worth trying again on a later poll.
-    """
-
-    def __init__(self, url: str, kind: str, detail: str, *, transient: bool = False) -> None:
-        super().__init__(f"{url}: {kind}: {detail}", kind)
-        self.url = url
-        self.transient = transient
 
 
 @dataclass(frozen=True)
@@ -102,9 +91,16 @@ class Politeness:
     per_host_concurrency: int = 2
     per_host_interval_s: float = 1.0
     max_bytes: int = 5_000_000
+    max_redirects: int = 5
+    deadline_s: float = 30.0
     max_retries: int = 3
     backoff_s: float = 1.0
     respect_robots: bool = True
+
+    @property
+    def limits(self) -> FetchLimits:
+        """What one GET may cost (see ``bounded_get``)."""
+        return FetchLimits(self.max_bytes, self.max_redirects, self.deadline_s)
 
 
 class PoliteClient:
@@ -156,7 +152,7 @@ class PoliteClient:
         while True:
             try:
                 return await self._get_once(url)
-            except _Retryable as retry:
+            except RetryableFetch as retry:
                 attempt += 1
                 if attempt > self.politeness.max_retries:
                     raise FetchError(url, retry.kind, f"{retry.detail} after {attempt} attempts",
@@ -174,39 +170,16 @@ class PoliteClient:
         host = urlsplit(url).netloc.lower()
         async with self._host_slots[host]:
             await self._wait_turn(host)
-            try:
-                async with self.client.stream("GET", url, headers=headers) as response:
-                    if response.status_code == 304:
-                        return Page(url, str(response.url), None, response.headers.get("content-type", ""))
-                    if response.status_code in RETRYABLE_STATUS:
-                        raise _Retryable(f"http_{response.status_code}", f"HTTP {response.status_code}",
-                                         _retry_after(response))
-                    if response.status_code >= 400:
-                        raise FetchError(url, f"http_{response.status_code // 100}xx", f"HTTP {response.status_code}")
-                    content = await self._read_capped(url, response)
-            except httpx.TooManyRedirects as error:
-                raise FetchError(url, "redirects", "too many redirects (a loop?)") from error
-            except (httpx.InvalidURL, httpx.UnsupportedProtocol) as error:
-                # A redirect to an unusable location: retrying cannot help.
-                raise FetchError(url, "bad_url", str(error)) from error
-            except httpx.TimeoutException as error:
-                raise _Retryable("timeout", type(error).__name__) from error
-            except httpx.TransportError as error:
-                raise _Retryable("connection", type(error).__name__) from error
-        return Page(url, str(response.url), content, response.headers.get("content-type", ""),
-                    Validators(response.headers.get("etag"), response.headers.get("last-modified")))
-
-    async def _read_capped(self, url: str, response: httpx.Response) -> bytes:
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.politeness.max_bytes:
-            raise FetchError(url, "too_large", f"{declared} bytes declared, cap is {self.politeness.max_bytes}")
-        body = bytearray()
-        async for chunk in response.aiter_bytes():
-            body += chunk
-            if len(body) > self.politeness.max_bytes:
-                raise FetchError(url, "too_large", f"more than {self.politeness.max_bytes} bytes")
-        FETCHED_BYTES.inc(len(body))
-        return bytes(body)
+            answer = await bounded_get(self.client, url, headers, self.politeness.limits)
+        content_type = answer.headers.get("content-type", "")
+        if answer.status == 304:
+            return Page(url, answer.url, None, content_type)
+        if answer.status in RETRYABLE_STATUS:
+            raise RetryableFetch(f"http_{answer.status}", f"HTTP {answer.status}", _retry_after(answer.headers))
+        if answer.status >= 400:
+            raise FetchError(url, f"http_{answer.status // 100}xx", f"HTTP {answer.status}")
+        return Page(url, answer.url, answer.content or b"", content_type,
+                    Validators(answer.headers.get("etag"), answer.headers.get("last-modified")))
 
     async def _wait_turn(self, host: str) -> None:
         """Space requests to one host by ``per_host_interval_s``."""
@@ -221,50 +194,59 @@ class PoliteClient:
         origin = f"{parts.scheme}://{parts.netloc}"
         cached = self._robots.get(origin)
         if cached is None or time.monotonic() - cached[0] > ROBOTS_TTL_S:
-            cached = (time.monotonic(), await self._load_robots(origin))
+            try:
+                cached = (time.monotonic(), await self._load_robots(origin))
+            except FetchError as error:  # named after the page it keeps us from, the cause kept
+                raise FetchError(url, error.kind, f"robots.txt: {error.detail}", transient=error.transient) from error
             self._robots[origin] = cached
         parser = cached[1]
         user_agent = str(self.client.headers.get("user-agent", "*"))
         return parser is None or parser.can_fetch(user_agent, url)
 
     async def _load_robots(self, origin: str) -> RobotFileParser | None:
-        """The site's robots.txt; a missing or unreadable one allows everything."""
+        """The site's robots.txt, read like any other body; a missing or unreachable one allows everything.
+
+        One that a hostile server made unreadable (too large once decoded, too slow, undecodable),
+        or whose host the guard refuses, raises that FetchError: the site's pages are skipped with it.
+        """
         try:
-            response = await self.client.get(f"{origin}/robots.txt")
-        except httpx.HTTPError:
+            answer = await bounded_get(self.client, f"{origin}/robots.txt", {}, self.politeness.limits)
+        except RetryableFetch:
             return None
-        if response.status_code != 200:
+        except FetchError as error:
+            if error.kind in HOSTILE_KINDS:
+                raise
+            return None
+        if answer.status != 200 or answer.content is None:
             return None
         parser = RobotFileParser()
-        parser.parse(response.text.splitlines())
+        parser.parse(answer.content.decode("utf-8", errors="replace").splitlines())
         return parser
 
 
+def fetch_guard(settings: Settings, resolver: Resolver = system_resolver) -> AddressGuard:
+    """The fetcher's address guard: non-public addresses refused unless ``NEWSMON_FETCH_ALLOW_PRIVATE``."""
+    return AddressGuard(settings.fetch_allow_private, "fetch", "NEWSMON_FETCH_ALLOW_PRIVATE", resolver)
+
+
 def polite_client(settings: Settings, validators: ValidatorStore) -> PoliteClient:
-    """The fetcher's client, configured from settings (service and ``newsmon fetch`` alike)."""
-    http = httpx.AsyncClient(
+    """The fetcher's client, configured from settings (service and ``newsmon fetch`` alike), guarded."""
+    http = guarded_client(
+        fetch_guard(settings),
         timeout=httpx.Timeout(settings.http_timeout_s, connect=min(10.0, settings.http_timeout_s)),
         headers={"User-Agent": USER_AGENT},
-        follow_redirects=True,
-        max_redirects=settings.fetch_max_redirects,
     )
     return PoliteClient(http, validators, Politeness(
         per_host_concurrency=settings.fetch_per_host_concurrency,
         per_host_interval_s=settings.fetch_per_host_interval_s,
         max_bytes=settings.fetch_max_bytes,
+        max_redirects=settings.fetch_max_redirects,
+        deadline_s=settings.fetch_deadline_s,
         max_retries=settings.fetch_max_retries,
         respect_robots=settings.fetch_respect_robots,
     ))
 
 
-class _Retryable(Exception):
-    def __init__(self, kind: str, detail: str, retry_after_s: float | None = None) -> None:
-        super().__init__(detail)
-        self.kind = kind
-        self.detail = detail
-        self.retry_after_s = retry_after_s
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "").strip()
+def _retry_after(headers: httpx.Headers) -> float | None:
+    value = headers.get("retry-after", "").strip()
     return float(value) if value.isdigit() else None

@@ -20,3 +20,23 @@ def web_url(link: str, base: str | None = None) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname or not has_valid_port:
         return None
     return resolved
+
+
+def site_host(url: str) -> str | None:
+    """The host that names ``url``'s site: lower-cased, without a trailing dot or a leading ``www.``."""
+    try:
+        host = urlsplit(url.strip()).hostname
+    except ValueError:
+        return None
+    return host.rstrip(".").removeprefix("www.") if host else None
+
+
+def same_site(url: str, other: str) -> bool:
+    """True when both URLs are on one site: the same host, case, a trailing dot and a leading ``www.`` aside.
+
+    Scheme and port do not matter (a canonical link often moves http to https). Any other
+    subdomain is another site, ``m.`` and ``amp.`` included: telling a site's own subdomains from
+    other tenants of a shared domain (``blogspot.com``, ``github.io``) would need the public suffix list.
+    """
+    host = site_host(url)
+    return host is not None and host == site_host(other)

@@ -22,8 +22,8 @@ from newsmon.stack import Stack, service_environment
 from services.alerter.rule_engine.rules import default_rules_text
 from shared.kafka_clients import consumer, producer
 from shared.settings import Settings
-from tests.integration.news_site import NewsSite
 from tests.integration.receiver import Receiver
+from tests.news_site import NewsSite, news_site_in_thread
 
 T = TypeVar("T")
 WEBHOOK_SECRET = "whsec_" + "c2VjcmV0LWZvci10ZXN0cy1vbmx5"  # base64 of "secret-for-tests-only"
@@ -50,9 +50,9 @@ def free_ports(count: int) -> list[int]:
 
 @pytest.fixture(scope="session")
 def news_site() -> Iterator[NewsSite]:
-    site = NewsSite().start()
-    yield site
-    site.stop()
+    """The local news site whose feed the session's fetcher polls."""
+    with news_site_in_thread() as site:
+        yield site
 
 
 @pytest.fixture(scope="session")
@@ -77,8 +77,9 @@ def settings(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver, news_
         webhook_allow_private=True,
         webhook_backoff_s=0.2,
         log_format="json",
-        feeds=[news_site.feed_url],
+        feeds=[news_site.rss_url],
         feed_poll_s=2,
+        fetch_allow_private=True,  # the news site is on 127.0.0.1, which the fetcher's guard refuses by default
         rules_path=rules_file,
         rules_reload_s=0.5,
         api_token=API_TOKEN,

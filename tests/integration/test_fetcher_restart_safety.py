@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -25,29 +26,35 @@ from shared.redis_client import connect
 from shared.schemas import RawArticle
 from shared.settings import Settings
 from tests.integration.conftest import read_json_topic
-from tests.integration.news_site import NewsSite
+from tests.news_site import NewsSite, Story, news_site_in_thread
 
 STORIES = {
-    "harbour": ("Harbour renewal plan approved by the city council",
-                "The city council approved a ten-year plan on Monday to renew the old harbour district. "
-                "The first phase rebuilds the sea wall and opens a public promenade along the quay. "
-                "Residents at the hearing welcomed the promenade and asked for more affordable housing."),
-    "library": ("Central library reopens after a two-year refit",
-                "The central library reopened on Saturday after a two-year refit that added study rooms. "
-                "Librarians counted three times the usual weekend visitors on the first day. "
-                "The building now runs on solar power and stays open until ten in the evening."),
+    "harbour": Story(
+        "harbour", "Harbour renewal plan approved by the city council",
+        ("The city council approved a ten-year plan on Monday to renew the old harbour district.",
+         "The first phase rebuilds the sea wall and opens a public promenade along the quay.",
+         "Residents at the hearing welcomed the promenade and asked for more affordable housing."),
+        "2026-11-23T08:00:00+00:00", "Mon, 23 Nov 2026 08:00:00 GMT"),
+    "library": Story(
+        "library", "Central library reopens after a two-year refit",
+        ("The central library reopened on Saturday after a two-year refit that added study rooms.",
+         "Librarians counted three times the usual weekend visitors on the first day.",
+         "The building now runs on solar power and stays open until ten in the evening."),
+        "2026-11-21T09:00:00+00:00", "Sat, 21 Nov 2026 09:00:00 GMT"),
 }
-MUSEUM = ("Maritime museum opens a new wing for old ships",
-          "The maritime museum opened a new wing on Friday that houses three restored fishing boats. "
-          "Curators spent four years rebuilding the hulls with timber from the same northern forests. "
-          "Entry to the new wing is free for children under twelve until the end of the year.")
+MUSEUM = Story(
+    "museum", "Maritime museum opens a new wing for old ships",
+    ("The maritime museum opened a new wing on Friday that houses three restored fishing boats.",
+     "Curators spent four years rebuilding the hulls with timber from the same northern forests.",
+     "Entry to the new wing is free for children under twelve until the end of the year."),
+    "2026-11-20T10:00:00+00:00", "Fri, 20 Nov 2026 10:00:00 GMT")
 
 
 @pytest.fixture
 def site() -> Iterator[NewsSite]:
-    site = NewsSite(STORIES).start()
-    yield site
-    site.stop()
+    """A site of its own whose stories the tests change, served while the test runs."""
+    with news_site_in_thread(STORIES) as site:
+        yield site
 
 
 def restarted_fetcher_polls(
@@ -76,7 +83,7 @@ def restarted_fetcher_polls(
             acknowledged += 1
 
         try:
-            return await poll(Source(name="changing", kind="feed", url=site.feed_url), http, redis, send,
+            return await poll(Source(name="changing", kind="feed", url=site.rss_url), http, redis, send,
                               fast.fetcher_memory_ttl_s)
         finally:
             await http.client.aclose()
@@ -88,43 +95,44 @@ def restarted_fetcher_polls(
 
 def published_from(stack: Stack, site: NewsSite) -> list[dict[str, Any]]:
     return [article for article in read_json_topic(stack.settings, topics.ARTICLES_RAW)
-            if article.get("source") == site.feed_url]
+            if article.get("source") == site.rss_url]
 
 
 def test_articles_of_a_failed_publish_are_sent_after_a_restart_and_only_once(stack: Stack, site: NewsSite) -> None:
     assert restarted_fetcher_polls(stack.settings, site, broker_fails_after=1) is None, "the poll failed"
     assert restarted_fetcher_polls(stack.settings, site) == 1, "the article the broker never took"
     assert restarted_fetcher_polls(stack.settings, site) == 0
-    assert site.last_answer("/feed.xml") == 304, "once all was published, the feed's validators were kept"
+    assert site.last_answer("/rss.xml") == 304, "once all was published, the feed's validators were kept"
     assert Counter(article["title"] for article in published_from(stack, site)) == Counter(
-        {title: 1 for title, _ in STORIES.values()})
+        {story.title: 1 for story in STORIES.values()})
 
 
 def test_a_page_that_was_down_is_fetched_after_a_restart(stack: Stack, site: NewsSite) -> None:
-    site.down = {"/articles/library.html"}
+    site.down = {"/news/library"}
     assert restarted_fetcher_polls(stack.settings, site) == 1
     site.down = set()
     assert restarted_fetcher_polls(stack.settings, site) == 1, "the feed is read again, not answered 304"
     assert restarted_fetcher_polls(stack.settings, site) == 0
     assert sorted(article["title"] for article in published_from(stack, site)) == sorted(
-        title for title, _ in STORIES.values())
+        story.title for story in STORIES.values())
 
 
 def test_stories_updated_or_added_while_the_fetcher_was_down_are_published_after_restart(
     stack: Stack, site: NewsSite
 ) -> None:
     assert restarted_fetcher_polls(stack.settings, site) == 2
-    title, text = site.stories["harbour"]
-    updated = text.replace("Monday", "Monday evening after a five-hour debate")
-    site.stories["harbour"] = (title, updated)
+    harbour = site.stories["harbour"]
+    first, *rest = harbour.paragraphs
+    site.stories["harbour"] = replace(harbour, paragraphs=(
+        first.replace("Monday", "Monday evening after a five-hour debate"), *rest))
     site.stories["museum"] = MUSEUM
 
     assert restarted_fetcher_polls(stack.settings, site) == 2
     assert restarted_fetcher_polls(stack.settings, site) == 0
 
     published = published_from(stack, site)
-    harbour = [article for article in published if article["title"] == title]
-    assert len({article["article_id"] for article in harbour}) == 1, "an update keeps the article id"
-    assert ["Monday evening" in article["text"] for article in harbour] == [False, True], "the new version follows"
+    versions = [article for article in published if article["title"] == harbour.title]
+    assert len({article["article_id"] for article in versions}) == 1, "an update keeps the article id"
+    assert ["Monday evening" in article["text"] for article in versions] == [False, True], "the new version follows"
     assert Counter(article["title"] for article in published) == Counter(
-        {title: 2, STORIES["library"][0]: 1, MUSEUM[0]: 1})
+        {harbour.title: 2, STORIES["library"].title: 1, MUSEUM.title: 1})

@@ -26,6 +26,7 @@ from newsmon.embedded import free_port, start_redis
 from services.alerter.webhooks.delivery import WebhookDelivery
 from services.alerter.webhooks.queue import Target
 from services.alerter.webhooks.subscriptions import Subscription, SubscriptionStore, new_subscription_id
+from services.alerter.webhooks.url_safety import redact_url
 from shared.schemas import Alert, MatchedSentence
 from tests.integration.receiver import signature_valid
 from tests.waiting import wait_until_async
@@ -246,7 +247,7 @@ async def test_410_gone_stops_delivery_to_that_url(redis: Redis, receiver: Recei
     assert len(receiver.hits_for(gone)) == 1 and len(receiver.hits_for(healthy)) == 1
     assert await nothing_pending(redis, delivery), "nothing left that could be sent again"
     [failure] = await failures(redis, delivery)
-    assert failure["alert_id"] == alert.alert_id and failure["url"] == gone
+    assert failure["alert_id"] == alert.alert_id and failure["url"] == redact_url(gone) != gone, "its token hidden"
     assert failure["outcome"] == "gone" and failure["last_error"] == "410 gone"
     assert await delivery.enqueue(alert, [gone]) == 0
 
@@ -262,7 +263,8 @@ async def test_exhausted_deliveries_land_in_the_failed_list(
 
     assert [hit.status for hit in receiver.hits_for(url)] == [503, 503, 503]
     [failure] = await failures(redis, delivery)
-    assert failure == {**failure, "alert_id": alert.alert_id, "url": url, "attempts": 3, "last_error": "HTTP 503"}
+    assert failure == {**failure, "alert_id": alert.alert_id, "url": redact_url(url), "attempts": 3,
+                       "last_error": "HTTP 503"}
     assert await nothing_pending(redis, delivery)
 
 

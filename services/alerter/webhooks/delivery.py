@@ -32,6 +32,7 @@ from services.alerter.webhooks.queue import DeliveryQueue, Item, Outcome
 from services.alerter.webhooks.signing import signed_headers
 from services.alerter.webhooks.subscriptions import SubscriptionStore
 from services.alerter.webhooks.url_safety import UnsafeWebhookURL, check_webhook_url, redact_url
+from shared.address_guard import UnsafeAddress
 from shared.logs import log_event
 
 logger = logging.getLogger(__name__)
@@ -182,6 +183,8 @@ class WebhookDelivery(DeliveryQueue):
                 timeout=REQUEST_TIMEOUT_S, follow_redirects=False,
             ) as response:
                 result = _classify(response)
+        except UnsafeAddress as error:  # the client's guard, as it connected: the host now resolves inside
+            result = _Result("refused", error=str(error))
         except httpx.TransportError as error:  # timeouts, refused connections, resets
             result = _Result("retry", error=_describe(error))
         except httpx.InvalidURL as error:

@@ -1,50 +1,71 @@
-"""Refusing webhook URLs that point inside the network (SSRF), unless the settings allow it.
+"""Webhook URLs: refused when they point inside the network (SSRF), and redacted wherever they are shown.
 
 Rule files are edited by users, so a rule's webhook could otherwise make the alerter call the
-cloud metadata service or an internal admin port. Messages name the host only: URLs often carry
-tokens in their query string or user-info, and those must never reach a log.
+cloud metadata service or an internal admin port. The check here runs when a URL is accepted and
+before each delivery; the alerter's HTTP client (``webhook_client``) checks again as it connects,
+to the address it checked, so a DNS answer that changes in between gets nowhere.
+
+A webhook URL is a credential: chat apps put the token in the path, others in the query string or
+the user-info. ``redact_url`` is how every log line, failure record, API answer and CLI line shows one.
 """
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import socket
+import re
 from urllib.parse import urlsplit, urlunsplit
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+import httpx
+
+from shared.address_guard import AddressGuard, Resolver, UnsafeAddress, system_resolver
+from shared.guarded_http import guarded_client
+
+REDACTED = "***"
+# The token of well-known chat webhooks, by path: Slack /services/T…/B…/<token>, Discord
+# /api[/v10]/webhooks/<id>/<token>, Telegram /bot<id>:<token>/<method>.
+_PATH_TOKENS = (
+    re.compile(r"^(/services/[^/]+/[^/]+/)([^/]+)"),
+    re.compile(r"^(/api(?:/v\d+)?/webhooks/[^/]+/)([^/]+)"),
+    re.compile(r"^(/bot)(\d+:[^/]+)"),
+)
+# Any other segment this long that mixes letters and digits is taken for a token (random ids,
+# hex or base64 keys); words, dates and short numeric ids stay readable.
+_TOKEN_MIN_CHARS = 16
 
 
 class UnsafeWebhookURL(ValueError):
-    """A webhook URL newsmon will not call; the message says why."""
+    """A webhook URL newsmon will not call; the message says why, naming the host only."""
 
 
 def redact_url(url: str) -> str:
-    """The URL without user-info, query string or fragment, for logs and failure records."""
-    parts = urlsplit(url)
-    netloc = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
-def _internal_kind(address: IPAddress) -> str | None:
-    """Which kind of non-public address this is, or None for a public one."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    for kind in ("unspecified", "loopback", "link_local", "multicast", "private", "reserved"):
-        if getattr(address, f"is_{kind}"):
-            return kind.replace("_", "-")
-    return None if address.is_global else "non-public"
-
-
-async def _resolve(host: str, port: int) -> list[IPAddress]:
-    """Every address the host stands for; a literal IP is taken as is, without DNS."""
+    """The URL as it may be shown: scheme, host, port and path, without user-info, query or fragment,
+    and with tokens in the path (chat-app webhook tokens, long random-looking segments) replaced by ``***``."""
     try:
-        return [ipaddress.ip_address(host)]
+        parts = urlsplit(url.strip())
+        netloc = parts.netloc.rpartition("@")[2]
     except ValueError:
-        pass
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    # Strip an IPv6 zone ("fe80::1%eth0"), which ip_address does not parse on every version.
-    return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+        return "<unreadable URL>"
+    return urlunsplit((parts.scheme, netloc, _redact_path(parts.path), "", ""))
+
+
+def _redact_path(path: str) -> str:
+    for pattern in _PATH_TOKENS:
+        path = pattern.sub(lambda match: match.group(1) + REDACTED, path)
+    return "/".join(REDACTED if _looks_like_token(segment) else segment for segment in path.split("/"))
+
+
+def _looks_like_token(segment: str) -> bool:
+    return (len(segment) >= _TOKEN_MIN_CHARS and any(char.isdigit() for char in segment)
+            and any(char.isalpha() for char in segment))
+
+
+def webhook_guard(allow_private: bool, resolver: Resolver = system_resolver) -> AddressGuard:
+    """The alerter's address guard: non-public addresses refused unless ``NEWSMON_WEBHOOK_ALLOW_PRIVATE``."""
+    return AddressGuard(allow_private, "webhook", "NEWSMON_WEBHOOK_ALLOW_PRIVATE", resolver)
+
+
+def webhook_client(allow_private: bool) -> httpx.AsyncClient:
+    """The alerter's HTTP client: connects only where ``webhook_guard`` allows, follows no redirect, no proxy."""
+    return guarded_client(webhook_guard(allow_private))
 
 
 async def check_webhook_url(url: str, allow_private: bool) -> None:
@@ -66,10 +87,7 @@ async def check_webhook_url(url: str, allow_private: bool) -> None:
         raise UnsafeWebhookURL(f"webhook URL for host {host!r} has an invalid port") from error
     if allow_private:
         return
-    for address in await _resolve(host, port):
-        kind = _internal_kind(address)
-        if kind is not None:
-            raise UnsafeWebhookURL(
-                f"webhook host {host!r} resolves to {address}, a {kind} address; "
-                "set NEWSMON_WEBHOOK_ALLOW_PRIVATE=true to allow it"
-            )
+    try:
+        await webhook_guard(allow_private).resolve(host, port)
+    except UnsafeAddress as error:
+        raise UnsafeWebhookURL(str(error)) from None

@@ -1,10 +1,30 @@
-"""Webhook URLs that reach inside the network are refused unless private targets are allowed."""
+"""Webhook URLs: refused when they reach inside the network (unless allowed), at check time and as the client
+connects; and redacted wherever they are shown, tokens in the path included."""
 
 from __future__ import annotations
 
-import pytest
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from services.alerter.webhooks.url_safety import UnsafeWebhookURL, check_webhook_url, redact_url
+import httpx
+import pytest
+from aiohttp import web
+from redis.asyncio import Redis
+
+from services.alerter.webhooks.delivery import WebhookDelivery
+from services.alerter.webhooks.queue import Item
+from services.alerter.webhooks.url_safety import (
+    UnsafeWebhookURL,
+    check_webhook_url,
+    redact_url,
+    webhook_client,
+    webhook_guard,
+)
+from shared.address_guard import UnsafeAddress
+from shared.guarded_http import guarded_client
+from shared.logs import configure_logging
+from tests.fake_network import PUBLIC_ADDRESS, ScriptedResolver, StandInNetwork
 
 INTERNAL = [
     "http://127.0.0.1:8080/hook",
@@ -55,3 +75,95 @@ async def test_the_message_never_carries_the_query_string_or_credentials() -> No
 def test_redacted_urls_keep_host_and_path_only() -> None:
     redacted = redact_url("https://user:pw@hooks.example.org:8443/a/b?token=s3cret#x")
     assert redacted == "https://hooks.example.org:8443/a/b"
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/xoxbAbCdEfGhIjKlMnOpQrStUv",
+     "https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/***"),
+    ("https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/onlylettersnodigits",
+     "https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/***"),
+    ("https://discord.com/api/webhooks/112233445566778899/Zx-9_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+     "https://discord.com/api/webhooks/112233445566778899/***"),
+    ("https://discord.com/api/v10/webhooks/112233/short", "https://discord.com/api/v10/webhooks/112233/***"),
+    ("https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/sendMessage",
+     "https://api.telegram.org/bot***/sendMessage"),
+    ("https://ops.example.org/hooks/9f86d081884c7d659a2feaa0c55ad015/alerts?sig=1",
+     "https://ops.example.org/hooks/***/alerts"),
+    ("https://alice:hunter2@ops.example.org/newsmon/alerts-2025", "https://ops.example.org/newsmon/alerts-2025"),
+    ("http://[bad/hook?token=s3cret", "<unreadable URL>"),
+])
+def test_tokens_in_the_path_are_redacted_and_plain_paths_stay_readable(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+    assert redact_url(shown) == shown, "redacting twice changes nothing"
+
+
+async def test_the_webhook_client_connects_only_to_the_address_it_checked() -> None:
+    async with receiving() as receiver:
+        network = StandInNetwork({PUBLIC_ADDRESS: receiver.port})
+        resolver = ScriptedResolver({"hooks.test": [[PUBLIC_ADDRESS], ["169.254.169.254"]]})
+        limits = httpx.Limits(max_keepalive_connections=0)
+        async with guarded_client(webhook_guard(False, resolver), network=network, limits=limits) as client:
+            first = await client.post("http://hooks.test/hook", content=b"{}")
+            with pytest.raises(UnsafeAddress, match="169.254.169.254, a link-local address"):
+                await client.post("http://hooks.test/hook", content=b"{}")
+    assert first.status_code == 204 and receiver.posts == 1
+    assert network.attempts == [PUBLIC_ADDRESS], "the second, rebound answer never got a connection"
+
+
+async def test_a_host_that_turns_private_after_the_check_is_a_refused_delivery_not_a_retry() -> None:
+    network = StandInNetwork({})
+    client = guarded_client(webhook_guard(False), network=network)
+    # The delivery's own check passes (as if DNS still answered public); the client's guard, as it connects, refuses.
+    delivery = WebhookDelivery(Redis(), client, secret=None, allow_private=True, max_attempts=3, backoff_s=1.0)
+    try:
+        result = await delivery._post(Item("alert-1", "http://10.0.0.7/hook?token=s3cret"), b"{}", None)
+    finally:
+        await client.aclose()
+    assert result.outcome == "refused" and result.error is not None
+    assert "NEWSMON_WEBHOOK_ALLOW_PRIVATE" in result.error and "s3cret" not in result.error
+    assert network.attempts == []
+
+
+async def test_webhook_urls_never_reach_the_log_through_httpx(caplog: pytest.LogCaptureFixture) -> None:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    token = "xoxbAbCdEfGhIjKlMnOpQrStUv"
+    try:
+        configure_logging("text", "INFO")
+        root.addHandler(caplog.handler)
+        async with receiving() as receiver, webhook_client(allow_private=True) as client:
+            await client.post(f"http://127.0.0.1:{receiver.port}/services/T0/B0/{token}?key=s3cret", content=b"{}")
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        logging.getLogger("httpx").setLevel(logging.NOTSET)
+    assert receiver.posts == 1
+    assert token not in caplog.text and "s3cret" not in caplog.text
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.port = 0
+        self.posts = 0
+
+
+@asynccontextmanager
+async def receiving() -> AsyncIterator[Receiver]:
+    """A webhook receiver on 127.0.0.1 that counts what it is sent and answers 204."""
+    receiver = Receiver()
+
+    async def receive(request: web.Request) -> web.Response:
+        receiver.posts += 1
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", receive)
+    runner = web.AppRunner(app, access_log=None)  # the receiver's log is not newsmon's
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    receiver.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield receiver
+    finally:
+        await runner.cleanup()

@@ -8,21 +8,81 @@ import sys
 from pathlib import Path
 
 import pytest
-from fetcher_news_site import STORIES, NewsSite
+from hostile_site import HostileSite, Inside
 
-# No broker, no Redis: a dry run must not need them.
+from tests.news_site import STORIES, NewsSite
+
+# No broker, no Redis: a dry run must not need them. The test site is on loopback, which only
+# NEWSMON_FETCH_ALLOW_PRIVATE lets the fetcher read.
 ENV = {"PATH": "/usr/bin:/bin", "KAFKA_BOOTSTRAP": "127.0.0.1:1", "REDIS_URL": "redis://127.0.0.1:1/0",
-       "NEWSMON_FETCH_PER_HOST_INTERVAL_S": "0", "NEWSMON_FETCH_MAX_RETRIES": "0"}
+       "NEWSMON_FETCH_PER_HOST_INTERVAL_S": "0", "NEWSMON_FETCH_MAX_RETRIES": "0",
+       "NEWSMON_FETCH_ALLOW_PRIVATE": "true"}
 
 
 async def newsmon(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
     """Run the CLI without blocking the event loop the test site is served from; (exit code, stdout, stderr)."""
+    return await run(tmp_path, "-m", "newsmon", *args, **env)
+
+
+async def run(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
+    """Python with ``args`` in ``tmp_path``, the test environment plus ``env``; (exit code, stdout, stderr)."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "newsmon", *args, env={**ENV, **env}, cwd=tmp_path,
+        sys.executable, *args, env={**ENV, **env}, cwd=tmp_path,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     stdout, stderr = await asyncio.wait_for(process.communicate(), 120)
     assert process.returncode is not None
     return process.returncode, stdout.decode(), stderr.decode()
+
+
+# Runs its arguments as a child and writes that child's peak RSS (kB) to the file named first. A
+# child started straight from pytest would report pytest's own size: Linux carries the peak of
+# the memory it was forked from across exec.
+MEASURE_PEAK_RSS = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+child.returncode = os.waitstatus_to_exitcode(status)
+with open(sys.argv[1], "w") as report:
+    report.write(str(usage.ru_maxrss))
+sys.exit(child.returncode)
+"""
+
+
+async def newsmon_measured(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str, int]:
+    """``newsmon`` as a user runs it: (exit code, stdout, stderr, the newsmon process's peak RSS in kB)."""
+    report = tmp_path / "peak-rss-kb"
+    code, out, err = await run(tmp_path, "-c", MEASURE_PEAK_RSS, str(report), sys.executable, "-m", "newsmon", *args,
+                               **env)
+    return code, out, err, int(report.read_text())
+
+
+async def test_a_hostile_feed_costs_bounded_memory_and_is_skipped_item_by_item(
+    hostile_site: HostileSite, bomb_robots_site: HostileSite, tmp_path: Path
+) -> None:
+    args = ("fetch", "--once", "--dry-run", "--json", "--feed", hostile_site.url("/feed.xml"),
+            "--feed", bomb_robots_site.url("/feed.xml"))
+    code, out, err, peak_rss_kb = await newsmon_measured(tmp_path, *args, NEWSMON_FETCH_DEADLINE_S="3")
+
+    assert peak_rss_kb < 300 * 1024, f"peak RSS {peak_rss_kb} kB"
+    assert "Traceback" not in err
+    assert code == 1, "the feed behind a bomb robots.txt cannot be read"
+    assert f"1 of 2 sources failed (reasons logged above): {bomb_robots_site.url('/feed.xml')}" in err
+    skipped = [line for line in err.splitlines() if "fetch.item_skipped" in line]
+    for path, reason in [("/bomb.html", "too_large"), ("/endless", "too_large"), ("/drip", "too_slow")]:
+        assert any(f"url={hostile_site.url(path)} reason={reason}" in line for line in skipped), (path, err)
+    articles = {article["url"]: article for article in map(json.loads, out.splitlines())}
+    assert set(articles) == {hostile_site.url("/elsewhere"), hostile_site.url("/news/quota-protest")}
+    assert articles[hostile_site.url("/elsewhere")]["canonical_url"] == hostile_site.url("/elsewhere")
+
+
+async def test_with_the_guard_on_a_feed_on_loopback_gets_no_request(
+    hostile_site: HostileSite, inside: Inside, tmp_path: Path
+) -> None:
+    code, out, err = await newsmon(tmp_path, "fetch", "--once", "--dry-run", "--feed", hostile_site.url("/feed.xml"),
+                                   NEWSMON_FETCH_ALLOW_PRIVATE="false")
+    assert (code, out) == (1, "")
+    assert "kind=refused_address" in err and "NEWSMON_FETCH_ALLOW_PRIVATE=true" in err
+    assert sum(hostile_site.hits.values()) == 0 and inside.connections == 0
 
 
 async def test_bad_links_in_one_feed_cost_only_those_items(news_site: NewsSite, tmp_path: Path) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from fetcher_news_site import BOILERPLATE, STORIES, story_page
+import pytest
 
 from services.fetcher.extraction import extract_page
+from tests.news_site import BOILERPLATE, STORIES, story_page
 
 RAIL = STORIES["rail-reopens"]
 URL = "https://www.daily-example.com/news/rail-reopens?utm_source=rss&utm_medium=feed#comments"
@@ -47,6 +48,28 @@ def test_without_canonical_link_the_page_url_is_canonicalised() -> None:
     assert page is not None and page.canonical_url == "https://www.daily-example.com/news/rail-reopens?id=7"
     unlocated = extract_page(story_page(RAIL), None)
     assert unlocated is not None and unlocated.canonical_url is None
+
+
+def test_a_page_may_canonicalize_to_its_own_site_with_or_without_www() -> None:
+    page = extract_page(story_page(RAIL, canonical="https://daily-example.com/news/rail-reopens"), URL)
+    assert page is not None and page.canonical_url == "https://daily-example.com/news/rail-reopens"
+    bare = extract_page(story_page(RAIL, canonical="https://www.daily-example.com/rail"), "http://daily-example.com/x")
+    assert bare is not None and bare.canonical_url == "https://www.daily-example.com/rail"
+
+
+@pytest.mark.parametrize("claimed", [
+    "https://victim.example/news/rail-reopens",
+    "https://daily-example.com.evil.example/news/rail-reopens",
+    "https://mirror.daily-example.com/news/rail-reopens",
+])
+def test_a_canonical_link_to_another_host_is_ignored(claimed: str) -> None:
+    page = extract_page(story_page(RAIL, canonical=claimed), URL)
+    assert page is not None and page.canonical_url == "https://www.daily-example.com/news/rail-reopens"
+
+
+def test_a_local_file_keeps_its_canonical_link_there_being_no_other_address() -> None:
+    page = extract_page(story_page(RAIL, canonical="https://victim.example/news/rail-reopens"), None)
+    assert page is not None and page.canonical_url == "https://victim.example/news/rail-reopens"
 
 
 def test_pages_in_legacy_charsets_keep_their_accents_and_curly_quotes() -> None:

@@ -6,23 +6,23 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 
-import httpx
 import pytest
-from fetcher_news_site import BOILERPLATE, STORIES, NewsSite
+from guarded_fetching import polite
 from prometheus_client import REGISTRY
 
 from services.fetcher.collect import collect
 from services.fetcher.errors import SourceError
 from services.fetcher.feeds import parse_feed
-from services.fetcher.polite_http import MemoryValidatorStore, PoliteClient, Politeness
+from services.fetcher.polite_http import PoliteClient
 from services.fetcher.sources import Source
 from shared.article_ids import article_id_for_url
+from tests.news_site import BOILERPLATE, STORIES, NewsSite
 
 
 @pytest.fixture
 async def http() -> AsyncIterator[PoliteClient]:
-    async with httpx.AsyncClient(timeout=5.0, follow_redirects=True) as client:
-        yield PoliteClient(client, MemoryValidatorStore(), Politeness(per_host_interval_s=0.0, max_retries=0))
+    async with polite() as client:
+        yield client
 
 
 def feed_source(url: str) -> Source:

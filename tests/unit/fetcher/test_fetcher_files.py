@@ -8,11 +8,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from fetcher_news_site import BOILERPLATE, STORIES, story_page
 
 from services.fetcher.errors import SourceError
 from services.fetcher.files import iter_article_files, read_articles
 from shared.article_ids import article_id_for_content, article_id_for_url
+from tests.news_site import BOILERPLATE, STORIES, story_page
 
 SAMPLES = Path(__file__).parents[3] / "samples" / "articles"
 RAIL = STORIES["rail-reopens"]

@@ -6,11 +6,12 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from aiohttp import web
+from guarded_fetching import polite
 
-from services.fetcher.polite_http import FetchError, MemoryValidatorStore, PoliteClient, Politeness
+from services.fetcher.bounded_get import FetchError
+from services.fetcher.polite_http import PoliteClient, Politeness
 
 FAST = Politeness(per_host_interval_s=0.0, backoff_s=0.01, max_retries=2, max_bytes=10_000)
 
@@ -54,6 +55,13 @@ async def site() -> AsyncIterator[Site]:
     async def loop(request: web.Request) -> web.Response:
         raise web.HTTPFound("/loop")
 
+    async def moved(request: web.Request) -> web.Response:
+        state.hit(request)
+        raise web.HTTPMovedPermanently("/feed")
+
+    async def to_ftp(request: web.Request) -> web.Response:
+        raise web.HTTPFound("ftp://127.0.0.1/feed")
+
     async def huge(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse()
         await response.prepare(request)
@@ -74,6 +82,8 @@ async def site() -> AsyncIterator[Site]:
     app.router.add_get("/down", always_503)
     app.router.add_get("/slow", slow)
     app.router.add_get("/loop", loop)
+    app.router.add_get("/moved", moved)
+    app.router.add_get("/to-ftp", to_ftp)
     app.router.add_get("/huge", huge)
     app.router.add_get("/robots.txt", robots)
     app.router.add_get("/private/page", etagged)
@@ -89,9 +99,8 @@ async def site() -> AsyncIterator[Site]:
 
 @pytest.fixture
 async def client() -> AsyncIterator[PoliteClient]:
-    async with httpx.AsyncClient(timeout=httpx.Timeout(0.5), follow_redirects=True, max_redirects=5,
-                                 headers={"User-Agent": "newsmon-test"}) as http:
-        yield PoliteClient(http, MemoryValidatorStore(), FAST)
+    async with polite(FAST, timeout_s=0.5) as client:
+        yield client
 
 
 async def test_once_committed_the_next_poll_is_conditional_and_costs_nothing(site: Site, client: PoliteClient) -> None:
@@ -130,6 +139,18 @@ async def test_redirect_loop_is_cut(site: Site, client: PoliteClient) -> None:
     assert error.value.kind == "redirects"
 
 
+async def test_a_redirect_is_followed_and_the_page_says_where_it_ended(site: Site, client: PoliteClient) -> None:
+    page = await client.get(f"{site.base}/moved")
+    assert page.content == b"<rss/>" and page.url == f"{site.base}/feed" and page.requested_url == f"{site.base}/moved"
+    assert site.hits["/moved"] == site.hits["/feed"] == 1
+
+
+async def test_a_redirect_to_anything_but_http_is_a_bad_url(site: Site, client: PoliteClient) -> None:
+    with pytest.raises(FetchError) as error:
+        await client.get(f"{site.base}/to-ftp")
+    assert error.value.kind == "bad_url" and not error.value.transient
+
+
 async def test_oversized_body_is_refused(site: Site, client: PoliteClient) -> None:
     with pytest.raises(FetchError) as error:
         await client.get(f"{site.base}/huge")
@@ -157,8 +178,7 @@ async def test_urls_that_cannot_be_requested_are_a_fetch_error(client: PoliteCli
 
 
 async def test_a_slow_host_does_not_stall_another(site: Site) -> None:
-    async with httpx.AsyncClient(timeout=httpx.Timeout(3.0)) as http:
-        client = PoliteClient(http, MemoryValidatorStore(), Politeness(per_host_concurrency=1, respect_robots=False))
+    async with polite(Politeness(per_host_concurrency=1, respect_robots=False), timeout_s=3.0) as client:
         other_host = site.base.replace("127.0.0.1", "localhost")
         slow = asyncio.create_task(client.get(f"{site.base}/slow"))
         await asyncio.sleep(0.1)

@@ -1,23 +1,32 @@
-"""A small news site for the fetcher tests, served on 127.0.0.1 (fixture ``news_site`` in conftest).
+"""The one local news site every test fetches from, served on 127.0.0.1.
 
 Article pages are buried in the usual chrome (cookie banner, menu, share bar, newsletter box,
-related links, footer); ``/rss.xml`` lists teasers that link to them with tracking parameters;
-``/atom.xml`` carries full stories; ``/bad-links.xml`` has items whose links cannot be fetched and
-one whose page has a broken canonical link; ``/binary/*`` serves images and random bytes as pages.
-Every response has an ETag and answers a matching If-None-Match with 304. Requests are counted
-per path so tests can tell which pages were fetched; paths in ``down`` answer 503.
+related links, footer); ``/rss.xml`` lists teasers of ``stories`` that link to them with tracking
+parameters, plus a page that is gone and one with no text; ``/atom.xml`` carries full stories;
+``/bad-links.xml`` has items whose links cannot be fetched and one whose page has a broken canonical
+link; ``/binary/*`` serves images and random bytes as pages. Every response has an ETag and answers a
+matching If-None-Match with 304. Tests may change ``stories`` and take paths ``down`` (503); every
+request is counted per path (``hits``) and every answer logged (``answers``).
+
+Async tests serve it with ``serve_news_site()`` on their own event loop (the fetcher unit tests'
+``news_site`` fixture); tests of the running stack with ``news_site_in_thread()`` (the integration
+session's ``news_site`` fixture and the fetcher restart tests).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import random
 import struct
+import threading
 import zlib
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -100,9 +109,17 @@ def story_page(story: Story, *, canonical: str | None = None, lang: str = "en-GB
 
 @dataclass
 class NewsSite:
+    """What the site serves now, and what it was asked."""
+
+    stories: dict[str, Story] = field(default_factory=lambda: dict(STORIES))
     base: str = ""
     hits: Counter[str] = field(default_factory=Counter)
     down: set[str] = field(default_factory=set)
+    answers: list[tuple[str, int]] = field(default_factory=list)
+
+    def last_answer(self, path: str) -> int:
+        """The status of the latest request for ``path``."""
+        return [status for answered, status in self.answers if answered == path][-1]
 
     @property
     def rss_url(self) -> str:
@@ -117,11 +134,11 @@ class NewsSite:
         return f"{self.base}/bad-links.xml"
 
 
-def _rss(base: str) -> str:
+def _rss(base: str, stories: Mapping[str, Story]) -> str:
     items = "".join(
         f"<item><title>{story.title}</title><link>{base}/news/{slug}?utm_source=rss&amp;utm_medium=feed</link>"
         f"<pubDate>{story.published_rfc822}</pubDate><description>{story.paragraphs[0][:80]}...</description></item>"
-        for slug, story in STORIES.items()
+        for slug, story in stories.items()
     )
     broken = (f"<item><title>Page gone</title><link>{base}/news/gone</link></item>"
               f"<item><title>Video only</title><link>{base}/news/video</link></item>")
@@ -129,7 +146,7 @@ def _rss(base: str) -> str:
             f"<link>{base}/</link>{items}{broken}</channel></rss>")
 
 
-def _atom(base: str) -> str:
+def _atom(base: str, stories: Mapping[str, Story]) -> str:
     entries = "".join(
         f"<entry><title>{story.title}</title><id>urn:daily:{slug}</id><author><name>Maria Lind</name></author>"
         f"<link rel='alternate' href='{base}/full/{slug}?utm_campaign=atom'/>"
@@ -137,7 +154,7 @@ def _atom(base: str) -> str:
         f"<summary>{story.paragraphs[0][:60]}</summary><content type='html'>"
         + "".join(f"&lt;p&gt;{paragraph}&lt;/p&gt;" for paragraph in story.paragraphs)
         + "</content></entry>"
-        for slug, story in STORIES.items()
+        for slug, story in stories.items()
     )
     return (f"<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom' xml:lang='en-GB'>"
             f"<title>The Daily Example</title><id>urn:daily</id><updated>2026-11-22T10:00:00Z</updated>"
@@ -169,18 +186,26 @@ def png_image() -> bytes:
 
 
 @asynccontextmanager
-async def serve_news_site() -> AsyncIterator[NewsSite]:
-    """The site, running until the block ends."""
-    site = NewsSite()
+async def serve_news_site(stories: Mapping[str, Story] | None = None) -> AsyncIterator[NewsSite]:
+    """The site (with ``stories``, else ``STORIES``), running on this event loop until the block ends."""
+    site = NewsSite(dict(stories or STORIES))
 
     @web.middleware
     async def conditional(request: web.Request, handler: Handler) -> web.StreamResponse:
         site.hits[request.path] += 1
+        response = await _answer(request, handler)
+        site.answers.append((request.path, response.status))
+        return response
+
+    async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path in site.down:
             return web.Response(status=503)
-        response = await handler(request)
-        if isinstance(response, web.Response) and response.body is not None and response.status == 200:
-            etag = f'"{hashlib.sha256(bytes(response.body)).hexdigest()[:16]}"'  # type: ignore[arg-type]
+        try:
+            response = await handler(request)
+        except web.HTTPNotFound:
+            return web.Response(status=404)
+        if isinstance(response, web.Response) and isinstance(response.body, bytes) and response.status == 200:
+            etag = f'"{hashlib.sha256(response.body).hexdigest()[:16]}"'
             if request.headers.get("If-None-Match") == etag:
                 return web.Response(status=304, headers={"ETag": etag})
             response.headers["ETag"] = etag
@@ -206,19 +231,19 @@ async def serve_news_site() -> AsyncIterator[NewsSite]:
         if path == "/untyped/rail-reopens":
             return web.Response(body=story_page(STORIES["rail-reopens"]).encode())
         if path == "/rss.xml":
-            return web.Response(text=_rss(site.base), content_type="application/rss+xml")
+            return web.Response(text=_rss(site.base, site.stories), content_type="application/rss+xml")
         if path == "/atom.xml":
-            return web.Response(text=_atom(site.base), content_type="application/atom+xml")
+            return web.Response(text=_atom(site.base, site.stories), content_type="application/atom+xml")
         if path == "/garbage.xml":
             return web.Response(body=b"\x89PNG\r\n\x1a\n\x00binary", content_type="application/rss+xml")
         if path == "/news/video":
             return web.Response(text="<html><body><nav>Home News Sport</nav><video src='/v.mp4'></video></body></html>",
                                 content_type="text/html")
         slug = path.removeprefix("/news/")
-        if slug in STORIES:
-            # The first story names its canonical URL (relative, as many sites do); the second has none.
+        if slug in site.stories:
+            # The first story names its canonical URL (relative, as many sites do); the others have none.
             canonical = f"/news/{slug}" if slug == "rail-reopens" else None
-            return web.Response(text=story_page(STORIES[slug], canonical=canonical), content_type="text/html")
+            return web.Response(text=story_page(site.stories[slug], canonical=canonical), content_type="text/html")
         raise web.HTTPNotFound()
 
     app = web.Application(middlewares=[conditional])
@@ -226,10 +251,41 @@ async def serve_news_site() -> AsyncIterator[NewsSite]:
     app.router.add_get("/{tail:.*}", handle)
     runner = web.AppRunner(app)
     await runner.setup()
-    server = web.TCPSite(runner, "127.0.0.1", 0)
-    await server.start()
-    site.base = f"http://127.0.0.1:{server._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    site.base = f"http://127.0.0.1:{runner.addresses[0][1]}"
     try:
         yield site
     finally:
         await runner.cleanup()
+
+
+@contextmanager
+def news_site_in_thread(stories: Mapping[str, Story] | None = None) -> Iterator[NewsSite]:
+    """The same site on an event loop of its own, in a thread: for tests of the running stack, whose
+    code blocks (``asyncio.run``, subprocesses) while the site must keep answering."""
+    loop = asyncio.new_event_loop()
+    started: list[NewsSite] = []
+    ready = threading.Event()
+    stop = asyncio.Event()
+
+    async def serve() -> None:
+        async with serve_news_site(stories) as site:
+            started.append(site)
+            ready.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    try:
+        if not ready.wait(30):
+            raise RuntimeError("the news site did not start within 30 s")
+        yield started[0]
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(30)
+        loop.close()
+
+
+def published_at(story: Story) -> datetime:
+    """When the feed says the story was published, in UTC, as the fetcher must read it."""
+    return parsedate_to_datetime(story.published_rfc822).astimezone(timezone.utc)
