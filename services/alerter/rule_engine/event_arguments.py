@@ -7,11 +7,12 @@ is aimed at and who carries it out:
   with ...", whom "added to the list" adds), each only in its own words ("four Iranian companies",
   "a network of Iranian firms"): what describes a party (a clause, a phrase other than "of") is
   one of the ``reasons``;
-- ``reasons``: where a target counts only when named as an actor, a name or a possessive, not an
-  adjective on something else: the reason given ("for helping Tehran", "over Iran's drone
-  transfers", "in view of Iran's military support"), what describes a party ("accused of
-  helping Tehran" but not "accused of smuggling Iranian weapons"), and a name on the object
-  ("Iran-related sanctions", "its Iran sanctions regime");
+- ``reasons``: where a target counts only when named as an actor, a name, a possessive or a
+  phrase of the target's terms ("Iranian crude"), not an adjective on something else: the
+  reason given ("for helping Tehran", "over Iran's drone transfers", "in view of Iran's military
+  support"), what describes a party ("accused of helping Tehran" but not "accused of smuggling
+  Iranian weapons"), and a name on the object ("Iran-related sanctions", "its Iran sanctions
+  regime");
 - ``fallback_targets``, used only when no party is named: words on the object ("Iran
   sanctions"), any reason, and the subject of a clause no one acts in ("Iran faces new
   sanctions");

@@ -6,8 +6,9 @@ articles on the same words. Only candidates are parsed (``sentence_parse``; mult
 read as one noun, ``object_phrases``; a participle misread as the verb repaired,
 ``parse_repairs``), events found (``events``), checked for news (``news_checks``), and their
 target and source phrases compared with the spans where the target and source conditions
-matched: a target in a party's own words, or named as an actor (a name or a possessive, not a
-nationality adjective on another noun) in a reason or a description (``parties``). Every
+matched: a target in a party's own words, or named as an actor (a name, a possessive, or a
+phrase of the target's terms such as an alias set's "Iranian crude"; not a nationality adjective
+on another noun) in a reason or a description (``parties``). Every
 finding, kept or rejected with its reason, is cached per article, so ``rules eval`` can say why
 a sentence did not fire.
 """
@@ -158,16 +159,23 @@ class _TargetSpans:
 
     def actors(self, parse: ParsedSentence, offset: int) -> list[Span]:
         """The spans that name an actor: a name or a possessive ("Tehran", "Iran's", "the IRGC", "Iran-related"),
-        not only a nationality word on another noun ("Iranian weapons", "Iranian-made missiles")."""
+        or a phrase of the target's terms that says more than a nationality ("Iranian crude", "Iran's oil
+        exports"); not a nationality word alone on another noun ("Iranian weapons", "Iranian-made missiles")."""
+        return [span for span in self.spans if self._names_actor(span, parse, offset)]
 
-        def nationality(token: ParsedToken) -> bool:
-            start, end = offset + token.start, offset + token.end
-            return token.pos == "ADJ" or (token.dep in _ON_A_NOUN and any(
-                word.start < end and start < word.end for word in self.nationalities))
+    def _names_actor(self, span: Span, parse: ParsedSentence, offset: int) -> bool:
+        tokens = [token for token in parse.tokens
+                  if offset + token.start < span.end and span.start < offset + token.end]
+        if span.last > span.first:
+            # A phrase the rule or its alias set names as a whole ("Iranian crude" in "Iranian crude oil"):
+            # it names the target by what it adds to a nationality, whatever the tagger calls those words.
+            return any(not self._in_nationality(token, offset) for token in tokens)
+        return any(not (token.pos == "ADJ" or (token.dep in _ON_A_NOUN and self._in_nationality(token, offset)))
+                   for token in tokens)
 
-        return [span for span in self.spans
-                if any(offset + token.start < span.end and span.start < offset + token.end and not nationality(token)
-                       for token in parse.tokens)]
+    def _in_nationality(self, token: ParsedToken, offset: int) -> bool:
+        start, end = offset + token.start, offset + token.end
+        return any(word.start < end and start < word.end for word in self.nationalities)
 
 
 def _named_in(phrases: tuple[Phrase, ...], spans: list[Span], offset: int) -> tuple[Phrase, Offsets] | None:

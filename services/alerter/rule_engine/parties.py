@@ -4,7 +4,8 @@ An event coder reads a sanctions sentence's target from the party it names: "fou
 companies" are Iran's. What describes a party (its clauses, its phrases other than "of": "accused
 of helping **Tehran**", "that supplied **Iran's** drone program") and the reason the event gives
 ("for helping **Tehran**", "in view of **Iran's** military support") can make another party's
-sanctions Iran's too, but only by naming Iran as an actor, with a name or a possessive: an
+sanctions Iran's too, but only by naming Iran as an actor, with a name, a possessive or a phrase
+of the target's terms ("accused of buying **Iranian crude**", from the ``iran`` alias set): an
 adjective on something else ("accused of smuggling **Iranian** weapons") says where goods came
 from, not whom the sanctions are against. This module splits a party into its own words and its
 descriptions, and finds the reasons; ``event_node.py`` decides which spans name an actor.

@@ -3,16 +3,22 @@
 Each is a general reading of English, checked here on sentences written for these tests (the
 labelled set, ``labelled/rules.jsonl``, has others): a listing ("added five officials to the list
 of persons subject to restrictive measures"), a reason or description that names the target as
-an actor ("for helping Tehran", not "accused of smuggling Iranian weapons"), a multiword object
-the tagger misreads ("asset freezes" as a verb), and a participle read as the sentence's verb.
+an actor ("for helping Tehran", "accused of buying Iranian crude", not "accused of smuggling
+Iranian weapons"), a multiword object the tagger misreads ("asset freezes" as a verb), and a
+participle read as the sentence's verb.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from services.alerter.rule_engine.aliases import load_aliases
+from services.alerter.rule_engine.matching import compile_rules
 from services.alerter.rule_engine.object_phrases import ObjectPhrase, parse_with_phrases
 from services.alerter.rule_engine.parse_repairs import repaired
+from services.alerter.rule_engine.rules import parse_rules
 from services.alerter.rule_engine.sentence_parse import ParsedSentence, ParsedToken, SpacySentenceParser
 from shared.settings import get_settings
 from tests.unit.alerter.conftest import Enrich, events, iran_sanctions, one_rule, rejections
@@ -76,24 +82,61 @@ def test_another_party_is_sanctioned_on_irans_account_when_iran_is_named_as_an_a
     assert event.target is not None and event.target.text == target
 
 
+@pytest.mark.parametrize(("text", "target"), [
+    ("The Treasury sanctioned a Greek shipowner accused of transporting Iranian crude to Syria.",
+     "accused of transporting Iranian crude to Syria"),
+    ("Britain sanctioned two Emirati firms that ship Iranian petrochemicals to China.",
+     "that ship Iranian petrochemicals to China"),
+    ("The U.S. imposed sanctions on a Panamanian tanker operator for carrying Iranian crude oil to China.",
+     "for carrying Iranian crude oil to China"),
+])
+def test_buying_or_shipping_irans_oil_and_petrochemicals_is_sanctioned_on_irans_account(
+        enrich: Enrich, text: str, target: str) -> None:
+    """The shipped ``iran`` set names Iran's export sectors as phrases; a phrase names the target even
+    where the tagger reads its words as adjectives ("Iranian crude oil")."""
+    [event] = events(iran_sanctions(), enrich, text)[:1]
+    assert event.target is not None and event.target.text == target
+
+
 @pytest.mark.parametrize("text", [
-    "The Treasury sanctioned a Greek shipowner accused of transporting Iranian crude to Syria.",
     "The U.S. sanctioned two Iraqi militia leaders for attacks on American troops using Iranian-made rockets.",
+    "Washington sanctioned a Belarusian logistics firm for smuggling Iranian drones to Russia.",
     "Britain sanctioned an Indian shipping company after Iranian attacks on commercial vessels.",
 ])
-def test_iranian_goods_in_the_reason_leave_the_sanctions_on_whoever_was_sanctioned(enrich: Enrich, text: str) -> None:
+def test_other_iranian_goods_in_the_reason_leave_the_sanctions_on_whoever_was_sanctioned(
+        enrich: Enrich, text: str) -> None:
     assert events(iran_sanctions(), enrich, text) == []
     assert any(rejected.startswith("target: not among") for rejected in rejections(iran_sanctions(), enrich, text))
 
 
-def test_a_watch_that_wants_the_goods_names_them_in_its_target(enrich: Enrich) -> None:
+def test_a_watch_names_more_goods_as_phrases_of_any_alias_set(enrich: Enrich, tmp_path: Path) -> None:
+    extra = tmp_path / "aliases.yaml"
+    extra.write_text("aliases:\n  russia: [Russian oil]\n")
+    rule = parse_rules("""rules:
+  - id: r
+    name: R
+    sentence:
+      event:
+        action: [impose]
+        object: [sanction]
+        target: {aliases: russia}
+""", "watch.yaml")
+    text = "Britain sanctioned four Turkish companies for shipping Russian oil above the price cap."
+    [shipped] = compile_rules(rule)
+    assert events(shipped, enrich, text) == []
+    [with_phrase] = compile_rules(rule, aliases=load_aliases(extra))
+    [event] = events(with_phrase, enrich, text)
+    assert event.target is not None and event.target.text == "for shipping Russian oil above the price cap"
+
+
+def test_a_nationality_of_two_words_is_still_a_nationality(enrich: Enrich) -> None:
     rule = one_rule("""
       event:
         action: [impose]
         object: [sanction]
-        target: [{aliases: iran}, Iranian crude]""")
-    [event] = events(rule, enrich, "The Treasury sanctioned a Greek shipowner accused of transporting Iranian crude.")
-    assert event.target is not None and event.target.text == "accused of transporting Iranian crude"
+        target: {aliases: north-korea}""")
+    assert not events(rule, enrich, "The U.S. sanctioned two Chinese firms accused of smuggling North Korean weapons.")
+    assert events(rule, enrich, "The U.S. sanctioned two Chinese firms for helping Pyongyang sell weapons.")
 
 
 def test_a_reason_names_the_target_of_any_alias_set(enrich: Enrich) -> None:
