@@ -1,5 +1,9 @@
 """Alias sets: named lists of the ways news names an actor ("iran": Iran, Iranian, Tehran, the IRGC, ...).
 
+An entry is a name, a nationality word, or a phrase naming what the actor owns or sells ("Iranian
+oil"); an event condition reads a phrase in a reason as naming its target, a nationality word
+alone on other goods not (``event_node.py``).
+
 The shipped sets (``aliases.yaml``) are read first, then the file named by ``NEWSMON_ALIASES_PATH``,
 whose sets add their entries to a shipped set of the same name, or are new sets. A rule names a
 set with ``{aliases: iran}``; rule validation refuses a name no set has, with the known names.

@@ -154,6 +154,11 @@ class EventSpec(_Condition):
         default=None, description="Words that make the object itself news when they modify it ('fresh sanctions'); "
         "default: new, fresh, further, additional, ...; [] for none."
     )
+    listing: list[CheckedTerm] | None = Field(
+        default=None, description="Verbs that act on the object through a list or regime it is reached through "
+        "('added five firms to the list of those subject to an asset freeze', 'listed four companies under its "
+        "sanctions regime'); default: add, include, list, put, place, enter, extend, expand, designate; [] for none."
+    )
     allow: list[OptionalNewsCheck] = Field(
         default_factory=list, description="Checks to switch off: past (a past date), relief, evasion."
     )

@@ -1,11 +1,25 @@
 """The arguments of an event in a parsed sentence: the phrases naming whom it is aimed at and who acts.
 
-``events.py`` finds an event's action and object; this module reads, around them, the target
-phrases (explicit ones first: "on Iran", the object of "sanctioned", "hit Iran with ..."; fallbacks
-used only without them: "Iran sanctions", "over Iran's drones", "Iran faces new sanctions") and the
-source phrases (the subject of the action, the "by" of a passive, "EU sanctions"). It also repairs
-two attachments the parser often gets wrong: a "with ..." hung on the verb's object, and a clause
-hung on the verb that describes the noun just before it.
+``events.py`` finds an event's action and object; this module reads, around them, who the event
+is aimed at and who carries it out:
+
+- ``targets``: the parties named explicitly ("on Iran", the object of "sanctioned", "hit Iran
+  with ...", whom "added to the list" adds), each only in its own words ("four Iranian companies",
+  "a network of Iranian firms"): what describes a party (a clause, a phrase other than "of") is
+  one of the ``reasons``;
+- ``reasons``: where a target counts only when named as an actor, a name, a possessive or a
+  phrase of the target's terms ("Iranian crude"), not an adjective on something else: the
+  reason given ("for helping Tehran", "over Iran's drone transfers", "in view of Iran's military
+  support"), what describes a party ("accused of helping Tehran" but not "accused of smuggling
+  Iranian weapons"), and a name on the object ("Iran-related sanctions", "its Iran sanctions
+  regime");
+- ``fallback_targets``, used only when no party is named: words on the object ("Iran
+  sanctions"), any reason, and the subject of a clause no one acts in ("Iran faces new
+  sanctions");
+- ``sources``: the subject of the action, the "by" of a passive, or words on the object ("EU
+  sanctions").
+
+A party's own words and what describes it, and the reasons an event gives, are ``parties.py``.
 """
 
 from __future__ import annotations
@@ -14,71 +28,97 @@ from dataclasses import dataclass
 from typing import Literal
 
 from services.alerter.rule_engine.dates import names_a_time
+from services.alerter.rule_engine.lists import container_of, is_container, new_members
+from services.alerter.rule_engine.parties import (
+    MODIFIER_ROLES,
+    after_comma,
+    causes,
+    names_on,
+    own_words,
+    trailing_clause,
+)
 from services.alerter.rule_engine.sentence_parse import ParsedSentence, ParsedToken, Phrase, unique
 
 EventKind = Literal["verb", "noun", "object-verb", "cue"]
 
-# Prepositions that name whom an event is aimed at, and those that give its reason.
+# Prepositions that name whom an event is aimed at, and those that give its reason or its time.
 TARGET_PREPOSITIONS = frozenset({"on", "against", "at", "upon"})
 REASON_PREPOSITIONS = frozenset({"over", "for", "after", "because", "amid", "following"})
-MODIFIER_ROLES = frozenset({"compound", "amod", "poss", "nmod", "npadvmod"})
 CLAUSES_ON_NOUNS = frozenset({"acl", "relcl"})
 _SUBJECTS = frozenset({"nsubj", "nsubjpass"})
-_MISATTACHED_CLAUSES = frozenset({"ccomp", "parataxis"})
 _POSSESSIVE_PRONOUNS = frozenset({"its", "their"})
 
 
 @dataclass(frozen=True)
 class Arguments:
-    """An event's target phrases (``fallback_targets`` count only when there is no explicit one) and
-    source phrases."""
+    """An event's target phrases (parties in their own words), the phrases where a target counts only
+    as an actor (``reasons``), the phrases that count only when there is no target, and its sources."""
 
     targets: tuple[Phrase, ...]
+    reasons: tuple[Phrase, ...]
     fallback_targets: tuple[Phrase, ...]
     sources: tuple[Phrase, ...]
 
 
 def event_arguments(sentence: ParsedSentence, kind: EventKind, action: Phrase, found: Phrase,
                     anchor: ParsedToken) -> Arguments:
-    """The target and source phrases of the event of ``kind`` whose action words are ``action``, whose
-    object words are ``found``, reported by the clause of ``anchor``."""
+    """The target, reason and source phrases of the event of ``kind`` whose action words are ``action``,
+    whose object words are ``found``, reported by the clause of ``anchor``."""
     obj = sentence.head_of(found)
     role = role_token(sentence, obj)
     action_head = sentence.head_of(action)
     holders = unique([obj, role, action_head, anchor])
-    targets = [phrase for holder in holders for phrase in _prepositional(sentence, holder, TARGET_PREPOSITIONS)]
+    parties = [pobj for holder in holders for pobj in _prepositional(sentence, holder, TARGET_PREPOSITIONS)]
     for clause in sentence.children[obj.index]:  # "sanctions targeting Iran's oil", "sanctions aimed at Iran"
         if clause.dep in CLAUSES_ON_NOUNS and clause is not action_head:
-            targets += _objects_of(sentence, clause) + _prepositional(sentence, clause, TARGET_PREPOSITIONS)
+            parties += _dependents(sentence, clause, frozenset({"dobj"}))
+            parties += _prepositional(sentence, clause, TARGET_PREPOSITIONS)
     if kind == "object-verb" or (kind == "verb" and role.dep not in ("dobj", "nsubjpass")):
         # The object is the verb itself, its subject, or linked by a preposition: the verb's own
         # object is then the target ("sanctioned five firms", "added firms to its sanctions list").
-        targets += _aimed_at(sentence, action_head)
+        parties += _aimed_at(sentence, action_head)
+    elif kind == "verb" and is_container(role):  # "extended the list of ... to include nine officials"
+        parties += new_members(sentence, action_head)
     for linked in (role, action_head):  # "hit Iran with a new wave of sanctions", "Iran was hit by sanctions"
         if (verb := instrument_verb(sentence, linked)) is not None:
-            targets += _aimed_at(sentence, verb)
-    targets = [_with_trailing_clause(sentence, phrase, holders) for phrase in targets]
-    if any(token.dep == "poss" and token.lower in _POSSESSIVE_PRONOUNS for phrase in targets for token in phrase):
+            parties += _aimed_at(sentence, verb)
+    # The list the object is reached through is not whom it is aimed at ("put firms on its sanctions list").
+    parties = [party for party in unique(parties) if not (party is role and is_container(role))]
+    if any(token.dep == "poss" and token.lower in _POSSESSIVE_PRONOUNS for party in parties
+           for token in sentence.subtree(party)):
         # "Tehran faces new sanctions on its oil exports": "its" most often refers to a clause's subject.
-        targets += _clause_subjects(sentence, anchor, obj)
-    fallback = [phrase for holder in holders for phrase in _prepositional(sentence, holder, REASON_PREPOSITIONS)]
+        parties += [sentence.head_of(subject) for subject in _clause_subjects(sentence, anchor, obj)]
+    targets: list[Phrase] = []
+    reasons: list[Phrase] = []
+    for party in unique(parties):
+        own, described = own_words(sentence, party)
+        targets.append(own)
+        reasons += described + trailing_clause(sentence, party, holders)
+    reasons += [phrase for holder in holders for phrase in causes(sentence, holder)]
+    reasons += [phrase for noun in unique([obj, role]) for phrase in names_on(sentence, noun, action)]
+    fallback = [phrase for holder in holders for phrase in causes(sentence, holder, REASON_PREPOSITIONS)]
     fallback += _modifiers(sentence, obj, action)
     acting_verb = action_head if kind in ("verb", "object-verb") else anchor if kind == "noun" and anchor.is_verb \
         else None
     if acting_verb is None and anchor.index not in {token.index for token in action}:
         fallback += _clause_subjects(sentence, anchor, obj)  # "Iran faces new sanctions": no one acts in it
-    return Arguments(tuple(targets), tuple(fallback), tuple(_sources(sentence, acting_verb, obj)))
+    return Arguments(tuple(targets), tuple(reasons), tuple(fallback), tuple(_sources(sentence, acting_verb, obj)))
 
 
 def role_token(sentence: ParsedSentence, obj: ParsedToken) -> ParsedToken:
     """The token whose dependency says how the object is used: through coordination ("embargoes and
-    sanctions") to the first conjunct, and through a compound ("sanctions list") to the noun it modifies."""
+    sanctions") to the first conjunct, then to the list or regime it is reached through ("the list of
+    those subject to sanctions", ``lists.py``), or through a compound ("sanctions package") to the
+    noun it modifies."""
     role = obj
     for _ in range(4):
         head = sentence.head(role)
         if head is None or role.dep != "conj":
             break
         role = head
+    container = container_of(sentence, role)
+    if container is not None:
+        return container
     head = sentence.head(role)
     if role.dep == "compound" and head is not None and not head.is_verb:
         return head
@@ -112,40 +152,35 @@ def _sources(sentence: ParsedSentence, doer: ParsedToken | None, obj: ParsedToke
     if doer is None:
         return found
     if sentence.is_passive(doer):
-        return found + [phrase for agent in sentence.children[doer.index] if agent.dep == "agent"
-                        for phrase in _dependents(sentence, agent, frozenset({"pobj"}))]
+        return found + [_phrase(sentence, by) for agent in sentence.children[doer.index] if agent.dep == "agent"
+                        for by in _dependents(sentence, agent, frozenset({"pobj"}))]
     current: ParsedToken | None = doer
     for _ in range(3):  # "agreed to impose": the subject of the verb that controls the infinitive
         if current is None:
             break
         subjects = _dependents(sentence, current, frozenset({"nsubj"}))
         if subjects:
-            return found + subjects
+            return found + [_phrase(sentence, subject) for subject in subjects]
         current = sentence.head(current) if current.dep in ("xcomp", "conj") else None
     return found
 
 
-def _prepositional(sentence: ParsedSentence, holder: ParsedToken, prepositions: frozenset[str]) -> list[Phrase]:
-    """The phrases of the holder's prepositions among ``prepositions``; a time is never one ("on Tuesday")."""
-    return [_phrase(sentence, pobj) for prep in sentence.children[holder.index]
-            if prep.dep == "prep" and prep.lower in prepositions
+def _prepositional(sentence: ParsedSentence, holder: ParsedToken, prepositions: frozenset[str]) -> list[ParsedToken]:
+    """The objects of the holder's prepositions among ``prepositions``; a time is never one ("on Tuesday")."""
+    return [pobj for prep in sentence.children[holder.index] if prep.dep == "prep" and prep.lower in prepositions
             for pobj in sentence.children[prep.index] if pobj.dep == "pobj" and not names_a_time(pobj)]
 
 
-def _aimed_at(sentence: ParsedSentence, verb: ParsedToken) -> list[Phrase]:
+def _aimed_at(sentence: ParsedSentence, verb: ParsedToken) -> list[ParsedToken]:
     """The verb's object, or its passive subject: whom "sanctioned", "hit ... with" is aimed at."""
-    found = _objects_of(sentence, verb)
+    found = _dependents(sentence, verb, frozenset({"dobj"}))
     if sentence.is_passive(verb):
         found += _dependents(sentence, verb, frozenset({"nsubjpass"}))
     return found
 
 
-def _objects_of(sentence: ParsedSentence, verb: ParsedToken) -> list[Phrase]:
-    return _dependents(sentence, verb, frozenset({"dobj"}))
-
-
-def _dependents(sentence: ParsedSentence, token: ParsedToken, roles: frozenset[str]) -> list[Phrase]:
-    return [_phrase(sentence, kid) for kid in sentence.children[token.index] if kid.dep in roles]
+def _dependents(sentence: ParsedSentence, token: ParsedToken, roles: frozenset[str]) -> list[ParsedToken]:
+    return [kid for kid in sentence.children[token.index] if kid.dep in roles]
 
 
 def _modifiers(sentence: ParsedSentence, obj: ParsedToken, skip: Phrase) -> list[Phrase]:
@@ -158,39 +193,22 @@ def _modifiers(sentence: ParsedSentence, obj: ParsedToken, skip: Phrase) -> list
 def _phrase(sentence: ParsedSentence, token: ParsedToken) -> Phrase:
     """A token and what it governs, without what does not say who it is: a reason on the phrase's own
     head ("sanctions on Russia over Iranian drones" is aimed at Russia) or a non-restrictive relative
-    clause ("on Hezbollah, which it called an Iranian proxy"). A restrictive one stays: "firms that
-    supplied Iran's drone program" are named by it."""
+    clause ("on Hezbollah, which it called an Iranian proxy")."""
 
     def keep(kid: ParsedToken) -> bool:
         if kid.dep == "prep" and kid.lower in REASON_PREPOSITIONS and kid.head == token.index:
             return False
-        return not (kid.dep == "relcl" and _after_comma(sentence, kid))
+        return not (kid.dep == "relcl" and after_comma(sentence, kid))
 
     return tuple(sentence.subtree(token, keep=keep))
-
-
-def _after_comma(sentence: ParsedSentence, clause: ParsedToken) -> bool:
-    first = sentence.subtree(clause)[0].index
-    return first > 0 and sentence.tokens[first - 1].text == ","
-
-
-def _with_trailing_clause(sentence: ParsedSentence, phrase: Phrase, holders: list[ParsedToken]) -> Phrase:
-    """The phrase and a clause that starts right after it but which the parser hung on the verb instead:
-    in "sanctions on two executives it said supplied parts for Iran's drone program" the clause
-    describes the executives (the nearest noun), however the parse attached "said"."""
-    following = phrase[-1].index + 1
-    for holder in holders:
-        for clause in sentence.children[holder.index]:
-            if clause.dep in _MISATTACHED_CLAUSES and (words := sentence.subtree(clause))[0].index == following:
-                return (*phrase, *words)
-    return phrase
 
 
 def _clause_subjects(sentence: ParsedSentence, anchor: ParsedToken, obj: ParsedToken) -> list[Phrase]:
     """The subject of the anchor's clause, or of the clause above when that subject is the object's own
     phrase ("Iran said the new sanctions would fail": Iran)."""
     for verb in (anchor, *sentence.ancestors(anchor)):
-        subjects = [phrase for phrase in _dependents(sentence, verb, _SUBJECTS) if obj not in phrase]
+        subjects = [phrase for subject in _dependents(sentence, verb, _SUBJECTS)
+                    if obj not in (phrase := _phrase(sentence, subject))]
         if subjects:
             return subjects
     return []

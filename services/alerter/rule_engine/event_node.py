@@ -2,10 +2,15 @@
 
 A sentence is a candidate only when it already holds an object word ("sanction"), and the target
 and source conditions when the rule has them; the article prefilter (``required``) skips whole
-articles on the same words. Only candidates are parsed (``sentence_parse``), events found
-(``events``), checked for news (``news_checks``), and their target and source phrases compared
-with the spans where the target and source conditions matched. Every finding, kept or rejected
-with its reason, is cached per article, so ``rules eval`` can say why a sentence did not fire.
+articles on the same words. Only candidates are parsed (``sentence_parse``; multiword objects
+read as one noun, ``object_phrases``; a participle misread as the verb repaired,
+``parse_repairs``), events found (``events``), checked for news (``news_checks``), and their
+target and source phrases compared with the spans where the target and source conditions
+matched: a target in a party's own words, or named as an actor (a name, a possessive, or a
+phrase of the target's terms such as an alias set's "Iranian crude"; not a nationality adjective
+on another noun) in a reason or a description (``parties``). Every
+finding, kept or rejected with its reason, is cached per article, so ``rules eval`` can say why
+a sentence did not fire.
 """
 
 from __future__ import annotations
@@ -18,10 +23,15 @@ from services.alerter.rule_engine.event_arguments import EventKind
 from services.alerter.rule_engine.events import Event, EventWords, find_events
 from services.alerter.rule_engine.news_checks import NewsContext, why_not_news
 from services.alerter.rule_engine.nodes import ARTICLE_UNIT, Node, Required, Scope, Units
-from services.alerter.rule_engine.sentence_parse import ParsedSentence, Phrase, SentenceParser
+from services.alerter.rule_engine.object_phrases import ObjectPhrase, parse_with_phrases
+from services.alerter.rule_engine.parse_repairs import repaired
+from services.alerter.rule_engine.sentence_parse import ParsedSentence, ParsedToken, Phrase, SentenceParser
 from shared.schemas import EventPart, MatchedEvent
 
 Offsets = tuple[int, int]
+# spaCy's label for nationalities ("Iranian"), and the roles of a word that modifies a noun.
+_NATIONALITIES = frozenset({"NORP"})
+_ON_A_NOUN = frozenset({"amod", "compound", "nmod", "npadvmod"})
 # A "sentence" longer than this (a scraped table, a list of names) is parsed up to here, so that no
 # candidate costs the alerter more than a few tens of milliseconds; news sentences are far shorter.
 MAX_PARSED_CHARS = 1500
@@ -61,7 +71,7 @@ class EventNode:
 
     def __init__(self, spec: EventSpec, objects: Node, target: Node | None, source: Node | None,
                  parser: SentenceParser) -> None:
-        self.words = EventWords.of(spec.action, spec.object, spec.cue)
+        self.words = EventWords.of(spec.action, spec.object, spec.cue, spec.listing)
         self.allow = frozenset(spec.allow)
         self.objects, self.target, self.source = objects, target, source
         self.parser = parser
@@ -94,26 +104,38 @@ class EventNode:
                 candidates &= required.keys()
         context = NewsContext(published=(article.published_at or article.fetched_at).date(), allow=self.allow,
                               action_lemmas=self.words.action_lemmas)
+        nationalities = [span for _, span in words.entity_spans(frozenset(), _NATIONALITIES)]
         found = []
         for index in sorted(candidates):
             sentence = article.sentences[index]
-            parse = self.parser(article.text[sentence.start:min(sentence.end, sentence.start + MAX_PARSED_CHARS)])
+            end = min(sentence.end, sentence.start + MAX_PARSED_CHARS)
+            parse = repaired(parse_with_phrases(self.parser, article.text[sentence.start:end],
+                                                self._object_phrases(words, sentence.start, end)))
             for event in find_events(parse, self.words):
-                found.append(self._finding(index, sentence.start, event, parse, context,
-                                           None if targets is None else targets[index],
+                target_spans = None if targets is None else _TargetSpans(targets[index], nationalities)
+                found.append(self._finding(index, sentence.start, event, parse, context, target_spans,
                                            None if sources is None else sources[index]))
         return found
 
+    def _object_phrases(self, words: ArticleWords, start: int, end: int) -> tuple[ObjectPhrase, ...]:
+        """Where the multiword objects are written as phrases in characters ``start..end``, from there."""
+        return tuple(ObjectPhrase(span.start - start, span.end - start, " ".join(pattern.lemmas))
+                     for pattern in self.words.objects if len(pattern.lemmas) > 1
+                     for span in words.term_spans(pattern.forms, pattern.lemmas)
+                     if start <= span.start and span.end <= end)
+
     def _finding(self, index: int, offset: int, event: Event, parse: ParsedSentence, context: NewsContext,
-                 target_spans: list[Span] | None, source_spans: list[Span] | None) -> EventFinding:
+                 target_spans: _TargetSpans | None, source_spans: list[Span] | None) -> EventFinding:
         rejected = why_not_news(event, parse, context)
         target = source = None
         matched = [_offsets(event.action, offset), _offsets(event.object, offset)]
         if target_spans is not None:
             phrases = event.targets or event.fallback_targets
-            named = _named_in(phrases, target_spans, offset)
+            named = _named_in(phrases, target_spans.spans, offset)
+            if named is None and event.targets:
+                named = _named_in(event.reasons, target_spans.actors(parse, offset), offset)
             if named is None:
-                rejected = rejected or _not_named("target", phrases, offset, parse.text)
+                rejected = rejected or _not_named("target", phrases, offset, parse.text, event.reasons)
             else:
                 target = _offsets(named[0], offset)
                 matched.append(named[1])
@@ -128,6 +150,34 @@ class EventNode:
                             source=source, matched=tuple(matched), rejected=rejected)
 
 
+@dataclass(frozen=True)
+class _TargetSpans:
+    """Where a condition (the target) matched in a sentence, and the article's nationality words."""
+
+    spans: list[Span]
+    nationalities: list[Span]
+
+    def actors(self, parse: ParsedSentence, offset: int) -> list[Span]:
+        """The spans that name an actor: a name or a possessive ("Tehran", "Iran's", "the IRGC", "Iran-related"),
+        or a phrase of the target's terms that says more than a nationality ("Iranian crude", "Iran's oil
+        exports"); not a nationality word alone on another noun ("Iranian weapons", "Iranian-made missiles")."""
+        return [span for span in self.spans if self._names_actor(span, parse, offset)]
+
+    def _names_actor(self, span: Span, parse: ParsedSentence, offset: int) -> bool:
+        tokens = [token for token in parse.tokens
+                  if offset + token.start < span.end and span.start < offset + token.end]
+        if span.last > span.first:
+            # A phrase the rule or its alias set names as a whole ("Iranian crude" in "Iranian crude oil"):
+            # it names the target by what it adds to a nationality, whatever the tagger calls those words.
+            return any(not self._in_nationality(token, offset) for token in tokens)
+        return any(not (token.pos == "ADJ" or (token.dep in _ON_A_NOUN and self._in_nationality(token, offset)))
+                   for token in tokens)
+
+    def _in_nationality(self, token: ParsedToken, offset: int) -> bool:
+        start, end = offset + token.start, offset + token.end
+        return any(word.start < end and start < word.end for word in self.nationalities)
+
+
 def _named_in(phrases: tuple[Phrase, ...], spans: list[Span], offset: int) -> tuple[Phrase, Offsets] | None:
     """The first phrase that holds one of the spans (as article offsets), with that span."""
     for phrase in phrases:
@@ -137,11 +187,16 @@ def _named_in(phrases: tuple[Phrase, ...], spans: list[Span], offset: int) -> tu
     return None
 
 
-def _not_named(role: str, phrases: tuple[Phrase, ...], offset: int, sentence: str) -> str:
+def _not_named(role: str, phrases: tuple[Phrase, ...], offset: int, sentence: str,
+               reasons: tuple[Phrase, ...] = ()) -> str:
     if not phrases:
         return f"{role}: the sentence names no {role} for it"
-    written = ", ".join(repr(sentence[phrase[0].start:phrase[-1].end]) for phrase in phrases)
-    return f"{role}: not among {written}"
+    found = f"{role}: not among {_written(phrases, sentence)}"
+    return f"{found}, nor named as an actor in {_written(reasons, sentence)}" if reasons else found
+
+
+def _written(phrases: tuple[Phrase, ...], sentence: str) -> str:
+    return ", ".join(repr(sentence[phrase[0].start:phrase[-1].end]) for phrase in phrases)
 
 
 def _offsets(phrase: Phrase, offset: int) -> Offsets:

@@ -5,9 +5,11 @@ rather than from word distance, in the spirit of event coders such as PETRARCH (
 is one of these constructions around an object word (``sanction``, ``embargo``, ...):
 
 - ``verb``: an action verb governs the object: "imposed sanctions", "sanctions were imposed",
-  "new sanctions hit Iran", "hit Iran with sanctions", "added firms to its sanctions list", and a
-  participle or relative clause on the object ("sanctions imposed in 2018", which the news checks
-  then reject as background);
+  "new sanctions hit Iran", "hit Iran with sanctions", and a participle or relative clause on the
+  object ("sanctions imposed in 2018", which the news checks then reject as background); or an
+  action or listing verb governs the list or regime the object is reached through ("added eight
+  people to the list of those subject to restrictive measures", "listed four firms under its
+  sanctions regime", "extended the list of persons subject to an asset freeze", ``lists.py``);
 - ``noun``: an action noun governs it: "a new round of sanctions", "a sanctions package";
 - ``object-verb``: the object word is itself the verb: "the Treasury sanctioned five firms", or a
   two-word object is written as a verb and its object: "froze the assets of" for "asset freeze";
@@ -25,21 +27,23 @@ from dataclasses import dataclass
 from services.alerter.rule_engine.article_words import term_lemmas, term_words
 from services.alerter.rule_engine.event_arguments import (
     CLAUSES_ON_NOUNS,
-    MODIFIER_ROLES,
     EventKind,
     anchor_of,
     event_arguments,
     instrument_verb,
     role_token,
 )
+from services.alerter.rule_engine.lists import CONTAINER_LINKS, DEFAULT_LISTING, is_container, listing_verb_above
+from services.alerter.rule_engine.parties import MODIFIER_ROLES
 from services.alerter.rule_engine.sentence_parse import ParsedSentence, ParsedToken, Phrase
 from shared.schemas import WORD
 
 # Newness cues used when an event condition names none.
 DEFAULT_CUES = ("new", "fresh", "further", "additional", "more", "latest", "extra", "another", "tougher",
                 "wider", "broader", "expanded", "sweeping", "stricter", "harsher")
-# How an object relates to the verb that governs it directly.
+# How an object relates to the verb that governs it directly; a list or regime only as what is acted on.
 _GOVERNED_ROLES = frozenset({"dobj", "nsubjpass", "nsubj", "attr", "oprd"})
+_GOVERNED_CONTAINER_ROLES = frozenset({"dobj", "nsubjpass"})
 # Prepositions that link an object to a verb or noun that governs it ("a round of sanctions",
 # "added firms to its sanctions list"), by the kind of governor.
 _VERB_LINKS = frozenset({"with", "by", "to", "under"})
@@ -60,11 +64,13 @@ class TermPattern:
         return cls(term, term_words(term, case_sensitive=False), term_lemmas(term))
 
     def occurrences(self, sentence: ParsedSentence) -> list[Phrase]:
-        """Every run of word tokens (punctuation between them skipped) that spells the term."""
+        """Every run of word tokens (punctuation between them skipped) that spells the term, and every
+        token that spells a multiword term alone (``object_phrases.py`` makes *asset freezes* one token)."""
         words = [token for token in sentence.tokens if WORD.search(token.text)]
         length = len(self.forms)
-        return [tuple(words[first:first + length]) for first in range(len(words) - length + 1)
+        runs = [tuple(words[first:first + length]) for first in range(len(words) - length + 1)
                 if all(self._fits(words[first + offset], offset) for offset in range(length))]
+        return runs + [(token,) for token in words if length > 1 and self._spelled_by(token)]
 
     def paraphrases(self, sentence: ParsedSentence) -> list[tuple[ParsedToken, ParsedToken]]:
         """(verb, noun) where a two-word compound is written as a verb and its object: "asset freeze" as
@@ -81,6 +87,12 @@ class TermPattern:
     def _fits(self, token: ParsedToken, offset: int) -> bool:
         return token.lower in self.forms[offset] or token.lemma == self.lemmas[offset]
 
+    def _spelled_by(self, token: ParsedToken) -> bool:
+        written, lemmas = WORD.findall(token.lower), token.lemma.split()
+        return len(written) == len(lemmas) == len(self.forms) and all(
+            written[offset] in self.forms[offset] or lemmas[offset] == self.lemmas[offset]
+            for offset in range(len(self.forms)))
+
 
 @dataclass(frozen=True)
 class EventWords:
@@ -89,11 +101,14 @@ class EventWords:
     actions: tuple[TermPattern, ...]
     objects: tuple[TermPattern, ...]
     cues: tuple[TermPattern, ...]
+    listing: tuple[TermPattern, ...]
 
     @classmethod
-    def of(cls, actions: list[str], objects: list[str], cues: list[str] | None) -> EventWords:
+    def of(cls, actions: list[str], objects: list[str], cues: list[str] | None,
+           listing: list[str] | None = None) -> EventWords:
         return cls(tuple(map(TermPattern.of, actions)), tuple(map(TermPattern.of, objects)),
-                   tuple(map(TermPattern.of, DEFAULT_CUES if cues is None else cues)))
+                   tuple(map(TermPattern.of, DEFAULT_CUES if cues is None else cues)),
+                   tuple(map(TermPattern.of, DEFAULT_LISTING if listing is None else listing)))
 
     @property
     def action_lemmas(self) -> frozenset[str]:
@@ -103,10 +118,11 @@ class EventWords:
 
 @dataclass(frozen=True)
 class Event:
-    """One candidate event. ``targets`` are the phrases it is explicitly aimed at ("on Iran", the
-    object of "sanctioned"); ``fallback_targets`` (modifiers such as "Iran sanctions", reasons such
-    as "over Iran's drones", the subject of "Iran faces new sanctions") count only when there is no
-    explicit target (``event_arguments.py``)."""
+    """One candidate event. ``targets`` are the parties it is explicitly aimed at, in their own words
+    ("on Iran", the object of "sanctioned"); ``reasons`` are where a target counts only as an actor
+    ("for helping Tehran", "accused of helping Tehran"); ``fallback_targets`` (modifiers such as
+    "Iran sanctions", any reason, the subject of "Iran faces new sanctions") count only when there
+    is no explicit target (``event_arguments.py``)."""
 
     kind: EventKind
     action: Phrase
@@ -115,6 +131,7 @@ class Event:
     object_head: ParsedToken
     anchor: ParsedToken
     targets: tuple[Phrase, ...]
+    reasons: tuple[Phrase, ...]
     fallback_targets: tuple[Phrase, ...]
     sources: tuple[Phrase, ...]
 
@@ -123,21 +140,27 @@ def find_events(sentence: ParsedSentence, words: EventWords) -> list[Event]:
     """Every event of ``words`` in the sentence, in order of the objects; verbs before nouns before cues."""
     actions = _heads(sentence, words.actions)
     cues = _heads(sentence, words.cues)
+    listing = {index: found for index, found in _heads(sentence, words.listing).items()
+               if sentence.tokens[index].is_verb}
     events: list[Event] = []
     for pattern in words.objects:
         for found in pattern.occurrences(sentence):
-            events.extend(_events_on(sentence, found, actions, cues))
+            events.extend(_events_on(sentence, found, actions, cues, listing))
         for verb, noun in pattern.paraphrases(sentence):
             events.append(_event(sentence, "object-verb", (verb,), (noun,), verb))
     return events
 
 
-def _events_on(sentence: ParsedSentence, found: Phrase, actions: dict[int, Phrase],
-               cues: dict[int, Phrase]) -> list[Event]:
+def _events_on(sentence: ParsedSentence, found: Phrase, actions: dict[int, Phrase], cues: dict[int, Phrase],
+               listing: dict[int, Phrase]) -> list[Event]:
     obj = sentence.head_of(found)
     if obj.is_verb and obj.dep not in ("amod", "compound"):  # "sanctioned firms" describes, it does not report
         return [_event(sentence, "object-verb", found, found, obj)]
     role = role_token(sentence, obj)
+    if is_container(role) and role is not obj:
+        # Reached through a list or regime: the verb acts on the list ("added ... to the list of those
+        # subject to sanctions"), so listing verbs act too, and only on the list as their object.
+        return _events_through(sentence, found, role, {**listing, **actions}) + _cue_event(sentence, found, cues)
     governor = sentence.head(role)
     events = []
     if governor is not None and governor.index in actions:
@@ -159,10 +182,30 @@ def _events_on(sentence: ParsedSentence, found: Phrase, actions: dict[int, Phras
     for clause in sentence.children[obj.index]:
         if clause.dep in CLAUSES_ON_NOUNS and clause.index in actions:
             events.append(_event(sentence, "verb", actions[clause.index], found, clause))
+    return events + _cue_event(sentence, found, cues)
+
+
+def _events_through(sentence: ParsedSentence, found: Phrase, container: ParsedToken,
+                    acting: dict[int, Phrase]) -> list[Event]:
+    """A verb acting on the list or regime the object is reached through: as its object ("extended the
+    list"), or through a preposition ("added ... to the list", "listed ... under its sanctions regime")."""
+    governor = sentence.head(container)
+    if governor is None:
+        return []
+    if container.dep in _GOVERNED_CONTAINER_ROLES and governor.index in acting and governor.is_verb:
+        return [_event(sentence, "verb", acting[governor.index], found, governor)]
+    linked = sentence.head(governor)
+    if container.dep == "pobj" and governor.lower in CONTAINER_LINKS and linked is not None:
+        verb = listing_verb_above(sentence, linked, set(acting))
+        if verb is not None:
+            return [_event(sentence, "verb", acting[verb.index], found, verb)]
+    return []
+
+
+def _cue_event(sentence: ParsedSentence, found: Phrase, cues: dict[int, Phrase]) -> list[Event]:
+    obj = sentence.head_of(found)
     cue = next((token for token in _premodifiers(sentence, obj) if token.index in cues), None)
-    if cue is not None:
-        events.append(_event(sentence, "cue", cues[cue.index], found, anchor_of(sentence, obj)))
-    return events
+    return [] if cue is None else [_event(sentence, "cue", cues[cue.index], found, anchor_of(sentence, obj))]
 
 
 def _premodifiers(sentence: ParsedSentence, obj: ParsedToken) -> list[ParsedToken]:
@@ -181,4 +224,4 @@ def _event(sentence: ParsedSentence, kind: EventKind, action: Phrase, found: Phr
     arguments = event_arguments(sentence, kind, action, found, anchor)
     return Event(kind=kind, action=action, object=found, action_head=sentence.head_of(action),
                  object_head=sentence.head_of(found), anchor=anchor, targets=arguments.targets,
-                 fallback_targets=arguments.fallback_targets, sources=arguments.sources)
+                 reasons=arguments.reasons, fallback_targets=arguments.fallback_targets, sources=arguments.sources)

@@ -1,4 +1,5 @@
-"""Fixtures of the alerter's unit tests: articles enriched by the real ner core (lemmas, mentions)."""
+"""Fixtures of the alerter's unit tests: articles enriched by the real ner core (lemmas, mentions), and
+the rules and event helpers the event tests share."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from itertools import count
 import pytest
 
 from newsmon.offline import OfflineNer
-from shared.schemas import EnrichedArticle, RawArticle
+from services.alerter.rule_engine.article_words import ArticleWords
+from services.alerter.rule_engine.matching import CompiledRule, compile_rules, evaluate
+from services.alerter.rule_engine.rules import load_rules, parse_rules
+from shared.schemas import EnrichedArticle, MatchedEvent, RawArticle
 from shared.settings import get_settings
 
 Enrich = Callable[..., EnrichedArticle]
@@ -28,3 +32,28 @@ def enrich() -> Enrich:
         return result
 
     return enriched
+
+
+def iran_sanctions() -> CompiledRule:
+    """The shipped ``iran-sanctions`` rule, compiled with the configured aliases and parser."""
+    [compiled] = [rule for rule in compile_rules(load_rules(None)) if rule.rule.id == "iran-sanctions"]
+    return compiled
+
+
+def one_rule(sentence_yaml: str) -> CompiledRule:
+    """A rule ``r`` whose ``sentence:`` condition is the YAML given (indented as under ``sentence:``)."""
+    [compiled] = compile_rules(parse_rules(f"rules:\n  - id: r\n    name: R\n    sentence:{sentence_yaml}\n",
+                                           "watch.yaml"))
+    return compiled
+
+
+def events(rule: CompiledRule, enrich: Enrich, text: str, published: datetime | None = None) -> list[MatchedEvent]:
+    """The events the rule fires with on the text, [] when it does not fire."""
+    article = enrich(text) if published is None else enrich(text, published)
+    matches = evaluate([rule], article)
+    return [event for match in matches for event in match.events or []]
+
+
+def rejections(rule: CompiledRule, enrich: Enrich, text: str) -> list[str]:
+    """Why the rule's event conditions rejected each event they found in the text."""
+    return [finding.rejected or "" for finding in rule.rejected_events(ArticleWords(enrich(text)))]

@@ -10,42 +10,18 @@ from datetime import datetime, timezone
 
 import pytest
 
-from services.alerter.rule_engine.article_words import ArticleWords
 from services.alerter.rule_engine.event_node import MAX_PARSED_CHARS
-from services.alerter.rule_engine.matching import CompiledRule, compile_rules, evaluate
+from services.alerter.rule_engine.matching import compile_rules, evaluate
 from services.alerter.rule_engine.rules import RuleFileError, load_rules, parse_rules
 from services.alerter.rule_engine.sentence_parse import ParsedSentence, SpacySentenceParser
-from shared.schemas import MatchedEvent
 from shared.settings import get_settings
-from tests.unit.alerter.conftest import Enrich
+from tests.unit.alerter.conftest import Enrich, events, iran_sanctions, one_rule, rejections
 
 SANCTIONS_EVENT = """
       event:
         action: [impose, announce, agree, hit, round]
         object: [sanction, embargo, asset freeze]
         target: {aliases: iran}"""
-
-
-def iran_sanctions() -> CompiledRule:
-    [compiled] = [rule for rule in compile_rules(load_rules(None)) if rule.rule.id == "iran-sanctions"]
-    return compiled
-
-
-def one_rule(sentence_yaml: str) -> CompiledRule:
-    [compiled] = compile_rules(parse_rules(f"rules:\n  - id: r\n    name: R\n    sentence:{sentence_yaml}\n",
-                                           "watch.yaml"))
-    return compiled
-
-
-def events(rule: CompiledRule, enrich: Enrich, text: str, published: datetime | None = None) -> list[MatchedEvent]:
-    """The events the rule fires with on the text, [] when it does not fire."""
-    article = enrich(text) if published is None else enrich(text, published)
-    matches = evaluate([rule], article)
-    return [event for match in matches for event in match.events or []]
-
-
-def rejections(rule: CompiledRule, enrich: Enrich, text: str) -> list[str]:
-    return [finding.rejected or "" for finding in rule.rejected_events(ArticleWords(enrich(text)))]
 
 
 @pytest.mark.parametrize(("text", "kind", "action", "target"), [
