@@ -19,7 +19,7 @@ import pytest
 
 from newsmon.stack import Stack
 from tests.integration.conftest import metric, produce, read_json_topic
-from tests.integration.faults.receivers import MisbehavingReceiver
+from tests.integration.receiver import Receiver
 from tests.integration.test_alerter_api import call, subscribe
 from tests.integration.test_alerter_rules import story
 from tests.waiting import wait_until
@@ -36,7 +36,7 @@ class WatchedWord:
         self.word = f"vornite{uuid.uuid4().hex[:6]}"
         self.subscriptions: list[str] = []
 
-    def subscribe(self, receiver: MisbehavingReceiver) -> None:
+    def subscribe(self, receiver: Receiver) -> None:
         self.subscriptions.append(subscribe(self.stack, receiver.url(), rules=[self.rule_id])["id"])
 
     def articles(self, count: int) -> list[tuple[bytes, bytes]]:
@@ -56,9 +56,9 @@ def watched(stack: Stack) -> Iterator[WatchedWord]:
 
 
 @pytest.fixture
-def receivers() -> Iterator[list[MisbehavingReceiver]]:
+def receivers() -> Iterator[list[Receiver]]:
     """Receivers a test makes; all stopped after it."""
-    made: list[MisbehavingReceiver] = []
+    made: list[Receiver] = []
     yield made
     for receiver in made:
         receiver.stop()
@@ -73,22 +73,22 @@ def alert_ids(stack: Stack, articles: list[tuple[bytes, bytes]]) -> set[str]:
     return set(published)
 
 
-def wait_for_every_alert(receiver: MisbehavingReceiver, expected: set[str], timeout: float, what: str) -> None:
+def wait_for_every_alert(receiver: Receiver, expected: set[str], timeout: float, what: str) -> None:
     wait_until(lambda: set(receiver.accepted()) == expected, timeout,
                lambda: f"{what}: {len(receiver.accepted())} of {len(expected)} alerts accepted")
     assert set(receiver.accepted().values()) == {1}, "each webhook-id accepted once"
 
 
-def delivery_delays_s(receiver: MisbehavingReceiver) -> list[float]:
+def delivery_delays_s(receiver: Receiver) -> list[float]:
     """Seconds from each alert's firing to its arrival at the receiver."""
-    return [request.arrived_at - datetime.fromisoformat(request.body["fired_at"]).timestamp()
+    return [request.arrived_at - datetime.fromisoformat(request.json["fired_at"]).timestamp()
             for request in receiver.snapshot() if request.answered == 200]
 
 
 def test_a_receiver_down_for_60s_gets_every_alert_once_when_it_is_back(
-    stack: Stack, watched: WatchedWord, receivers: list[MisbehavingReceiver]
+    stack: Stack, watched: WatchedWord, receivers: list[Receiver]
 ) -> None:
-    down, healthy = MisbehavingReceiver(), MisbehavingReceiver().start()  # `down` refuses connections
+    down, healthy = Receiver(), Receiver().start()  # `down` refuses connections
     receivers += [down, healthy]
     watched.subscribe(down)
     watched.subscribe(healthy)
@@ -111,11 +111,11 @@ def test_a_receiver_down_for_60s_gets_every_alert_once_when_it_is_back(
 
 
 def test_a_receiver_that_hangs_on_its_headers_delays_only_itself(
-    stack: Stack, watched: WatchedWord, receivers: list[MisbehavingReceiver]
+    stack: Stack, watched: WatchedWord, receivers: list[Receiver]
 ) -> None:
     per_destination, deadline_s = (stack.settings.webhook_per_destination_concurrency,
                                    stack.settings.webhook_attempt_deadline_s)
-    hanging, healthy = MisbehavingReceiver(mode="hang").start(), MisbehavingReceiver().start()
+    hanging, healthy = Receiver(mode="hang").start(), Receiver().start()
     receivers += [hanging, healthy]
     watched.subscribe(hanging)
     watched.subscribe(healthy)
@@ -133,7 +133,7 @@ def test_a_receiver_that_hangs_on_its_headers_delays_only_itself(
 
     wait_until(lambda: cut_at_the_deadline() >= per_destination, 3 * deadline_s + 30,
                f"the first {per_destination} attempts to be given up at the {deadline_s:g}s deadline")
-    hanging.mode = "healthy"
+    hanging.mode = "answer"
     recovered = time.monotonic()
     wait_for_every_alert(hanging, expected, 120, "the receiver that hung, once it answers")
     print(f"\nreceiver hanging on its headers: healthy subscriber got {len(delays)} alerts "
@@ -142,9 +142,9 @@ def test_a_receiver_that_hangs_on_its_headers_delays_only_itself(
 
 
 def test_a_receiver_that_answers_500_then_200_gets_each_alert_once(
-    stack: Stack, watched: WatchedWord, receivers: list[MisbehavingReceiver]
+    stack: Stack, watched: WatchedWord, receivers: list[Receiver]
 ) -> None:
-    flaky = MisbehavingReceiver(mode="fail_first").start()
+    flaky = Receiver(mode="fail_first").start()
     receivers.append(flaky)
     watched.subscribe(flaky)
     articles = watched.articles(3)
