@@ -140,8 +140,8 @@ def service(name: Annotated[str, typer.Argument(help="fetcher, dedupe, ner or al
     if name not in SERVICE_NAMES:
         raise fail(f"unknown service {name!r}; choose one of {', '.join(SERVICE_NAMES)}")
     from services.alerter.rule_engine.aliases import AliasFileError
+    from services.alerter.rule_engine.events.sentence_parse import ParserNotInstalled
     from services.alerter.rule_engine.rules import RuleFileError
-    from services.alerter.rule_engine.sentence_parse import ParserNotInstalled
     from services.fetcher.errors import SourceError
     from services.ner.pipeline import ModelNotInstalled, PatternFileError
     from shared.kafka_clients import ensure_topics

@@ -204,9 +204,9 @@ def rules_eval_command(
     as the alerter."""
     # Imported here so that other commands do not pay for loading spaCy.
     from services.alerter.rule_engine.aliases import AliasFileError
+    from services.alerter.rule_engine.events.sentence_parse import ParserNotInstalled
     from services.alerter.rule_engine.matching import compile_rules
     from services.alerter.rule_engine.rules import RuleFileError, load_rules
-    from services.alerter.rule_engine.sentence_parse import ParserNotInstalled
     from services.dedupe.cleanup import EmptyArticle
     from services.ner.pipeline import ModelNotInstalled
     from shared.settings import get_settings

@@ -15,9 +15,9 @@ from services.alerter.alert_log import RedisAlertLog
 from services.alerter.api import SubscriptionAPI
 from services.alerter.rule_api import RuleAPI
 from services.alerter.rule_engine.aliases import configured_aliases
+from services.alerter.rule_engine.events.sentence_parse import configured_parser
 from services.alerter.rule_engine.rule_store import RuleStore
 from services.alerter.rule_engine.rulebook import RuleBook
-from services.alerter.rule_engine.sentence_parse import configured_parser
 from services.alerter.webhooks.delivery import WebhookDelivery
 from services.alerter.webhooks.subscriptions import SubscriptionStore
 from services.alerter.webhooks.url_safety import webhook_client

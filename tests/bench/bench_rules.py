@@ -19,9 +19,9 @@ import yaml
 
 from newsmon.offline import enrich_files
 from services.alerter.rule_engine.article_words import term_words
+from services.alerter.rule_engine.events.sentence_parse import SpacySentenceParser
 from services.alerter.rule_engine.matching import compile_rules, evaluate
 from services.alerter.rule_engine.rules import load_rules, parse_rules
-from services.alerter.rule_engine.sentence_parse import SpacySentenceParser
 from shared.schemas import EnrichedArticle
 from shared.settings import get_settings
 

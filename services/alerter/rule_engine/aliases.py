@@ -2,7 +2,7 @@
 
 An entry is a name, a nationality word, or a phrase naming what the actor owns or sells ("Iranian
 oil"); an event condition reads a phrase in a reason as naming its target, a nationality word
-alone on other goods not (``event_node.py``).
+alone on other goods not (``events/node.py``).
 
 The shipped sets (``aliases.yaml``) are read first, then the file named by ``NEWSMON_ALIASES_PATH``,
 whose sets add their entries to a shipped set of the same name, or are new sets. A rule names a

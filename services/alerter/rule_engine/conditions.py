@@ -4,7 +4,7 @@ A condition is a term (a plain string), or a mapping whose key says its kind: ``
 ``none`` (groups, nestable), ``near`` (two conditions at most ``within`` words apart), ``term``
 (a term with options), ``entity`` / ``label`` (a named entity), ``aliases`` (a named alias set,
 ``aliases.py``) or ``event`` (who did what to whom, read from the sentence's dependency parse,
-``events.py``). A string may also be written ``"sanction NEAR/5 Iran"``, short for a ``near`` of
+``events/constructions.py``). A string may also be written ``"sanction NEAR/5 Iran"``, short for a ``near`` of
 two terms. See ``docs/rules.md``.
 """
 

@@ -1,6 +1,6 @@
 """Rule evaluation on enriched articles: pure functions, shared by the alerter and ``newsmon rules test``.
 
-Rules are compiled once into a tree of nodes (``nodes.py``, ``event_node.py``). A node evaluated on
+Rules are compiled once into a tree of nodes (``nodes.py``, ``events/node.py``). A node evaluated on
 an article answers, for each unit of its scope (each sentence for ``sentence:``, the single unit 0
 for ``article:``), the spans that satisfied it there; a unit absent from the answer does not
 satisfy it.
@@ -28,7 +28,8 @@ from services.alerter.rule_engine.conditions import (
     NoneGroup,
     TermCondition,
 )
-from services.alerter.rule_engine.event_node import EventFinding, EventNode
+from services.alerter.rule_engine.events.node import EventFinding, EventNode
+from services.alerter.rule_engine.events.sentence_parse import SentenceParser, configured_parser
 from services.alerter.rule_engine.nodes import (
     ARTICLE_UNIT,
     AllNode,
@@ -41,7 +42,6 @@ from services.alerter.rule_engine.nodes import (
     Units,
 )
 from services.alerter.rule_engine.rules import Rule
-from services.alerter.rule_engine.sentence_parse import SentenceParser, configured_parser
 from services.alerter.rule_engine.terms import NEAR_SHORTHAND, CaseMode
 from shared.schemas import WORD, EnrichedArticle, MatchedEvent, MatchedSentence
 

@@ -4,7 +4,7 @@ A node evaluated on an article answers, for each unit of its scope (each sentenc
 ``sentence:``, the single unit 0 for ``article:``), the spans that satisfied it there; a unit
 absent from the answer does not satisfy it. ``required`` tells which words it needs, so a rule
 whose needed words an article lacks is skipped without evaluating it. The event node is
-``event_node.py``; compiling conditions into nodes is ``matching.py``.
+``events/node.py``; compiling conditions into nodes is ``matching.py``.
 """
 
 from __future__ import annotations

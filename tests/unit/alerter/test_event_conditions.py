@@ -10,10 +10,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from services.alerter.rule_engine.event_node import MAX_PARSED_CHARS
+from services.alerter.rule_engine.events.node import MAX_PARSED_CHARS
+from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, SpacySentenceParser
 from services.alerter.rule_engine.matching import compile_rules, evaluate
 from services.alerter.rule_engine.rules import RuleFileError, load_rules, parse_rules
-from services.alerter.rule_engine.sentence_parse import ParsedSentence, SpacySentenceParser
 from shared.settings import get_settings
 from tests.unit.alerter.conftest import Enrich, events, iran_sanctions, one_rule, rejections
 

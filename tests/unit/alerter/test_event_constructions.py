@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from services.alerter.rule_engine.aliases import load_aliases
+from services.alerter.rule_engine.events.object_phrases import ObjectPhrase, parse_with_phrases
+from services.alerter.rule_engine.events.parse_repairs import repaired
+from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, ParsedToken, SpacySentenceParser
 from services.alerter.rule_engine.matching import compile_rules
-from services.alerter.rule_engine.object_phrases import ObjectPhrase, parse_with_phrases
-from services.alerter.rule_engine.parse_repairs import repaired
 from services.alerter.rule_engine.rules import parse_rules
-from services.alerter.rule_engine.sentence_parse import ParsedSentence, ParsedToken, SpacySentenceParser
 from shared.settings import get_settings
 from tests.unit.alerter.conftest import Enrich, events, iran_sanctions, one_rule, rejections
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from services.alerter.rule_engine.sentence_parse import ParsedSentence, SentenceParser
+from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, SentenceParser
 
 
 @dataclass(frozen=True, order=True)

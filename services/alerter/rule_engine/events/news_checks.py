@@ -22,9 +22,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from services.alerter.rule_engine.dates import pins_to_past
-from services.alerter.rule_engine.events import Event
-from services.alerter.rule_engine.sentence_parse import ParsedSentence, ParsedToken, unique
+from services.alerter.rule_engine.events.constructions import Event
+from services.alerter.rule_engine.events.dates import pins_to_past
+from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, ParsedToken, unique
 
 NEGATING = frozenset({
     "fail", "refuse", "decline", "reject", "rejection", "block", "veto", "oppose", "opposition", "resist", "avoid",

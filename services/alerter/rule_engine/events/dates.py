@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from datetime import date
 
-from services.alerter.rule_engine.sentence_parse import ParsedToken
+from services.alerter.rule_engine.events.sentence_parse import ParsedToken
 
 YEAR = re.compile(r"^(1[89]|20)\d\d$")
 MONTHS = {name: number for number, names in enumerate((

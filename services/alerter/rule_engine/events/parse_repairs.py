@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from services.alerter.rule_engine.sentence_parse import ParsedSentence, ParsedToken
+from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, ParsedToken
 
 _SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj", "csubjpass", "expl"})
 _AUXILIARIES = frozenset({"aux", "auxpass"})

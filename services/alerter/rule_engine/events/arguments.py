@@ -1,6 +1,6 @@
 """The arguments of an event in a parsed sentence: the phrases naming whom it is aimed at and who acts.
 
-``events.py`` finds an event's action and object; this module reads, around them, who the event
+``constructions.py`` finds an event's action and object; this module reads, around them, who the event
 is aimed at and who carries it out:
 
 - ``targets``: the parties named explicitly ("on Iran", the object of "sanctioned", "hit Iran
@@ -27,9 +27,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from services.alerter.rule_engine.dates import names_a_time
-from services.alerter.rule_engine.lists import container_of, is_container, new_members
-from services.alerter.rule_engine.parties import (
+from services.alerter.rule_engine.events.dates import names_a_time
+from services.alerter.rule_engine.events.lists import container_of, is_container, new_members
+from services.alerter.rule_engine.events.parties import (
     MODIFIER_ROLES,
     after_comma,
     causes,
@@ -37,7 +37,7 @@ from services.alerter.rule_engine.parties import (
     own_words,
     trailing_clause,
 )
-from services.alerter.rule_engine.sentence_parse import ParsedSentence, ParsedToken, Phrase, unique
+from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, ParsedToken, Phrase, unique
 
 EventKind = Literal["verb", "noun", "object-verb", "cue"]
 

@@ -11,7 +11,7 @@ the verbs that read a list's new members ("to include nine more").
 
 from __future__ import annotations
 
-from services.alerter.rule_engine.sentence_parse import ParsedSentence, ParsedToken
+from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, ParsedToken
 
 # Nouns that hold the people an object applies to, or the rules it is applied under.
 CONTAINERS = frozenset({"list", "register", "registry", "regime", "programme", "program", "authority", "framework",

@@ -4,7 +4,7 @@ A sentence is a candidate only when it already holds an object word ("sanction")
 and source conditions when the rule has them; the article prefilter (``required``) skips whole
 articles on the same words. Only candidates are parsed (``sentence_parse``; multiword objects
 read as one noun, ``object_phrases``; a participle misread as the verb repaired,
-``parse_repairs``), events found (``events``), checked for news (``news_checks``), and their
+``parse_repairs``), events found (``constructions``), checked for news (``news_checks``), and their
 target and source phrases compared with the spans where the target and source conditions
 matched: a target in a party's own words, or named as an actor (a name, a possessive, or a
 phrase of the target's terms such as an alias set's "Iranian crude"; not a nationality adjective
@@ -19,13 +19,13 @@ from dataclasses import dataclass
 
 from services.alerter.rule_engine.article_words import ArticleWords, Span
 from services.alerter.rule_engine.conditions import EventSpec
-from services.alerter.rule_engine.event_arguments import EventKind
-from services.alerter.rule_engine.events import Event, EventWords, find_events
-from services.alerter.rule_engine.news_checks import NewsContext, why_not_news
+from services.alerter.rule_engine.events.arguments import EventKind
+from services.alerter.rule_engine.events.constructions import Event, EventWords, find_events
+from services.alerter.rule_engine.events.news_checks import NewsContext, why_not_news
+from services.alerter.rule_engine.events.object_phrases import ObjectPhrase, parse_with_phrases
+from services.alerter.rule_engine.events.parse_repairs import repaired
+from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, ParsedToken, Phrase, SentenceParser
 from services.alerter.rule_engine.nodes import ARTICLE_UNIT, Node, Required, Scope, Units
-from services.alerter.rule_engine.object_phrases import ObjectPhrase, parse_with_phrases
-from services.alerter.rule_engine.parse_repairs import repaired
-from services.alerter.rule_engine.sentence_parse import ParsedSentence, ParsedToken, Phrase, SentenceParser
 from shared.schemas import EventPart, MatchedEvent
 
 Offsets = tuple[int, int]

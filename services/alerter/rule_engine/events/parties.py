@@ -8,12 +8,12 @@ sanctions Iran's too, but only by naming Iran as an actor, with a name, a posses
 of the target's terms ("accused of buying **Iranian crude**", from the ``iran`` alias set): an
 adjective on something else ("accused of smuggling **Iranian** weapons") says where goods came
 from, not whom the sanctions are against. This module splits a party into its own words and its
-descriptions, and finds the reasons; ``event_node.py`` decides which spans name an actor.
+descriptions, and finds the reasons; ``node.py`` decides which spans name an actor.
 """
 
 from __future__ import annotations
 
-from services.alerter.rule_engine.sentence_parse import ParsedSentence, ParsedToken, Phrase
+from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, ParsedToken, Phrase
 
 MODIFIER_ROLES = frozenset({"compound", "amod", "poss", "nmod", "npadvmod"})
 # Prepositions that say why (not only when): "for helping Tehran", "over Iran's drone transfers".

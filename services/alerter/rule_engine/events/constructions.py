@@ -15,9 +15,9 @@ is one of these constructions around an object word (``sanction``, ``embargo``, 
   two-word object is written as a verb and its object: "froze the assets of" for "asset freeze";
 - ``cue``: a cue word modifies the object: "fresh sanctions", "further sanctions".
 
-The phrases naming its target and source are ``event_arguments.py``; whether the event is news
+The phrases naming its target and source are ``arguments.py``; whether the event is news
 (not background, negated, past, relief or evasion) is ``news_checks.py``; whether its target and
-source are the ones a rule wants is ``event_node.py``.
+source are the ones a rule wants is ``node.py``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.alerter.rule_engine.article_words import term_lemmas, term_words
-from services.alerter.rule_engine.event_arguments import (
+from services.alerter.rule_engine.events.arguments import (
     CLAUSES_ON_NOUNS,
     EventKind,
     anchor_of,
@@ -33,9 +33,9 @@ from services.alerter.rule_engine.event_arguments import (
     instrument_verb,
     role_token,
 )
-from services.alerter.rule_engine.lists import CONTAINER_LINKS, DEFAULT_LISTING, is_container, listing_verb_above
-from services.alerter.rule_engine.parties import MODIFIER_ROLES
-from services.alerter.rule_engine.sentence_parse import ParsedSentence, ParsedToken, Phrase
+from services.alerter.rule_engine.events.lists import CONTAINER_LINKS, DEFAULT_LISTING, is_container, listing_verb_above
+from services.alerter.rule_engine.events.parties import MODIFIER_ROLES
+from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, ParsedToken, Phrase
 from shared.schemas import WORD
 
 # Newness cues used when an event condition names none.
@@ -122,7 +122,7 @@ class Event:
     ("on Iran", the object of "sanctioned"); ``reasons`` are where a target counts only as an actor
     ("for helping Tehran", "accused of helping Tehran"); ``fallback_targets`` (modifiers such as
     "Iran sanctions", any reason, the subject of "Iran faces new sanctions") count only when there
-    is no explicit target (``event_arguments.py``)."""
+    is no explicit target (``arguments.py``)."""
 
     kind: EventKind
     action: Phrase
