@@ -96,6 +96,13 @@ class Settings(BaseSettings):
     kafka_session_timeout_s: float = 10.0
     kafka_rebalance_timeout_s: float = 6.0
     kafka_heartbeat_interval_s: float = 2.0
+    kafka_fetch_max_wait_s: float = Field(
+        default=0.05, gt=0, le=30,
+        description="Longest a consumer's fetch waits for new messages. The embedded broker holds an empty fetch "
+        "for part of this even when a message arrives, so it bounds each hop's latency (about 10 ms typical, "
+        "30 ms at worst at 0.05), while idle fetches cost CPU (about 13% of a core for the stack at 0.05, 4% at "
+        "0.5). Apache Kafka answers a waiting fetch at once, so in production 0.5 is as fast and cheaper.",
+    )
 
     sources_path: Path | None = Field(default=None, description="Fetcher sources YAML (deploy/sources.example.yaml).")
     feeds: list[str] = Field(default_factory=list, description="RSS/Atom URLs the fetcher polls.")
