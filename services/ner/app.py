@@ -3,8 +3,6 @@
 A batch closes at ``NEWSMON_NER_BATCH_SIZE`` articles, as soon as no article has arrived for
 ``NEWSMON_NER_BATCH_IDLE_S``, or ``NEWSMON_NER_BATCH_WAIT_S`` after it started, whichever comes
 first (``batching.idle_batches``): a quiet input is not waited on, a busy one fills batches.
-Each article of a batch is published as soon as it is annotated, in order, and with worker
-processes the next batch starts while this one is published (``pipelining.OrderedPipeline``).
 Messages that do not parse (wrong ``schema_version``, missing fields) are dead-lettered by
 ``Stage`` before the batch is formed. A batch's input offsets are acknowledged only after the
 broker has acknowledged all of its outputs. ``create_service`` loads the pipeline
@@ -16,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from functools import partial
 from typing import Any
 
@@ -25,7 +23,8 @@ import faust
 from services.ner import metrics
 from services.ner.batching import idle_batches
 from services.ner.pipelining import OrderedPipeline
-from services.ner.workers import enrich_all, make_enricher
+from services.ner.workers import make_enricher
+from shared import metrics as shared_metrics
 from shared import topics
 from shared.logs import log_event
 from shared.metrics import seconds_since
@@ -68,45 +67,47 @@ def create_service(settings: Settings) -> faust.App:
 
     async def handle_batch(stream: faust.StreamT[bytes], events: list[faust.EventT[bytes]],
                            turn: Awaitable[None]) -> None:
-        """Annotate every article of the batch now; once the batch before is done, publish each article as
-        soon as it is annotated, in order; then acknowledge the inputs.
+        """Annotate at once; once the batch before is done, publish, then acknowledge the inputs.
 
-        An article that breaks spaCy, or whose send fails, goes through the stage's failure policy on
-        its own: its batch-mates are not held back with it.
+        One article that breaks spaCy, or a failed send, must not take its batch-mates down with it:
+        the batch is then redone one article at a time, under the stage's failure policy.
         """
         parsed = [(event, await stage.parse(event.key, event.value)) for event in events]
         batch = [(event, article) for event, article in parsed if article is not None]
         started = time.perf_counter()
-        annotating = enricher.submit([article for _, article in batch])
-        try:
-            await turn
-            sends: list[asyncio.Future[None]] = []
-            for (event, article), annotated in zip(batch, annotating, strict=True):
-                handle: Callable[[UniqueArticle], Awaitable[None]]
-                try:
-                    handle = partial(send_and_record, await annotated, started)
-                except Exception:
-                    logger.exception("annotating one article failed; retried alone under the failure policy")
-                    handle = enrich_one
-                # Started now, in order, so a send never waits for the next article's annotation.
-                sends.append(asyncio.ensure_future(stage.handle_parsed(event.key, event.value, article, handle)))
-            await asyncio.gather(*sends)
-        finally:
-            for annotated in annotating:
-                annotated.cancel()  # only when the batch is abandoned: its inputs are delivered again
+        enriched = await enrich_whole(batch)
+        await turn
+        if enriched is not None and await publish_whole(enriched):
+            for result in enriched:
+                record(result)
+        else:
+            for event, article in batch:
+                await stage.handle_parsed(event.key, event.value, article, enrich_one)
         if batch:
             metrics.BATCH_ARTICLES.observe(len(batch))
+            shared_metrics.PROCESSING_SECONDS.labels("ner").observe(time.perf_counter() - started)
         for event in events:
             await stream.ack(event)
 
-    async def send_and_record(enriched: EnrichedArticle, batch_started: float, article: UniqueArticle) -> None:
-        await send(enriched)
-        metrics.ARTICLE_SECONDS.observe(time.perf_counter() - batch_started)
-        record(enriched)
+    async def enrich_whole(batch: list[tuple[faust.EventT[bytes], UniqueArticle]]) -> list[EnrichedArticle] | None:
+        try:
+            return await enricher.enrich([article for _, article in batch]) if batch else []
+        except Exception:
+            logger.exception("batch failed; retrying its articles one at a time")
+            return None
+
+    async def publish_whole(enriched: list[EnrichedArticle]) -> bool:
+        try:
+            await asyncio.gather(*(send(result) for result in enriched))
+            return True
+        except Exception:
+            logger.exception("publishing the batch failed; retrying its articles one at a time")
+            return False
 
     async def enrich_one(article: UniqueArticle) -> None:
-        started = time.perf_counter()
-        await send_and_record((await enrich_all(enricher, [article]))[0], started, article)
+        for result in await enricher.enrich([article]):
+            await send(result)
+            record(result)
 
     return app
 

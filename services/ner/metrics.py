@@ -24,11 +24,6 @@ INPUT_WAIT = Histogram(
     "From an articles.unique message's producer timestamp to its micro-batch starting: the broker hop, the "
     "consumer's fetch wait and the batch window.", buckets=HOP_BUCKETS,
 )
-ARTICLE_SECONDS = Histogram(
-    "newsmon_ner_article_seconds",
-    "From its micro-batch starting to an article's enriched message acknowledged: the queue behind its "
-    "batch-mates, its annotation and its send.", buckets=HOP_BUCKETS,
-)
 
 for _mode in ("full", "patterns_only", "none"):
     ARTICLES.labels(_mode)

@@ -1,13 +1,9 @@
-"""Where articles are annotated: in a thread beside the event loop, or by worker processes.
+"""Where a micro-batch is annotated: in a thread beside the event loop, or spread over worker processes.
 
 spaCy holds the GIL, so one process annotates on one core. ``ThreadEnricher`` keeps faust's event
 loop (heartbeats, fetches, acknowledgements) responsive while it works; ``ProcessPoolEnricher``
 (``NEWSMON_NER_N_PROCESS`` > 1) keeps that many worker processes, each with its pipeline loaded
-once. Both annotate a micro-batch article by article (spaCy is no faster per word on a batch of
-16 than on one article, measured on the benchmark corpus) and hand back one future per article,
-done as soon as that article is: the service publishes each one then, instead of after the
-whole batch. A thread takes the articles in order; worker processes take the next article as
-soon as they are free, so a long article holds up one worker, not the batch.
+once, and splits every micro-batch among them. Both return the enriched articles in input order.
 """
 
 from __future__ import annotations
@@ -15,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -52,37 +48,25 @@ class PipelineConfig:
 
 
 class Enricher(Protocol):
-    """Enriches articles without blocking the event loop."""
+    """Enriches one micro-batch without blocking the event loop."""
 
-    def submit(self, articles: Sequence[UniqueArticle]) -> list[asyncio.Future[EnrichedArticle]]:
-        """Start on every article now; one future per article, in input order, each done with its article."""
+    async def enrich(self, articles: Sequence[UniqueArticle]) -> list[EnrichedArticle]: ...
 
     def close(self) -> None: ...
 
 
-async def enrich_all(enricher: Enricher, articles: Sequence[UniqueArticle]) -> list[EnrichedArticle]:
-    """Every article enriched, in input order (raises the first article's error)."""
-    return list(await asyncio.gather(*enricher.submit(articles)))
-
-
 class ThreadEnricher:
-    """The pipeline in this process, run by one worker thread: one article at a time, in submission order."""
+    """The pipeline in this process, run in a worker thread."""
 
     def __init__(self, config: PipelineConfig) -> None:
         self.config = config
         self.nlp = config.load()
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="ner-pipeline")
 
-    def submit(self, articles: Sequence[UniqueArticle]) -> list[asyncio.Future[EnrichedArticle]]:
-        loop = asyncio.get_running_loop()
-        return [loop.run_in_executor(self._thread, self._enrich, article) for article in articles]
-
-    def _enrich(self, article: UniqueArticle) -> EnrichedArticle:
-        [enriched] = self.config.enrich(self.nlp, [article])
-        return enriched
+    async def enrich(self, articles: Sequence[UniqueArticle]) -> list[EnrichedArticle]:
+        return await asyncio.to_thread(self.config.enrich, self.nlp, articles)
 
     def close(self) -> None:
-        self._thread.shutdown(wait=False, cancel_futures=True)
+        """Nothing to release: the pipeline goes with the process."""
 
 
 # State of one worker process of ProcessPoolEnricher (never used in the service's own process).
@@ -102,37 +86,57 @@ def _start_worker(config: PipelineConfig) -> None:
         _worker_error = error
 
 
-def _check_worker() -> None:
-    """Raise the worker's start-up error, if any."""
+def _enrich_in_worker(articles: Sequence[UniqueArticle]) -> list[EnrichedArticle]:
     if _worker_error is not None:
         raise _worker_error
-
-
-def _enrich_in_worker(article: UniqueArticle) -> EnrichedArticle:
-    _check_worker()
     assert _worker_config is not None and _worker_nlp is not None, "worker started without _start_worker"
-    [enriched] = _worker_config.enrich(_worker_nlp, [article])
-    return enriched
+    return _worker_config.enrich(_worker_nlp, articles)
+
+
+def _shares(articles: Sequence[UniqueArticle], parts: int) -> list[list[int]]:
+    """Indices of ``articles`` for each of at most ``parts`` workers, none empty, balanced by text length.
+
+    spaCy's time grows with the text, and a batch is done when its slowest worker is: each
+    article, longest first, goes to the worker with the least text so far. Each share is in
+    input order.
+    """
+    shares: list[list[int]] = [[] for _ in range(min(parts, len(articles)))]
+    loads = [0] * len(shares)
+    for index in sorted(range(len(articles)), key=lambda index: -len(articles[index].text)):
+        least = loads.index(min(loads))
+        shares[least].append(index)
+        loads[least] += len(articles[index].text)
+    return [sorted(share) for share in shares]
 
 
 class ProcessPoolEnricher:
-    """``processes`` worker processes, each with its own pipeline, each taking the next article when free."""
+    """``processes`` worker processes, each with its own pipeline; each batch is shared out among them
+    by text length (``_shares``)."""
 
     def __init__(self, config: PipelineConfig, processes: int) -> None:
         # spawn, not fork: the service process runs an event loop and threads that a fork would copy mid-flight.
+        self.processes = processes
         self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_start_worker, initargs=(config,))
         # Start the workers now, so a missing model fails the service at start, not at the first article.
         try:
-            for started in [self._pool.submit(_check_worker) for _ in range(processes)]:
-                started.result()
+            self._pool.submit(_enrich_in_worker, []).result()
         except BaseException:
             self.close()
             raise
 
-    def submit(self, articles: Sequence[UniqueArticle]) -> list[asyncio.Future[EnrichedArticle]]:
+    async def enrich(self, articles: Sequence[UniqueArticle]) -> list[EnrichedArticle]:
+        if not articles:
+            return []
         loop = asyncio.get_running_loop()
-        return [loop.run_in_executor(self._pool, _enrich_in_worker, article) for article in articles]
+        shares = _shares(articles, self.processes)
+        chunks = await asyncio.gather(*(
+            loop.run_in_executor(self._pool, _enrich_in_worker, [articles[index] for index in share])
+            for share in shares
+        ))
+        by_index = {index: article for share, chunk in zip(shares, chunks, strict=True)
+                    for index, article in zip(share, chunk, strict=True)}
+        return [by_index[index] for index in range(len(articles))]
 
     def close(self) -> None:
         self._pool.shutdown(cancel_futures=True)

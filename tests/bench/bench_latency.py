@@ -47,7 +47,7 @@ HOPS = [  # (service, histogram, labels, what the hop is)
     ("dedupe", "newsmon_dedupe_input_wait_seconds", (), "dedupe: wait (broker, consumer fetch)"),
     ("dedupe", "newsmon_processing_seconds", (("service", "dedupe"),), "dedupe: one article, Redis + publish"),
     ("ner", "newsmon_ner_input_wait_seconds", (), "ner: wait (broker, consumer fetch, batch window)"),
-    ("ner", "newsmon_ner_article_seconds", (), "ner: batch start -> article published (queue, spaCy)"),
+    ("ner", "newsmon_processing_seconds", (("service", "ner"),), "ner: one micro-batch, spaCy + publish"),
     ("alerter", "newsmon_alerter_input_wait_seconds", (), "alerter: wait (broker, consumer fetch)"),
     ("alerter", "newsmon_processing_seconds", (("service", "alerter"),), "alerter: one article, rules + firing"),
     ("alerter", "newsmon_webhook_delivery_seconds", (), "webhook: POST to response"),

@@ -8,7 +8,7 @@ import pytest
 from spacy.language import Language
 
 from services.ner.pipeline import ModelNotInstalled
-from services.ner.workers import PipelineConfig, ProcessPoolEnricher, ThreadEnricher, enrich_all, make_enricher
+from services.ner.workers import PipelineConfig, ProcessPoolEnricher, ThreadEnricher, make_enricher
 from shared.schemas import EnrichedArticle
 from shared.settings import Settings
 from tests.unit.ner.conftest import unique_article
@@ -25,8 +25,8 @@ async def test_worker_processes_match_the_in_process_pipeline(nlp: Language, sam
     articles = [unique_article(path) for path in sorted(sample_dir.glob("*.txt"))]
     pool = ProcessPoolEnricher(config, processes=2)
     try:
-        enriched = await enrich_all(pool, articles)
-        assert await enrich_all(pool, []) == []
+        enriched = await pool.enrich(articles)
+        assert await pool.enrich([]) == []
     finally:
         pool.close()
     assert comparable(enriched) == comparable(config.enrich(nlp, articles))
@@ -35,7 +35,7 @@ async def test_worker_processes_match_the_in_process_pipeline(nlp: Language, sam
 async def test_one_process_runs_the_pipeline_in_a_thread(sample_dir: Path) -> None:
     enricher = make_enricher(Settings(_env_file=None, ner_n_process=1))
     assert isinstance(enricher, ThreadEnricher)
-    (enriched,) = await enrich_all(enricher, [unique_article(sample_dir / "001_757be6f2e390ada8.txt")])
+    (enriched,) = await enricher.enrich([unique_article(sample_dir / "001_757be6f2e390ada8.txt")])
     assert enriched.entities[0].name == "Antony Blinken"
 
 
