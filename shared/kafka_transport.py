@@ -5,7 +5,7 @@ Apache Kafka answers a waiting fetch as soon as a message arrives, so there the 
 nothing; the embedded tansu broker does not, and holds an empty fetch for much of the wait even
 when a message arrives meanwhile. Each of the pipeline's three consumer hops then waits up to
 that long: most of an alert's latency on the embedded stack. ``create_app`` installs this
-transport so the wait is ``NEWSMON_KAFKA_FETCH_MAX_WAIT_S`` instead.
+transport so the wait is ``NEWSMON_KAFKA_FETCH_MAX_WAIT_S`` instead, in every app with an agent.
 """
 
 from __future__ import annotations
@@ -21,8 +21,11 @@ from yarl import URL
 class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     def _create_worker_consumer(self, transport: faust_aiokafka.Transport) -> aiokafka.AIOKafkaConsumer:
         consumer = super()._create_worker_consumer(transport)
-        # aiokafka reads this when the consumer starts, which faust does only after building it.
-        consumer._fetch_max_wait_ms = cast(FetchWaitTransport, transport).fetch_max_wait_ms
+        # Built when the worker starts, so every agent is declared by now. An app without agents (the
+        # fetcher) reads only faust's own bookkeeping topic: no hop to speed up, so no quick idle fetches.
+        if self.app.agents:
+            # aiokafka reads this when the consumer starts, which faust does only after building it.
+            consumer._fetch_max_wait_ms = cast(FetchWaitTransport, transport).fetch_max_wait_ms
         return consumer
 
 
