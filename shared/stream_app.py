@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from shared import metrics, topics
 from shared.dead_letters import build_dead_letter
 from shared.failure_policy import TOO_LARGE, Backoff, Rejected, as_rejected, classify, describe_error, retry_transient
+from shared.kafka_transport import FetchWaitTransport
 from shared.logs import log_event, logging_config
 from shared.message_size import record_size
 from shared.readiness import ReadinessCheck, broker_answers, run_checks
@@ -48,7 +49,8 @@ def create_app(service: ServiceName, settings: Settings, readiness: list[Readine
 
     ``readiness`` are extra checks (e.g. Redis ping) that ``/readyz`` runs besides its own two:
     partitions assigned (for a service that consumes) and a broker answering. faust keeps its
-    working files under ``settings.data_dir``, not in the current directory.
+    working files under ``settings.data_dir``, not in the current directory. Consumers wait at most
+    ``kafka_fetch_max_wait_s`` on an empty fetch (``kafka_transport``); producers send at once.
     """
     datadir = settings.data_dir / "faust" / service
     datadir.parent.mkdir(parents=True, exist_ok=True)  # faust makes only the last level
@@ -68,8 +70,13 @@ def create_app(service: ServiceName, settings: Settings, readiness: list[Readine
         broker_heartbeat_interval=settings.kafka_heartbeat_interval_s,
         producer_acks=-1,
         producer_max_request_size=settings.kafka_max_message_bytes,
+        # Every send waits for its acknowledgement before the input moves on, so lingering to fill
+        # a batch would only add its time to each hop.
+        producer_linger=0.0,
         logging_config=logging_config(settings.log_format, settings.log_level),
     )
+    # Before anything declares a topic, which builds the transport.
+    app.transport = FetchWaitTransport(app.conf.broker_consumer, app, settings.kafka_fetch_max_wait_s)
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:

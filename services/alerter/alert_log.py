@@ -28,6 +28,18 @@ PENDING = b"pending"
 PUBLISHED = b"published"
 SUPPRESSED = b"suppressed"
 
+# KEYS: alert key; ARGV: ttl in s. 1 when the alert is new (now pending) or still pending, 0 when it was
+# published or suppressed: one round trip where SET NX then GET took two for a redelivered alert.
+_NEEDS_PUBLISHING = """
+local state = redis.call('GET', KEYS[1])
+if not state then
+  redis.call('SET', KEYS[1], 'pending', 'EX', ARGV[1])
+  return 1
+end
+if state == 'published' or state == 'suppressed' then return 0 end
+return 1
+"""
+
 # KEYS: cooldown key; ARGV: alert id, cooldown in ms. 1 when this alert holds the cooldown.
 _CLAIM_COOLDOWN = """
 local holder = redis.call('GET', KEYS[1])
@@ -62,13 +74,11 @@ class RedisAlertLog:
     def __init__(self, redis: Redis, ttl_s: int) -> None:
         self.redis = redis
         self.ttl_s = ttl_s
+        self._needs_publishing = redis.register_script(_NEEDS_PUBLISHING)
         self._claim_cooldown = redis.register_script(_CLAIM_COOLDOWN)
 
     async def needs_publishing(self, alert_id: str) -> bool:
-        key = f"{KEY_PREFIX}:{alert_id}"
-        if await self.redis.set(key, PENDING, nx=True, ex=self.ttl_s):
-            return True
-        return await self.redis.get(key) not in (PUBLISHED, SUPPRESSED)
+        return bool(await self._needs_publishing(keys=[f"{KEY_PREFIX}:{alert_id}"], args=[self.ttl_s]))
 
     async def mark_published(self, alert_id: str) -> None:
         await self.redis.set(f"{KEY_PREFIX}:{alert_id}", PUBLISHED, ex=self.ttl_s)

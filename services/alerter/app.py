@@ -14,8 +14,10 @@ import faust
 from services.alerter.api import register_routes
 from services.alerter.bootstrap import bootstrap
 from services.alerter.firing import AlertFiring, AlertTargets
+from services.alerter.metrics import INPUT_WAIT
 from shared import topics
 from shared.background import every, keep_running
+from shared.metrics import seconds_since
 from shared.schemas import Alert, EnrichedArticle
 from shared.settings import Settings
 from shared.stream_app import Stage, create_app, publish, raw_topic
@@ -39,6 +41,7 @@ def create_service(settings: Settings) -> faust.App:
     @app.agent(enriched_articles, name="alerter")
     async def alerter_agent(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
+            INPUT_WAIT.observe(seconds_since(event.message.timestamp))
             await stage.run(event.key, event.value, firing.on_article)
 
     @app.task

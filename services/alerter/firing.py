@@ -16,6 +16,7 @@ and on in-memory twins in the unit tests.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -109,10 +110,17 @@ class AlertFiring:
         return True
 
     async def _fire(self, alert: Alert, match: RuleMatch, article: EnrichedArticle) -> None:
-        await self.publish(alert)
+        # Who gets the alert is looked up while the broker stores it: the lookup's round trips
+        # cost no time of their own, and nothing is queued before the broker has acknowledged.
+        lookup = asyncio.ensure_future(self.targets(match))
+        try:
+            await self.publish(alert)
+        except BaseException:
+            lookup.cancel()
+            raise
         # Queued before the alert counts as published: a crash in between sends it again (receivers
         # dedupe on webhook-id), never loses its webhooks; queuing is idempotent per target.
-        await self.outbox.enqueue(alert, await self.targets(match))
+        await self.outbox.enqueue(alert, await lookup)
         await self.log.mark_published(alert.alert_id)
         ALERTS_FIRED.labels(alert.rule_id).inc()
         if alert.latency_s is not None:

@@ -7,14 +7,19 @@ from typing import get_args
 from prometheus_client import Counter, Gauge, Histogram
 
 from services.alerter.webhooks.queue import Outcome
+from shared.metrics import END_TO_END_BUCKETS, HOP_BUCKETS
 
 ALERTS_FIRED = Counter("newsmon_alerts_total", "Alerts published, by rule.", ["rule"])
 ALERTS_SUPPRESSED = Counter(
     "newsmon_alerts_suppressed_total", "Alerts not sent because the rule's cooldown was running, by rule.", ["rule"]
 )
 ALERT_LATENCY = Histogram(
-    "newsmon_alert_latency_seconds", "From fetch to alert, per alert.",
-    buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600),
+    "newsmon_alert_latency_seconds", "From fetch to alert, per alert.", buckets=END_TO_END_BUCKETS
+)
+INPUT_WAIT = Histogram(
+    "newsmon_alerter_input_wait_seconds",
+    "From an articles.enriched message's producer timestamp to the alerter starting on it: the broker hop and "
+    "the consumer's fetch wait.", buckets=HOP_BUCKETS,
 )
 RULES_ACTIVE = Gauge("newsmon_rules_active", "Watch rules in force.")
 RULE_RELOADS = Counter(
@@ -35,7 +40,7 @@ DELIVERY_SECONDS = Histogram(
 DELIVERED_LATENCY = Histogram(
     "newsmon_webhook_delivered_latency_seconds",
     "From an article's fetch to a receiver's 2xx for its alert, per delivered (alert, target).",
-    buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600, 6 * 3600, 24 * 3600),
+    buckets=END_TO_END_BUCKETS,
 )
 SUBSCRIPTIONS_DISABLED = Counter(
     "newsmon_subscriptions_disabled_total", "Subscriptions disabled because their receiver answered 410 Gone."

@@ -10,7 +10,9 @@ import faust
 
 from services.dedupe.bootstrap import bootstrap
 from services.dedupe.deduplicator import EMPTY_AFTER_CLEANUP, Deduplicator
+from services.dedupe.metrics import INPUT_WAIT
 from shared import topics
+from shared.metrics import seconds_since
 from shared.schemas import DuplicateArticle, RawArticle, UniqueArticle
 from shared.settings import Settings
 from shared.stream_app import Stage, create_app, publish, raw_topic
@@ -37,6 +39,7 @@ def create_service(settings: Settings) -> faust.App:
     @app.agent(raw_articles, name="dedupe")
     async def dedupe_agent(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
+            INPUT_WAIT.observe(seconds_since(event.message.timestamp))
             await stage.run(event.key, event.value, deduplicator.on_article)
 
     return app

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
+from shared.metrics import HOP_BUCKETS
+
 OUTCOMES = Counter("newsmon_dedupe_outcomes_total", "Dedupe verdicts.", ["outcome", "matched_on"])
 STORY_OUTLETS = Histogram(
     "newsmon_dedupe_story_outlets",
@@ -12,6 +14,11 @@ STORY_OUTLETS = Histogram(
 )
 REMOVED_LINES = Counter(
     "newsmon_dedupe_removed_lines_total", "Lines cleanup dropped before hashing, by why.", ["why"]
+)
+INPUT_WAIT = Histogram(
+    "newsmon_dedupe_input_wait_seconds",
+    "From an articles.raw message's producer timestamp to dedupe starting on it: the broker hop and the "
+    "consumer's fetch wait.", buckets=HOP_BUCKETS,
 )
 
 # Every series exists at zero from the start, so dashboards show 0 rather than "no data".

@@ -7,26 +7,26 @@ from when it was written (for band and outlet sets: last written):
   URL / normalized text first (``SET NX``, so a redelivered article finds its own claim);
 - ``<prefix>:signature:<article_id>``: the MinHash signature, to compute similarity to candidates;
 - ``<prefix>:band:<layout>:<band>:<digest>``: a sorted set of article ids by time seen; members
-  older than the window are trimmed on every write, so the index never outgrows the window
-  (one Lua script joins all bands of an article: one command instead of four per band);
+  older than the window are trimmed on every write, so the index never outgrows the window;
 - ``<prefix>:verdict:<article_id>``: the article's story, duplicate_of and similarity (``SET NX``);
 - ``<prefix>:outlets:<story_id>``: the set of outlets carrying the story.
 
-Each call is one pipelined round trip, not a transaction: every write is idempotent, so a crash
-between two calls leaves nothing that a redelivery would not repair. The band script touches
-several keys, which a Redis Cluster would only accept within one hash slot; newsmon targets a
-single Redis (or a primary with replicas).
+Each article costs two round trips, one Lua script each: ``SIGHT`` records the article and
+returns the signatures and verdicts of every other article it met (exact claims, band members),
+and ``SETTLE`` keeps the verdict and counts the outlet under the kept verdict's story. Neither is
+a transaction across articles: every write is idempotent, so a crash between the two leaves
+nothing that a redelivery would not repair. The scripts touch keys they derive from the prefix,
+which a Redis Cluster would only accept within one hash slot; newsmon targets a single Redis (or
+a primary with replicas).
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError
 
 from services.dedupe.story_store import (
     MAX_BAND_MEMBERS,
@@ -38,24 +38,54 @@ from services.dedupe.story_store import (
 from shared.redis_client import text
 
 KEY_PREFIX = "newsmon:dedupe"
-# KEYS: the article's band keys. ARGV: article id, now, window seconds, members read per band.
-# Returns the distinct members of the article's bands, itself included.
-JOIN_BANDS = """
-local found, members = {}, {}
-for _, key in ipairs(KEYS) do
-  redis.call('ZADD', key, ARGV[2], ARGV[1])
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[2] - ARGV[3])
-  redis.call('EXPIRE', key, ARGV[3])
-  for _, member in ipairs(redis.call('ZRANGE', key, -tonumber(ARGV[4]), -1)) do
-    if not found[member] then
-      found[member] = true
-      members[#members + 1] = member
-    end
+# KEYS: verdict key, signature key, the exact claim keys (ARGV[5] of them), then the band keys.
+# ARGV: article id, signature, now, window seconds, number of claim keys, members read per band, prefix.
+# Returns {own verdict or nil, claim owners, other ids met, their signatures, their verdicts}.
+SIGHT = """
+local id, window, claims = ARGV[1], tonumber(ARGV[4]), tonumber(ARGV[5])
+local stored = redis.call('GET', KEYS[1])
+redis.call('SET', KEYS[2], ARGV[2], 'EX', window)
+local owners, others, seen = {}, {}, {[id] = true}
+local function meet(other)
+  if not seen[other] then
+    seen[other] = true
+    others[#others + 1] = other
   end
 end
-return members
+for i = 3, 2 + claims do
+  redis.call('SET', KEYS[i], id, 'NX', 'EX', window)
+  local owner = redis.call('GET', KEYS[i]) or id
+  owners[#owners + 1] = owner
+  meet(owner)
+end
+local neighbours = {}
+for i = 3 + claims, #KEYS do
+  redis.call('ZADD', KEYS[i], ARGV[3], id)
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', ARGV[3] - window)
+  redis.call('EXPIRE', KEYS[i], window)
+  for _, member in ipairs(redis.call('ZRANGE', KEYS[i], -tonumber(ARGV[6]), -1)) do
+    if member ~= id then neighbours[member] = true end
+    meet(member)
+  end
+end
+local signatures, verdicts, members = {}, {}, {}
+for index, other in ipairs(others) do
+  signatures[index] = redis.call('GET', ARGV[7] .. ':signature:' .. other)
+  verdicts[index] = redis.call('GET', ARGV[7] .. ':verdict:' .. other)
+  members[index] = neighbours[other] and 1 or 0
+end
+return {stored, owners, others, signatures, verdicts, members}
 """
-
+# KEYS: the article's verdict key. ARGV: verdict JSON, window seconds, outlet, outlets key prefix.
+# Returns {the verdict kept, the outlet count of its story}.
+SETTLE = """
+redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2])
+local kept = redis.call('GET', KEYS[1])
+local outlets = ARGV[4] .. cjson.decode(kept)['story_id']
+redis.call('SADD', outlets, ARGV[3])
+redis.call('EXPIRE', outlets, ARGV[2])
+return {kept, redis.call('SCARD', outlets)}
+"""
 
 
 class RedisStoryStore:
@@ -67,69 +97,31 @@ class RedisStoryStore:
         self.window_seconds = window_seconds
         self.prefix = prefix
         self._clock = clock
-        self._join_bands_sha = hashlib.sha1(JOIN_BANDS.encode()).hexdigest()
-
-    def _verdict_key(self, article_id: str) -> str:
-        return f"{self.prefix}:verdict:{article_id}"
-
-    def _signature_key(self, article_id: str) -> str:
-        return f"{self.prefix}:signature:{article_id}"
+        # A registered script is sent as EVALSHA and loaded again by redis-py when Redis has forgotten it.
+        self._sight = redis.register_script(SIGHT)
+        self._settle = redis.register_script(SETTLE)
 
     async def sight(self, article_id: str, exact_keys: dict[ExactKind, str], signature: bytes,
                     band_keys: list[str]) -> Sighting:
-        try:
-            replies = await self._record(article_id, exact_keys, signature, band_keys)
-        except NoScriptError:  # a restarted or flushed Redis has forgotten the script; every write is idempotent
-            await self.redis.script_load(JOIN_BANDS)
-            replies = await self._record(article_id, exact_keys, signature, band_keys)
-        stored, claim_replies = replies[0], replies[1:1 + 2 * len(exact_keys)]
-        owners = {kind: text(owner) for kind, owner in zip(exact_keys, claim_replies[1::2], strict=True)}
-        members = replies[2 + 2 * len(exact_keys)] if band_keys else []
-        verdict = StoryVerdict.model_validate_json(stored) if stored else None
-        return Sighting(verdict, owners, sorted({text(member) for member in members} - {article_id}))
-
-    async def _record(self, article_id: str, exact_keys: dict[ExactKind, str], signature: bytes,
-                      band_keys: list[str]) -> list[Any]:
-        window = self.window_seconds
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.get(self._verdict_key(article_id))
-            for kind, digest in exact_keys.items():
-                pipe.set(f"{self.prefix}:{kind}:{digest}", article_id, nx=True, ex=window)
-                pipe.get(f"{self.prefix}:{kind}:{digest}")
-            pipe.set(self._signature_key(article_id), signature, ex=window)
-            if band_keys:
-                # EVALSHA, not a registered Script: a pipeline would check SCRIPT EXISTS on every call.
-                keys = [f"{self.prefix}:band:{band}" for band in band_keys]
-                pipe.evalsha(self._join_bands_sha, len(keys), *keys, article_id, self._clock(), window,
-                             MAX_BAND_MEMBERS)
-            return list(await pipe.execute())
-
-    async def recall(self, article_ids: list[str]) -> dict[str, Recollection]:
-        if not article_ids:
-            return {}
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.mget([self._signature_key(article_id) for article_id in article_ids])
-            pipe.mget([self._verdict_key(article_id) for article_id in article_ids])
-            signatures, verdicts = await pipe.execute()
-        return {
-            article_id: Recollection(signature, StoryVerdict.model_validate_json(verdict) if verdict else None)
-            for article_id, signature, verdict in zip(article_ids, signatures, verdicts, strict=True)
+        keys = [f"{self.prefix}:verdict:{article_id}", f"{self.prefix}:signature:{article_id}",
+                *(f"{self.prefix}:{kind}:{digest}" for kind, digest in exact_keys.items()),
+                *(f"{self.prefix}:band:{band}" for band in band_keys)]
+        reply: list[Any] = await self._sight(keys=keys, args=[
+            article_id, signature, self._clock(), self.window_seconds, len(exact_keys), MAX_BAND_MEMBERS,
+            self.prefix])
+        stored, owners, others, signatures, verdicts, members = reply
+        others = [text(other) for other in others]
+        known = {
+            other: Recollection(signature, StoryVerdict.model_validate_json(verdict) if verdict else None)
+            for other, signature, verdict in zip(others, signatures, verdicts, strict=True)
             if signature is not None or verdict is not None
         }
+        neighbours = sorted(other for other, member in zip(others, members, strict=True) if member)
+        return Sighting(StoryVerdict.model_validate_json(stored) if stored else None,
+                        {kind: text(owner) for kind, owner in zip(exact_keys, owners, strict=True)},
+                        neighbours, known)
 
-    async def settle(self, article_id: str, verdict: StoryVerdict) -> StoryVerdict:
-        key = self._verdict_key(article_id)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.set(key, verdict.model_dump_json(), nx=True, ex=self.window_seconds)
-            pipe.get(key)
-            _, kept = await pipe.execute()
-        return StoryVerdict.model_validate_json(kept)
-
-    async def add_outlet(self, story_id: str, outlet: str) -> int:
-        key = f"{self.prefix}:outlets:{story_id}"
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.sadd(key, outlet)
-            pipe.expire(key, self.window_seconds)
-            pipe.scard(key)
-            *_, count = await pipe.execute()
-        return int(count)
+    async def settle(self, article_id: str, verdict: StoryVerdict, outlet: str) -> tuple[StoryVerdict, int]:
+        kept, count = await self._settle(keys=[f"{self.prefix}:verdict:{article_id}"], args=[
+            verdict.model_dump_json(), self.window_seconds, outlet, f"{self.prefix}:outlets:"])
+        return StoryVerdict.model_validate_json(kept), int(count)

@@ -64,16 +64,14 @@ class StoryJudge:
         sighting = await self.store.sight(
             article.article_id, fingerprints(article), signature_bytes(sketch.signature), sketch.band_keys
         )
-        verdict = sighting.verdict
-        if verdict is None:
-            decided = await self._decide(article.article_id, sighting, sketch.signature)
-            verdict = await self.store.settle(article.article_id, decided)
-        return Judgement(verdict, await self.store.add_outlet(verdict.story_id, outlet_of(article)))
+        decided = sighting.verdict or self._decide(article.article_id, sighting, sketch.signature)
+        verdict, outlets = await self.store.settle(article.article_id, decided, outlet_of(article))
+        return Judgement(verdict, outlets)
 
-    async def _decide(self, article_id: str, sighting: Sighting, signature: LeanMinHash) -> StoryVerdict:
+    def _decide(self, article_id: str, sighting: Sighting, signature: LeanMinHash) -> StoryVerdict:
         owners = {owner: kind for kind, owner in sighting.owners.items() if owner != article_id}
         neighbours = [neighbour for neighbour in sighting.neighbours if neighbour not in owners]
-        known = await self.store.recall([*owners, *neighbours])
+        known = sighting.known
         candidates: list[_Candidate] = []
         for owner, kind in owners.items():
             memory = known.get(owner, Recollection(None, None))

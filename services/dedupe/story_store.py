@@ -45,20 +45,6 @@ class StoryVerdict(BaseModel):
 
 
 @dataclass(frozen=True)
-class Sighting:
-    """What the store knew when an article was recorded.
-
-    ``verdict`` is the article's own earlier verdict (a redelivery), ``owners`` maps each exact
-    fingerprint kind to the article that claimed it first (possibly this one), and ``neighbours``
-    are other articles sharing at least one LSH band with it.
-    """
-
-    verdict: StoryVerdict | None
-    owners: dict[ExactKind, str]
-    neighbours: list[str]
-
-
-@dataclass(frozen=True)
 class Recollection:
     """A remembered article: its signature (serialized) and its verdict, when still known."""
 
@@ -66,21 +52,37 @@ class Recollection:
     verdict: StoryVerdict | None
 
 
+@dataclass(frozen=True)
+class Sighting:
+    """What the store knew when an article was recorded.
+
+    ``verdict`` is the article's own earlier verdict (a redelivery), ``owners`` maps each exact
+    fingerprint kind to the article that claimed it first (possibly this one), ``neighbours``
+    are other articles sharing at least one LSH band with it, and ``known`` holds what is still
+    remembered of the owners and neighbours other than this article (those forgotten are absent).
+    """
+
+    verdict: StoryVerdict | None
+    owners: dict[ExactKind, str]
+    neighbours: list[str]
+    known: dict[str, Recollection] = field(default_factory=dict)
+
+
 class StoryStore(Protocol):
-    """Storage of claims, signatures, LSH bands, verdicts and outlets for one dedupe window."""
+    """Storage of claims, signatures, LSH bands, verdicts and outlets for one dedupe window.
+
+    Two calls per article, each one round trip to a shared store: ``sight`` records and reports
+    everything the decision needs, ``settle`` keeps the decision and counts the outlet.
+    """
 
     async def sight(self, article_id: str, exact_keys: dict[ExactKind, str], signature: bytes,
                     band_keys: list[str]) -> Sighting:
-        """Record the article (claim its exact keys, keep its signature, join its bands) and report."""
+        """Record the article (claim its exact keys, keep its signature, join its bands) and report what
+        the store knew, with the signatures and verdicts of the other articles found."""
 
-    async def recall(self, article_ids: list[str]) -> dict[str, Recollection]:
-        """Signatures and verdicts of those articles that are still remembered."""
-
-    async def settle(self, article_id: str, verdict: StoryVerdict) -> StoryVerdict:
-        """Keep the verdict unless the article already has one; return the one kept."""
-
-    async def add_outlet(self, story_id: str, outlet: str) -> int:
-        """Count the outlet as carrying the story (once per outlet); return the story's outlet count."""
+    async def settle(self, article_id: str, verdict: StoryVerdict, outlet: str) -> tuple[StoryVerdict, int]:
+        """Keep the verdict unless the article already has one, and count ``outlet`` (once) as carrying
+        the kept verdict's story; return the kept verdict and the story's outlet count."""
 
 
 @dataclass
@@ -105,18 +107,14 @@ class MemoryStoryStore:
             members.append(article_id)
             neighbours.update(members[-MAX_BAND_MEMBERS:])
         neighbours.discard(article_id)
-        return Sighting(self.verdicts.get(article_id), owners, sorted(neighbours))
-
-    async def recall(self, article_ids: list[str]) -> dict[str, Recollection]:
-        return {
-            article_id: Recollection(self.signatures.get(article_id), self.verdicts.get(article_id))
-            for article_id in article_ids
-            if article_id in self.signatures or article_id in self.verdicts
+        others = {*owners.values(), *neighbours} - {article_id}
+        known = {
+            other: Recollection(self.signatures.get(other), self.verdicts.get(other))
+            for other in others if other in self.signatures or other in self.verdicts
         }
+        return Sighting(self.verdicts.get(article_id), owners, sorted(neighbours), known)
 
-    async def settle(self, article_id: str, verdict: StoryVerdict) -> StoryVerdict:
-        return self.verdicts.setdefault(article_id, verdict)
-
-    async def add_outlet(self, story_id: str, outlet: str) -> int:
-        self.outlets[story_id].add(outlet)
-        return len(self.outlets[story_id])
+    async def settle(self, article_id: str, verdict: StoryVerdict, outlet: str) -> tuple[StoryVerdict, int]:
+        kept = self.verdicts.setdefault(article_id, verdict)
+        self.outlets[kept.story_id].add(outlet)
+        return kept, len(self.outlets[kept.story_id])

@@ -13,10 +13,12 @@ from functools import partial
 import faust
 
 from services.fetcher.bootstrap import FetcherDependencies, bootstrap
+from services.fetcher.metrics import PUBLISH_LATENCY
 from services.fetcher.polling import Send, poll
 from services.fetcher.sources import Source
 from shared import topics
 from shared.background import keep_running
+from shared.metrics import seconds_since
 from shared.schemas import RawArticle
 from shared.settings import Settings
 from shared.stream_app import create_app, publish, raw_topic
@@ -31,6 +33,7 @@ def create_service(settings: Settings) -> faust.App:
     async def send(article: RawArticle) -> None:
         """Publish one article and wait for the broker's acknowledgement."""
         await publish(raw_articles, "fetcher", article.article_id, article)
+        PUBLISH_LATENCY.observe(seconds_since(article.fetched_at.timestamp()))
 
     @app.task
     async def poll_all_sources() -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from shared.metrics import HOP_BUCKETS
+
 FETCHES = Counter("newsmon_fetches_total", "HTTP fetches by outcome.", ["outcome"])
 FETCHED_BYTES = Counter("newsmon_fetched_bytes_total", "Response bytes read by the fetcher.")
 FETCH_SECONDS = Histogram("newsmon_fetch_seconds", "Duration of one HTTP fetch, retries included.")
@@ -25,3 +27,8 @@ LAST_ARTICLE = Gauge(
     "Publication time of the newest article published, never later than its fetch.", ["source"],
 )
 SOURCE_ERRORS = Gauge("newsmon_source_consecutive_errors", "Failed polls in a row.", ["source"])
+PUBLISH_LATENCY = Histogram(
+    "newsmon_fetcher_publish_latency_seconds",
+    "From reading an article (its fetched_at) to the broker's acknowledgement of it on articles.raw.",
+    buckets=HOP_BUCKETS,
+)

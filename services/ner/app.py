@@ -1,8 +1,11 @@
 """The ner service: articles.unique -> articles.enriched, spaCy over micro-batches.
 
-A batch is flushed at ``NEWSMON_NER_BATCH_SIZE`` articles or ``NEWSMON_NER_BATCH_WAIT_S`` milliseconds,
-whichever comes first; messages that do not parse (wrong ``schema_version``, missing fields) are
-dead-lettered by ``Stage`` before the batch is formed. ``create_service`` loads the pipeline
+A batch closes at ``NEWSMON_NER_BATCH_SIZE`` articles, as soon as no article has arrived for
+``NEWSMON_NER_BATCH_IDLE_S``, or ``NEWSMON_NER_BATCH_WAIT_S`` after it started, whichever comes
+first (``batching.idle_batches``): a quiet input is not waited on, a busy one fills batches.
+Messages that do not parse (wrong ``schema_version``, missing fields) are dead-lettered by
+``Stage`` before the batch is formed. A batch's input offsets are acknowledged only after the
+broker has acknowledged all of its outputs. ``create_service`` loads the pipeline
 (``workers.make_enricher``) when the service starts, never at import.
 """
 
@@ -10,16 +13,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, cast
+import time
+from collections.abc import Awaitable
+from functools import partial
+from typing import Any
 
 import faust
 
 from services.ner import metrics
-from services.ner.workers import Enricher, make_enricher
+from services.ner.batching import idle_batches
+from services.ner.pipelining import OrderedPipeline
+from services.ner.workers import make_enricher
 from shared import metrics as shared_metrics
 from shared import topics
 from shared.logs import log_event
+from shared.metrics import seconds_since
 from shared.schemas import EnrichedArticle, UniqueArticle
 from shared.settings import Settings
 from shared.stream_app import Stage, create_app, publish, raw_topic
@@ -35,9 +43,8 @@ def create_service(settings: Settings) -> faust.App:
     enriched_articles = raw_topic(app, topics.ARTICLES_ENRICHED, produced_by="ner")
     stage: Stage[UniqueArticle] = Stage(app, "ner", topics.ARTICLES_UNIQUE, UniqueArticle)
 
-    async def enrich_and_publish(articles: list[UniqueArticle]) -> None:
-        await enrich_batch(enricher, articles, lambda article: publish(
-            enriched_articles, "ner", article.article_id, article))
+    async def send(article: EnrichedArticle) -> None:
+        await publish(enriched_articles, "ner", article.article_id, article)
 
     @app.on_before_shutdown.connect
     async def close_enricher(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
@@ -45,36 +52,64 @@ def create_service(settings: Settings) -> faust.App:
 
     @app.agent(unique_articles, name="ner")
     async def ner_agent(stream: faust.StreamT[bytes]) -> None:
-        # An agent's stream is a faust.Stream, whose take_events the StreamT protocol does not declare.
-        batches = cast("faust.Stream[bytes]", stream).take_events(settings.ner_batch_size,
-                                                                  within=settings.ner_batch_wait_s)
-        async for events in batches:
-            parsed = [(event, await stage.parse(event.key, event.value)) for event in events]
-            batch = [(event, article) for event, article in parsed if article is not None]
-            if not batch:
-                continue
-            # One article that breaks spaCy must not take its batch-mates down with it.
-            try:
-                with shared_metrics.PROCESSING_SECONDS.labels("ner").time():
-                    await enrich_and_publish([article for _, article in batch])
-            except Exception:  # retried one by one below, under the stage's failure policy
-                logger.exception("batch failed; retrying its articles one at a time")
-                for event, article in batch:
-                    await stage.handle_parsed(event.key, event.value, article,
-                                              lambda one: enrich_and_publish([one]))
+        stream.enable_acks = False  # acknowledged in handle_batch, once the batch's outputs are stored
+        # As many batches at once as worker processes, so none of them waits for a batch to be published.
+        in_flight = OrderedPipeline(depth=settings.ner_n_process)
+        try:
+            async for events in idle_batches(aiter(stream.events()), settings.ner_batch_size,
+                                             settings.ner_batch_idle_s, settings.ner_batch_wait_s):
+                for event in events:
+                    metrics.INPUT_WAIT.observe(seconds_since(event.message.timestamp))
+                await in_flight.submit(partial(handle_batch, stream, events))
+            await in_flight.drain()
+        finally:
+            in_flight.cancel()
+
+    async def handle_batch(stream: faust.StreamT[bytes], events: list[faust.EventT[bytes]],
+                           turn: Awaitable[None]) -> None:
+        """Annotate at once; once the batch before is done, publish, then acknowledge the inputs.
+
+        One article that breaks spaCy, or a failed send, must not take its batch-mates down with it:
+        the batch is then redone one article at a time, under the stage's failure policy.
+        """
+        parsed = [(event, await stage.parse(event.key, event.value)) for event in events]
+        batch = [(event, article) for event, article in parsed if article is not None]
+        started = time.perf_counter()
+        enriched = await enrich_whole(batch)
+        await turn
+        if enriched is not None and await publish_whole(enriched):
+            for result in enriched:
+                record(result)
+        else:
+            for event, article in batch:
+                await stage.handle_parsed(event.key, event.value, article, enrich_one)
+        if batch:
+            metrics.BATCH_ARTICLES.observe(len(batch))
+            shared_metrics.PROCESSING_SECONDS.labels("ner").observe(time.perf_counter() - started)
+        for event in events:
+            await stream.ack(event)
+
+    async def enrich_whole(batch: list[tuple[faust.EventT[bytes], UniqueArticle]]) -> list[EnrichedArticle] | None:
+        try:
+            return await enricher.enrich([article for _, article in batch]) if batch else []
+        except Exception:
+            logger.exception("batch failed; retrying its articles one at a time")
+            return None
+
+    async def publish_whole(enriched: list[EnrichedArticle]) -> bool:
+        try:
+            await asyncio.gather(*(send(result) for result in enriched))
+            return True
+        except Exception:
+            logger.exception("publishing the batch failed; retrying its articles one at a time")
+            return False
+
+    async def enrich_one(article: UniqueArticle) -> None:
+        for result in await enricher.enrich([article]):
+            await send(result)
+            record(result)
 
     return app
-
-
-async def enrich_batch(enricher: Enricher, articles: list[UniqueArticle],
-                       send: Callable[[EnrichedArticle], Awaitable[None]]) -> list[EnrichedArticle]:
-    """Annotate a batch off the event loop, then publish every result and wait for all the acks."""
-    metrics.BATCH_ARTICLES.observe(len(articles))
-    enriched = await enricher.enrich(articles)
-    await asyncio.gather(*(send(article) for article in enriched))
-    for article in enriched:
-        record(article)
-    return enriched
 
 
 def record(article: EnrichedArticle) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
+from shared.metrics import HOP_BUCKETS
+
 ENTITIES = Counter("newsmon_ner_entities_total", "Entity mentions found, by label.", ["label"])
 ARTICLES = Counter(
     "newsmon_ner_articles_total",
@@ -16,6 +18,11 @@ ARTICLES = Counter(
 TRUNCATED = Counter("newsmon_ner_truncated_total", "Articles annotated only up to NEWSMON_NER_MAX_CHARS.")
 BATCH_ARTICLES = Histogram(
     "newsmon_ner_batch_articles", "Articles per micro-batch.", buckets=(1, 2, 4, 8, 16, 32, 64, 128)
+)
+INPUT_WAIT = Histogram(
+    "newsmon_ner_input_wait_seconds",
+    "From an articles.unique message's producer timestamp to its micro-batch starting: the broker hop, the "
+    "consumer's fetch wait and the batch window.", buckets=HOP_BUCKETS,
 )
 
 for _mode in ("full", "patterns_only", "none"):

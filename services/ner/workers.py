@@ -93,14 +93,25 @@ def _enrich_in_worker(articles: Sequence[UniqueArticle]) -> list[EnrichedArticle
     return _worker_config.enrich(_worker_nlp, articles)
 
 
-def _split(articles: Sequence[UniqueArticle], parts: int) -> list[Sequence[UniqueArticle]]:
-    """Consecutive chunks of about equal size, at most ``parts`` of them, none empty."""
-    size = -(-len(articles) // parts)
-    return [articles[start:start + size] for start in range(0, len(articles), size)]
+def _shares(articles: Sequence[UniqueArticle], parts: int) -> list[list[int]]:
+    """Indices of ``articles`` for each of at most ``parts`` workers, none empty, balanced by text length.
+
+    spaCy's time grows with the text, and a batch is done when its slowest worker is: each
+    article, longest first, goes to the worker with the least text so far. Each share is in
+    input order.
+    """
+    shares: list[list[int]] = [[] for _ in range(min(parts, len(articles)))]
+    loads = [0] * len(shares)
+    for index in sorted(range(len(articles)), key=lambda index: -len(articles[index].text)):
+        least = loads.index(min(loads))
+        shares[least].append(index)
+        loads[least] += len(articles[index].text)
+    return [sorted(share) for share in shares]
 
 
 class ProcessPoolEnricher:
-    """``processes`` worker processes, each with its own pipeline; each batch is split among them."""
+    """``processes`` worker processes, each with its own pipeline; each batch is shared out among them
+    by text length (``_shares``)."""
 
     def __init__(self, config: PipelineConfig, processes: int) -> None:
         # spawn, not fork: the service process runs an event loop and threads that a fork would copy mid-flight.
@@ -118,10 +129,14 @@ class ProcessPoolEnricher:
         if not articles:
             return []
         loop = asyncio.get_running_loop()
+        shares = _shares(articles, self.processes)
         chunks = await asyncio.gather(*(
-            loop.run_in_executor(self._pool, _enrich_in_worker, chunk) for chunk in _split(articles, self.processes)
+            loop.run_in_executor(self._pool, _enrich_in_worker, [articles[index] for index in share])
+            for share in shares
         ))
-        return [article for chunk in chunks for article in chunk]
+        by_index = {index: article for share, chunk in zip(shares, chunks, strict=True)
+                    for index, article in zip(share, chunk, strict=True)}
+        return [by_index[index] for index in range(len(articles))]
 
     def close(self) -> None:
         self._pool.shutdown(cancel_futures=True)

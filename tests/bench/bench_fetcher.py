@@ -1,32 +1,34 @@
 """Pages extracted per second: newsmon's extraction beside raw trafilatura doing the same job
 (main text + metadata, precision mode) on the same pages, in the same run; prints both and the
-ratio, plus text-only trafilatura.extract for scale (metadata is most of the cost)."""
+ratio, plus text-only trafilatura.extract for scale (metadata is most of the cost). The pages are
+the benchmark corpus's articles (``corpus.py``) dressed as a news site serves them."""
 
 from __future__ import annotations
 
+import html
 import time
-from pathlib import Path
 
 import trafilatura
 
 from services.fetcher.extraction import extract_page
+from tests.bench.corpus import generate
 
-SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "articles"
-ROUNDS = 5
+ARTICLES = 20
+ROUNDS = 3
 
 
 def pages() -> list[str]:
-    """The sample articles as realistic pages: navigation, share bars, related links, footer."""
+    """The corpus's articles as realistic pages: navigation, share bars, related links, footer."""
     built = []
-    for path in sorted(SAMPLES.glob("*.txt")):
-        lines = [line.strip() for line in path.read_text().splitlines() if line.strip()]
-        paragraphs = "".join(f"<p>{line}</p>" for line in lines[1:])
+    for article in generate(ARTICLES):
+        title = html.escape(article.title)
+        paragraphs = "".join(f"<p>{html.escape(paragraph)}</p>" for paragraph in article.text.split("\n\n"))
         related = "".join(f"<li><a href='/r/{i}'>Related story number {i}</a></li>" for i in range(15))
         built.append(
-            f"<html><head><title>{lines[0]}</title><link rel='canonical' href='https://news.example.com/{path.stem}'>"
+            f"<html><head><title>{title}</title><link rel='canonical' href='{article.url}'>"
             f"<meta property='article:published_time' content='2026-11-23T08:00:00Z'></head><body>"
             f"<nav><a href='/'>Home</a><a href='/world'>World</a><a href='/sport'>Sport</a></nav>"
-            f"<div class='share'>Share on Facebook Share on X Email</div><article><h1>{lines[0]}</h1>{paragraphs}"
+            f"<div class='share'>Share on Facebook Share on X Email</div><article><h1>{title}</h1>{paragraphs}"
             f"</article><aside><ul>{related}</ul></aside><footer>© News Example. All rights reserved.</footer>"
             "</body></html>"
         )

@@ -10,7 +10,8 @@ from services.alerter.rule_engine.matching import CompiledRule, compile_rules, e
 from services.alerter.rule_engine.rules import parse_rules
 from shared.schemas import EnrichedArticle, Mention
 from shared.settings import get_settings
-from tests.bench.bench_rules import SAMPLES, generated_rules
+from tests.bench.bench_rules import generated_rules
+from tests.conftest import SAMPLES
 from tests.unit.alerter.test_matching import article
 from tests.unit.alerter.test_rule_language import with_lemmas
 

@@ -1,0 +1,44 @@
+"""faust's aiokafka transport, with the longest wait of a consumer's empty fetch set by newsmon.
+
+faust builds every worker consumer with ``fetch_max_wait_ms=1500`` and offers no setting for it.
+Apache Kafka answers a waiting fetch as soon as a message arrives, so there the wait costs
+nothing; the embedded tansu broker does not, and holds an empty fetch for much of the wait even
+when a message arrives meanwhile. Each of the pipeline's three consumer hops then waits up to
+that long: most of an alert's latency on the embedded stack. ``create_app`` installs this
+transport so the wait is ``NEWSMON_KAFKA_FETCH_MAX_WAIT_S`` instead, in every app with an agent.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+import aiokafka
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import AppT
+from yarl import URL
+
+
+class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    def _create_worker_consumer(self, transport: faust_aiokafka.Transport) -> aiokafka.AIOKafkaConsumer:
+        consumer = super()._create_worker_consumer(transport)
+        # Built when the worker starts, so every agent is declared by now. An app without agents (the
+        # fetcher) reads only faust's own bookkeeping topic: no hop to speed up, so no quick idle fetches.
+        if self.app.agents:
+            # aiokafka reads this when the consumer starts, which faust does only after building it.
+            consumer._fetch_max_wait_ms = cast(FetchWaitTransport, transport).fetch_max_wait_ms
+        return consumer
+
+
+class _Consumer(faust_aiokafka.Consumer):
+    def _new_consumer_thread(self) -> _ConsumerThread:
+        return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+
+class FetchWaitTransport(faust_aiokafka.Transport):
+    """faust's aiokafka transport whose worker consumers wait at most ``fetch_max_wait_s`` on an empty fetch."""
+
+    Consumer = _Consumer
+
+    def __init__(self, url: list[URL], app: AppT, fetch_max_wait_s: float) -> None:
+        super().__init__(url, app)
+        self.fetch_max_wait_ms = max(1, round(fetch_max_wait_s * 1000))
