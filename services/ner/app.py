@@ -69,31 +69,37 @@ def create_service(settings: Settings) -> faust.App:
                            turn: Awaitable[None]) -> None:
         """Annotate at once; once the batch before is done, publish, then acknowledge the inputs.
 
-        One article that breaks spaCy, or a failed send, must not take its batch-mates down with it:
-        the batch is then redone one article at a time, under the stage's failure policy.
+        A full batch is annotated in one pass, the fastest per word under load. A smaller one (a
+        burst, a quiet input) goes article by article, each published as soon as it is done and
+        in order, so the first article of a burst does not wait for the last. One article that
+        breaks spaCy, or a failed send, must not take its batch-mates down with it: its part is
+        then redone one article at a time, under the stage's failure policy.
         """
         parsed = [(event, await stage.parse(event.key, event.value)) for event in events]
         batch = [(event, article) for event, article in parsed if article is not None]
         started = time.perf_counter()
-        enriched = await enrich_whole(batch)
+        parts = [batch] if len(batch) >= settings.ner_batch_size else [[one] for one in batch]
+        annotating = [asyncio.ensure_future(enrich_part(part)) for part in parts]
         await turn
-        if enriched is not None and await publish_whole(enriched):
-            for result in enriched:
-                record(result)
-        else:
-            for event, article in batch:
-                await stage.handle_parsed(event.key, event.value, article, enrich_one)
+        for part, annotated in zip(parts, annotating, strict=True):
+            enriched = await annotated
+            if enriched is not None and await publish_whole(enriched):
+                for result in enriched:
+                    record(result)
+            else:
+                for event, article in part:
+                    await stage.handle_parsed(event.key, event.value, article, enrich_one)
         if batch:
             metrics.BATCH_ARTICLES.observe(len(batch))
             shared_metrics.PROCESSING_SECONDS.labels("ner").observe(time.perf_counter() - started)
         for event in events:
             await stream.ack(event)
 
-    async def enrich_whole(batch: list[tuple[faust.EventT[bytes], UniqueArticle]]) -> list[EnrichedArticle] | None:
+    async def enrich_part(part: list[tuple[faust.EventT[bytes], UniqueArticle]]) -> list[EnrichedArticle] | None:
         try:
-            return await enricher.enrich([article for _, article in batch]) if batch else []
+            return await enricher.enrich([article for _, article in part])
         except Exception:
-            logger.exception("batch failed; retrying its articles one at a time")
+            logger.exception("annotation failed; retrying the articles one at a time")
             return None
 
     async def publish_whole(enriched: list[EnrichedArticle]) -> bool:

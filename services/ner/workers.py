@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -48,7 +48,7 @@ class PipelineConfig:
 
 
 class Enricher(Protocol):
-    """Enriches one micro-batch without blocking the event loop."""
+    """Enriches articles without blocking the event loop; calls may overlap, and each returns in input order."""
 
     async def enrich(self, articles: Sequence[UniqueArticle]) -> list[EnrichedArticle]: ...
 
@@ -56,17 +56,18 @@ class Enricher(Protocol):
 
 
 class ThreadEnricher:
-    """The pipeline in this process, run in a worker thread."""
+    """The pipeline in this process, run by one worker thread: calls wait their turn, in call order."""
 
     def __init__(self, config: PipelineConfig) -> None:
         self.config = config
         self.nlp = config.load()
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="ner-pipeline")
 
     async def enrich(self, articles: Sequence[UniqueArticle]) -> list[EnrichedArticle]:
-        return await asyncio.to_thread(self.config.enrich, self.nlp, articles)
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self.config.enrich, self.nlp, articles)
 
     def close(self) -> None:
-        """Nothing to release: the pipeline goes with the process."""
+        self._thread.shutdown(wait=False, cancel_futures=True)
 
 
 # State of one worker process of ProcessPoolEnricher (never used in the service's own process).
