@@ -151,6 +151,26 @@ def test_only_sentences_with_the_object_and_the_target_are_parsed(enrich: Enrich
     assert len(parser.sentences) == 1, "an article without the target's words is skipped before any parse"
 
 
+@pytest.mark.parametrize(("text", "parsed"), [
+    ("SEOUL (Outlet36) — The G7 agreed on Monday to expand sanctions against Iranian banks.",
+     "The G7 agreed on Monday to expand sanctions against Iranian banks."),
+    ("KYIV, Ukraine (AP) — The EU imposed new sanctions on Iran over drone deliveries.",
+     "The EU imposed new sanctions on Iran over drone deliveries."),
+    ("LONDON, Nov 28 (Reuters) - Britain announced fresh sanctions against Iran on Monday.",
+     "Britain announced fresh sanctions against Iran on Monday."),
+    ("NATO said the EU imposed new sanctions on Iran on Monday.",
+     "NATO said the EU imposed new sanctions on Iran on Monday."),
+])
+def test_a_wire_dateline_is_left_out_of_the_parse(enrich: Enrich, text: str, parsed: str) -> None:
+    """An unfamiliar agency in a dateline once made the place the root of the lede and hid its verb."""
+    parser = CountingParser()
+    [rule] = compile_rules(load_rules(None), parser=parser)[:1]
+    [match] = evaluate([rule], enrich(text))
+    assert parser.sentences == [parsed]
+    [event] = match.events or []
+    assert text[event.action.start:event.action.end] == event.action.text, "offsets still point into the article"
+
+
 def test_a_very_long_sentence_is_parsed_up_to_a_cap(enrich: Enrich) -> None:
     parser = CountingParser()
     [rule] = compile_rules(load_rules(None), parser=parser)[:1]

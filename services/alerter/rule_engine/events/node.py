@@ -2,10 +2,10 @@
 
 A sentence is a candidate only when it already holds an object word ("sanction"), and the target
 and source conditions when the rule has them; the article prefilter (``required``) skips whole
-articles on the same words. Only candidates are parsed (``sentence_parse``; multiword objects
-read as one noun, ``object_phrases``; a participle misread as the verb repaired,
-``parse_repairs``), events found (``constructions``), checked for news (``news_checks``), and their
-target and source phrases compared with the spans where the target and source conditions
+articles on the same words. Only candidates are parsed, after any wire dateline (``datelines``,
+``sentence_parse``; multiword objects read as one noun, ``object_phrases``; a participle misread
+as the verb repaired, ``parse_repairs``), events found (``constructions``), checked for news
+(``news_checks``), and their target and source phrases compared with the spans where the target and source conditions
 matched: a target in a party's own words, or named as an actor (a name, a possessive, or a
 phrase of the target's terms such as an alias set's "Iranian crude"; not a nationality adjective
 on another noun) in a reason or a description (``parties``). Every
@@ -21,6 +21,7 @@ from services.alerter.rule_engine.article_words import ArticleWords, Span
 from services.alerter.rule_engine.conditions import EventSpec
 from services.alerter.rule_engine.events.arguments import EventKind
 from services.alerter.rule_engine.events.constructions import Event, EventWords, find_events
+from services.alerter.rule_engine.events.datelines import dateline_length
 from services.alerter.rule_engine.events.news_checks import NewsContext, why_not_news
 from services.alerter.rule_engine.events.object_phrases import ObjectPhrase, parse_with_phrases
 from services.alerter.rule_engine.events.parse_repairs import repaired
@@ -109,11 +110,12 @@ class EventNode:
         for index in sorted(candidates):
             sentence = article.sentences[index]
             end = min(sentence.end, sentence.start + MAX_PARSED_CHARS)
-            parse = repaired(parse_with_phrases(self.parser, article.text[sentence.start:end],
-                                                self._object_phrases(words, sentence.start, end)))
+            start = sentence.start + dateline_length(article.text[sentence.start:end])
+            parse = repaired(parse_with_phrases(self.parser, article.text[start:end],
+                                                self._object_phrases(words, start, end)))
             for event in find_events(parse, self.words):
                 target_spans = None if targets is None else _TargetSpans(targets[index], nationalities)
-                found.append(self._finding(index, sentence.start, event, parse, context, target_spans,
+                found.append(self._finding(index, start, event, parse, context, target_spans,
                                            None if sources is None else sources[index]))
         return found
 
