@@ -17,12 +17,11 @@ import os
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from spacy.language import Language
 
-from newsmon.embedded import free_port, spawn, start_broker
+from newsmon.embedded import free_port, spawn, start_relay, start_tansu
 from newsmon.stack import service_environment
 from services.dedupe.fingerprint import first_of_story
 from services.ner.annotate import enrich
@@ -32,7 +31,7 @@ from shared.kafka_clients import ensure_topics, producer
 from shared.schemas import UniqueArticle
 from shared.settings import Settings
 from tests.bench.corpus import generate
-from tests.bench.local_stack import reader_at_end
+from tests.bench.local_stack import reader_at_end, ready
 from tests.waiting import wait_until
 
 IN_PROCESS_ARTICLES = 24
@@ -97,14 +96,6 @@ def in_process_seconds(nlp: Language, messages: list[tuple[bytes, bytes]]) -> tu
     return sum(map(min, raw)), sum(map(min, ours))
 
 
-def ready(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
 async def send_and_collect(settings: Settings, messages: list[tuple[bytes, bytes]]) -> float:
     """Seconds from producing the first message to consuming the last enriched one."""
     wanted = {key for key, _ in messages}
@@ -134,7 +125,9 @@ def through_broker_seconds(nlp: Language, runs: list[list[tuple[bytes, bytes]]])
         settings = Settings(_env_file=None, embedded_kafka_port=free_port(), ner_port=free_port(),
                             data_dir=Path(data_dir), log_level="WARNING")
         log_dir = Path(data_dir) / "logs"
-        broker_processes = start_broker(settings.embedded_kafka_port, log_dir)
+        tansu_port = free_port()
+        broker_processes = [start_tansu(tansu_port, settings.embedded_kafka_port, log_dir)]
+        broker_processes.append(start_relay(settings.embedded_kafka_port, tansu_port, log_dir))
         service = None
         try:
             asyncio.run(ensure_topics(settings))

@@ -20,7 +20,6 @@ import os
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,7 +33,7 @@ from shared import topics
 from shared.kafka_clients import producer
 from shared.settings import Settings
 from tests.bench.corpus import BenchArticle, generate
-from tests.bench.local_stack import cpu_seconds, reader_at_end, running, stack_settings
+from tests.bench.local_stack import cpu_seconds, reader_at_end, ready, running, stack_settings
 from tests.waiting import wait_until
 
 ARTICLES = 300
@@ -120,14 +119,6 @@ def print_capacity(used: dict[str, float]) -> None:
     """Articles per second one core sustains for each process, from its CPU time per article."""
     rates = ", ".join(f"{name} {1 / seconds:,.0f}" for name, seconds in used.items() if seconds > 0)
     print(f"    articles/s per core, by process (CPU time per article in the best 1-ner round): {rates}")
-
-
-def ready(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
 
 
 @contextmanager

@@ -156,6 +156,15 @@ async def reader_at_end(settings: Settings, *topic_names: str) -> AIOKafkaConsum
     return reader
 
 
+def ready(port: int) -> bool:
+    """Whether the service on ``port`` answers its /readyz with 200."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
 def cpu_seconds(stack: Stack) -> dict[str, float]:
     """CPU time (user + system) each process of the stack has used so far, by name."""
     processes = {**{name: managed for name, managed in stack.services.items()},

@@ -14,12 +14,14 @@ import pytest
 from tests.conftest import REPO
 
 PACKAGES = ("newsmon", "shared", "services")
+# Only `make bench` runs the benchmarks; importing them here catches one a refactor broke.
+BENCHMARKS = "tests/bench"
 
 
 def project_modules() -> list[str]:
-    """Every module of the product, named from its path below the repo root."""
+    """Every module of the product and of the benchmarks, named from its path below the repo root."""
     names = []
-    for package in PACKAGES:
+    for package in (*PACKAGES, BENCHMARKS):
         for path in sorted((REPO / package).rglob("*.py")):
             parts = path.relative_to(REPO).with_suffix("").parts
             names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
