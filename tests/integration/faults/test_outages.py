@@ -104,13 +104,18 @@ def assert_every_alert_once(stack: Stack, receiver: Receiver, article_ids: set[s
     return all_seen_at
 
 
+def continued_after(stack: Stack, name: str) -> Iterator[ManagedProcess]:
+    """The session's infrastructure process ``name``, continued after the test whatever happened."""
+    [infrastructure] = [process for process in stack.infrastructure if process.name == name]
+    yield infrastructure
+    os.kill(infrastructure.process.pid, signal.SIGCONT)
+    wait_until(lambda: all_ready(stack), 120, f"every service ready after the {name} test")
+
+
 @pytest.fixture
 def redis_process(stack: Stack) -> Iterator[ManagedProcess]:
-    """The session's redis-server, continued after the test whatever happened."""
-    [redis] = [process for process in stack.infrastructure if process.name == "redis"]
-    yield redis
-    os.kill(redis.process.pid, signal.SIGCONT)
-    wait_until(lambda: all_ready(stack), 120, "every service ready after the Redis test")
+    """The session's redis-server."""
+    yield from continued_after(stack, "redis")
 
 
 def test_redis_paused_for_20s_mid_stream_is_a_wait_and_nothing_is_lost_or_repeated(
@@ -155,11 +160,8 @@ def test_redis_paused_for_20s_mid_stream_is_a_wait_and_nothing_is_lost_or_repeat
 
 @pytest.fixture
 def broker_process(stack: Stack) -> Iterator[ManagedProcess]:
-    """The session's embedded broker (tansu, behind its relay), continued after the test whatever happened."""
-    [broker] = [process for process in stack.infrastructure if process.name == "broker"]
-    yield broker
-    os.kill(broker.process.pid, signal.SIGCONT)
-    wait_until(lambda: all_ready(stack), 120, "every service ready after the broker test")
+    """The session's embedded broker (tansu, behind its relay)."""
+    yield from continued_after(stack, "broker")
 
 
 def test_the_broker_paused_for_20s_mid_stream_is_a_wait_and_nothing_is_lost_or_repeated(
