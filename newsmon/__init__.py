@@ -1,3 +1,5 @@
 """newsmon: a self-hosted streaming news monitor (fetcher -> dedupe -> ner -> alerter over Kafka)."""
 
-__version__ = "0.1.0"
+from shared.version import __version__
+
+__all__ = ["__version__"]

@@ -22,13 +22,13 @@ from urllib.robotparser import RobotFileParser
 
 import httpx
 
-from newsmon import __version__
 from services.fetcher.bounded_get import FetchError, FetchLimits, RetryableFetch, bounded_get
 from services.fetcher.metrics import FETCH_SECONDS, FETCHES, HOSTILE_KINDS
 from services.fetcher.urls import web_url
 from shared.address_guard import AddressGuard, Resolver, system_resolver
 from shared.guarded_http import guarded_client
 from shared.settings import Settings
+from shared.version import __version__
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_S = 60.0
