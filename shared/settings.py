@@ -192,6 +192,13 @@ class Settings(BaseSettings):
         default=None, description="Bearer token of the alerter's subscription API; unset = API disabled."
     )
 
+    shutdown_timeout_s: float = Field(
+        default=10.0, gt=0, le=300,
+        description="Longest a service takes to stop on SIGTERM or Ctrl-C, whatever is down: in-flight work is "
+        "committed if the broker answers in time, else left for redelivery, and the exit log says what was left. "
+        "Compose and Kubernetes give 10-30 s before SIGKILL.",
+    )
+
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 

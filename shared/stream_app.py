@@ -143,15 +143,11 @@ async def _send_acknowledged(topic: faust.TopicT, key: bytes | None, value: byte
 
 
 def run_worker(app: faust.App, settings: Settings) -> None:
-    """Run one service until SIGINT/SIGTERM, logging through the structured handler."""
-    from faust.worker import Worker
+    """Run one service until SIGINT/SIGTERM, logging through the structured handler; once told to stop,
+    it exits within ``NEWSMON_SHUTDOWN_TIMEOUT_S`` whatever is down (``shared.bounded_shutdown``)."""
+    from shared.bounded_shutdown import run_bounded
 
-    Worker(
-        app,
-        loglevel=settings.log_level,
-        redirect_stdouts=False,
-        quiet=True,
-    ).execute_from_commandline()
+    run_bounded(app, settings.shutdown_timeout_s, loglevel=settings.log_level, redirect_stdouts=False, quiet=True)
 
 
 class Stage(Generic[M]):
