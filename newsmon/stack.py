@@ -2,9 +2,15 @@
 supervised the way compose's ``restart: unless-stopped`` supervises containers.
 
 Starts the broker and Redis when ``KAFKA_BOOTSTRAP`` / ``REDIS_URL`` are unset, creates the
-topics, starts the four services, and waits until each one reports ready on ``/readyz``. From then
+topics, starts the services, and waits until each one reports ready on ``/readyz``. From then
 on a supervisor thread starts again any process that dies (see ``newsmon.supervisor``); only
 ``stop`` ends them, services first, then Redis and the broker, so nothing is left running.
+
+Nothing outlives the stack either when ``newsmon up`` itself is killed: the services carry a
+parent-death signal and a guard process stops the broker and Redis after them
+(``newsmon.stack_guard``). A new stack on the same data dir first stops what an earlier one left
+running, by the pids and start times of its state file, and says so; a port held by the stack of
+another data dir is refused with the command that stops that stack (``newsmon.preflight``).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import asyncio
 import json
 import logging
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -34,8 +41,11 @@ from newsmon.embedded import (
     start_tansu,
     stop_together,
 )
+from newsmon.preflight import check_ports, take_over_data_dir
 from newsmon.private_files import private_directory
-from newsmon.stack_state import STATE_FILE, StackState, write_state
+from newsmon.process_identity import start_time
+from newsmon.stack_guard import start_guard
+from newsmon.stack_state import BROKER, INFRASTRUCTURE, REDIS, RELAY, STATE_FILE, StackState, write_state
 from newsmon.supervisor import Report, Supervised, Supervisor
 from services.alerter.webhooks.url_safety import redact_url
 from shared.kafka_clients import ensure_topics
@@ -43,10 +53,10 @@ from shared.logs import log_event
 from shared.settings import SERVICE_NAMES, ServiceName, Settings
 
 READY_TIMEOUT_S = 180.0
-SERVICES_STOP_S = 15.0
+# A service stops within NEWSMON_SHUTDOWN_TIMEOUT_S by itself; this is the margin before SIGKILL.
+SERVICE_STOP_MARGIN_S = 2.0
+INFRASTRUCTURE_STOP_S = 10.0
 SERVICES_STOP_WITHOUT_BROKER_S = 5.0
-BROKER, RELAY, REDIS = "broker", "broker-relay", "redis"
-INFRASTRUCTURE = (BROKER, RELAY, REDIS)
 # Why the services restart with the broker: measured, not assumed (README, "Faults it survives").
 BROKER_RESTART_NOTE = ("the services restart with it: the new broker is empty, and a running faust consumer "
                        "would skip new messages at offsets it had already read")
@@ -72,6 +82,9 @@ class Stack:
         self._supervised: dict[str, Supervised] = {}
         self._tansu_port: int | None = None
         self._supervisor: Supervisor | None = None
+        self._guard: subprocess.Popen[bytes] | None = None
+        self._started_at = start_time(os.getpid())
+        self.service_stop_s = settings.shutdown_timeout_s + SERVICE_STOP_MARGIN_S
 
     @property
     def services(self) -> dict[ServiceName, ManagedProcess]:
@@ -96,45 +109,62 @@ class Stack:
 
     def start(self) -> None:
         """Start everything, return once every service is ready, and supervise from then on; on failure
-        stop what started."""
+        stop what started.
+
+        First, what an earlier ``newsmon up`` of this data dir left running is stopped (and reported);
+        a stack that still runs there, or a port that is taken, is an ``EmbeddedError`` saying what to do.
+        """
         private_directory(self.settings.data_dir)
+        for line in take_over_data_dir(self.settings.data_dir, self.service_stop_s):
+            self._report(line)
+        check_ports(self.settings)
+        self._guard = start_guard(self.settings.data_dir, self.service_stop_s)
         try:
             if self.settings.kafka_bootstrap is None:
                 self._tansu_port = free_port()
                 self._start_broker()
-                self._supervised[RELAY] = Supervised(self._start_relay())
+                self._add(RELAY, self._start_relay())
             if self.settings.redis_url is None:
-                self._supervised[REDIS] = Supervised(self._start_redis())
+                self._add(REDIS, self._start_redis())
             asyncio.run(ensure_topics(self.settings))
             for name in SERVICE_NAMES:
-                self._supervised[name] = Supervised(self._spawn_service(name))
+                self._add(name, self._spawn_service(name))
             self.wait_until_ready(READY_TIMEOUT_S)
-            self.save_state()
             self._supervisor = Supervisor(self, self._report).start()
         except BaseException:
             self.stop()
             raise
 
+    def _add(self, name: str, process: ManagedProcess) -> None:
+        """Supervise a newly started process, and record its pid at once: if ``newsmon up`` dies during
+        start-up, the guard and the next ``newsmon up`` still find it."""
+        self._supervised[name] = Supervised(process)
+        self.save_state()
+
     def _start_broker(self) -> None:
         assert self._tansu_port is not None
-        broker = start_tansu(self._tansu_port, self.settings.embedded_kafka_port, self.log_dir)
+        broker = start_tansu(self._tansu_port, self.settings.embedded_kafka_port, self.log_dir,
+                             stack_dir=self.settings.data_dir)
         self.broker_starts += 1
         if BROKER in self._supervised:
             self._supervised[BROKER].replaced_by(broker)
         else:
-            self._supervised[BROKER] = Supervised(broker)
+            self._add(BROKER, broker)
 
     def _start_relay(self) -> ManagedProcess:
         assert self._tansu_port is not None
-        return start_relay(self.settings.embedded_kafka_port, self._tansu_port, self.log_dir)
+        return start_relay(self.settings.embedded_kafka_port, self._tansu_port, self.log_dir,
+                           stack_dir=self.settings.data_dir)
 
     def _start_redis(self) -> ManagedProcess:
         password = local_redis_password(self.settings.data_dir)
-        return start_redis(self.settings.embedded_redis_port, self.settings.data_dir / "redis", self.log_dir, password)
+        return start_redis(self.settings.embedded_redis_port, self.settings.data_dir / "redis", self.log_dir, password,
+                           stack_dir=self.settings.data_dir)
 
     def _spawn_service(self, name: ServiceName) -> ManagedProcess:
         env = {**os.environ, **service_environment(self.settings)}
-        return spawn(name, [sys.executable, "-m", "newsmon", "service", name], self.log_dir, env)
+        return spawn(name, [sys.executable, "-m", "newsmon", "service", name], self.log_dir, env,
+                     stack_dir=self.settings.data_dir)
 
     def revive(self, name: str) -> None:
         """Start the dead process ``name`` again (the supervisor calls this); raises ``EmbeddedError``
@@ -217,18 +247,25 @@ class Stack:
         """Rewrite the state file that ``newsmon status`` and ``newsmon processes`` read."""
         with self.lock:
             processes = [record.state() for record in self._supervised.values()]
-        write_state(self.state_path, StackState(os.getpid(), processes))
+        write_state(self.state_path, StackState(os.getpid(), processes, self._started_at))
 
     def stop(self) -> None:
         """Stop supervising, then stop services (all at once), then Redis and the broker; no process
-        outlives this call."""
+        outlives this call.
+
+        Bounded whatever is down: each service exits within ``NEWSMON_SHUTDOWN_TIMEOUT_S`` by itself
+        (SIGKILL a little after), and a paused broker or Redis is woken to act on its SIGTERM.
+        """
         if self._supervisor is not None:
             self._supervisor.stop()
         with self.lock:
-            stop_together(list(self.services.values()), SERVICES_STOP_S)
+            stop_together(list(self.services.values()), self.service_stop_s)
             for process in reversed(self.infrastructure):
-                process.stop()
+                process.stop(INFRASTRUCTURE_STOP_S)
             self.state_path.unlink(missing_ok=True)
+        if self._guard is not None:  # nothing left for it to stop: it reads no state file and exits
+            self._guard.communicate()
+            self._guard = None
 
     def describe(self) -> str:
         """Addresses of everything running, for the console (the Redis URL without its password)."""

@@ -3,21 +3,29 @@ and how often each was restarted and why.
 
 The supervisor rewrites ``<data dir>/stack.json`` (owner-only, replaced in one step) whenever a
 process starts or dies, and removes it when the stack stops. ``newsmon status`` and ``newsmon
-processes`` read it; tests find a process's pid there to signal it. A file left by a supervisor
-that no longer runs (killed with SIGKILL) is reported as not running, never as live processes.
+processes`` read it; tests find a process's pid there to signal it. It is also the stack's pid file:
+each pid is kept with its process's start time, so a file left by a supervisor that no longer runs
+(killed with SIGKILL) is reported as not running, a pid the kernel has since given to another
+program is never taken for one of the stack's, and what is left of that stack can be stopped
+(``leftovers``, ``newsmon.process_identity``). Every process of a stack also carries its data dir
+in the environment variable ``STACK_MARKER``, so a port's listener can be traced to its stack.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from newsmon.private_files import write_private_file
+from newsmon.process_identity import Known, running, still_running
 
 STATE_FILE = "stack.json"
+STACK_MARKER = "NEWSMON_STACK"
+BROKER, RELAY, REDIS = "broker", "broker-relay", "redis"
+# In start order; they stop after the services, in reverse order.
+INFRASTRUCTURE = (BROKER, RELAY, REDIS)
 
 
 @dataclass(frozen=True)
@@ -34,10 +42,15 @@ class ProcessState:
     last_exit_at: float | None = None
     last_log_line: str | None = None
     restarting: bool = False
+    create_time: float | None = None  # the kernel's start time of ``pid``; None in files of older releases
 
     def alive(self) -> bool:
-        """True while a process with this pid exists (the supervisor reaps its dead children within a second)."""
-        return _pid_exists(self.pid) and not self.restarting
+        """True while this process runs (same pid and start time; the supervisor reaps its dead children
+        within a second)."""
+        return running(self.pid, self.create_time) and not self.restarting
+
+    def known(self) -> Known:
+        return Known(self.name, self.pid, self.create_time)
 
     def line(self, now: float) -> str:
         """One console line: name, pid, uptime, restarts and the last exit."""
@@ -57,9 +70,15 @@ class StackState:
 
     supervisor_pid: int
     processes: list[ProcessState]
+    supervisor_create_time: float | None = None
 
     def running(self) -> bool:
-        return _pid_exists(self.supervisor_pid)
+        """True while the ``newsmon up`` that wrote this state runs."""
+        return running(self.supervisor_pid, self.supervisor_create_time)
+
+    def leftovers(self) -> list[Known]:
+        """The processes of this state that still run (the stack's, by pid and start time), in start order."""
+        return still_running(process.known() for process in self.processes)
 
     def pid(self, name: str) -> int:
         """The pid of the named process (``broker``, ``broker-relay``, ``redis``, or a service)."""
@@ -79,7 +98,8 @@ def read_state(data_dir: Path) -> StackState | None:
         document = json.loads((data_dir / STATE_FILE).read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         return None
-    return StackState(document["supervisor_pid"], [ProcessState(**entry) for entry in document["processes"]])
+    return StackState(document["supervisor_pid"], [ProcessState(**entry) for entry in document["processes"]],
+                      document.get("supervisor_create_time"))
 
 
 def state_lines(state: StackState | None, data_dir: Path) -> list[str]:
@@ -91,16 +111,6 @@ def state_lines(state: StackState | None, data_dir: Path) -> list[str]:
     now = time.time()
     return [f"processes of `newsmon up` (pid {state.supervisor_pid}):",
             *(f"  {process.line(now)}" for process in state.processes)]
-
-
-def _pid_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _duration(seconds: float) -> str:

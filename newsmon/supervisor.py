@@ -62,7 +62,7 @@ class Supervised:
         return ProcessState(
             name=process.name, pid=process.pid, started_at=time.time() - (time.monotonic() - process.started_at),
             restarts=self.restarts, last_exit=self.last_exit, last_exit_at=self.last_exit_at,
-            last_log_line=self.last_log_line, restarting=not process.alive(),
+            last_log_line=self.last_log_line, restarting=not process.alive(), create_time=process.create_time,
         )
 
 
