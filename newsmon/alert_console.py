@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import TYPE_CHECKING
 
 import typer
-from aiokafka.errors import KafkaError
 
-from newsmon.stack import Stack
 from shared import topics
-from shared.kafka_clients import consumer
 from shared.schemas import Alert
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from newsmon.stack import Stack
 
 
 async def watch_alerts(stack: Stack, tail: bool) -> None:
@@ -22,6 +23,8 @@ async def watch_alerts(stack: Stack, tail: bool) -> None:
     A restarted embedded broker holds new topics whose offsets start again at 0, so the follower
     then starts over from their beginning; an alert id already printed is not printed twice.
     """
+    from aiokafka.errors import KafkaError
+
     if not tail:
         await asyncio.Event().wait()
     printed: set[str] = set()
@@ -38,6 +41,8 @@ async def watch_alerts(stack: Stack, tail: bool) -> None:
 
 async def print_alerts(settings: Settings, follow: bool, printed: set[str] | None = None) -> None:
     """Print the alerts topic from its beginning; with ``printed``, each alert id once."""
+    from shared.kafka_clients import consumer  # aiokafka: imported by the commands that read a topic
+
     reader = consumer(settings, topics.ALERTS)
     await reader.start()
     try:

@@ -1,56 +1,67 @@
-"""The ``newsmon`` command: run the stack, replay articles, inspect contracts, test rules offline."""
+"""The ``newsmon`` command: run the stack, replay articles, inspect contracts, test rules offline.
+
+Starting the CLI imports only typer, the settings and what the light commands (``status``,
+``processes``, ``alerts``, ``stop``, ``--help``) need, so they answer at once; a command that needs
+the pipeline's code imports it in its body, or is registered as a ``Deferred`` (see
+``newsmon.deferred_commands``). ``tests/unit/test_cli_imports.py`` keeps it that way.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import json
-import logging
-import signal
 import sys
 import warnings
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import Annotated, Optional
 
 import typer
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
-from newsmon.alert_console import print_alerts, watch_alerts
-from newsmon.commands.dead_letters import dead_letters_list_command, dead_letters_replay_command
-from newsmon.commands.dedupe import dedupe_command
-from newsmon.commands.deliveries import deliveries_list_command, deliveries_replay_command
-from newsmon.commands.ner import ner_command
-from newsmon.commands.rules_eval import rules_eval_command
+from newsmon.commands.replay import publish_files
 from newsmon.commands.status import processes_command, status_command
-from newsmon.embedded import EmbeddedError, local_api_token
-from newsmon.stack import Stack
+from newsmon.commands.stop import stop_command
+from newsmon.commands.up import up_command
+from newsmon.deferred_commands import Deferred, command_group
 from shared import topics
-from shared.logs import configure_logging
-from shared.schemas import PUBLIC_SCHEMAS
 from shared.settings import SERVICE_NAMES, RenamedSettingWarning, describe_settings_error, get_settings
 
-if TYPE_CHECKING:
-    from services.fetcher.errors import SourceError
-
-app = typer.Typer(help="newsmon: a self-hosted streaming news monitor.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
-rules_app = typer.Typer(help="Work with watch rules.", no_args_is_help=True)
+app = command_group("newsmon: a self-hosted streaming news monitor.", {
+    "dedupe": Deferred("newsmon.commands.dedupe:dedupe_command",
+                       "Story id, duplicate_of and similarity of each article, through the same code as the "
+                       "dedupe service."),
+    "ner": Deferred("newsmon.commands.ner:ner_command",
+                    "Print the enriched message of each article: sentences, canonical entities, language, timings."),
+})
+rules_app = command_group("Work with watch rules.", {
+    "eval": Deferred("newsmon.commands.rules_eval:rules_eval_command",
+                     "Precision, recall and misses of each rule on labelled articles, through the same NER and "
+                     "matching as the alerter."),
+})
 app.add_typer(rules_app, name="rules")
-deliveries_app = typer.Typer(help="Webhook deliveries that were given up on.", no_args_is_help=True)
+deliveries_app = command_group("Webhook deliveries that were given up on.", {
+    "list": Deferred("newsmon.commands.deliveries:deliveries_list_command",
+                     "Print the webhook deliveries that were given up on, oldest first."),
+    "replay": Deferred("newsmon.commands.deliveries:deliveries_replay_command",
+                       "Queue every failed webhook delivery again; the running alerter sends them."),
+})
 app.add_typer(deliveries_app, name="deliveries")
-app.command("dedupe")(dedupe_command)
-app.command("ner")(ner_command)
+dead_letters_app = command_group("Messages a stage could not handle, and replaying them.", {
+    "list": Deferred("newsmon.commands.dead_letters:dead_letters_list_command",
+                     "Show the dead letters, oldest first: service, reason, key, time, size, and whether it can be "
+                     "replayed."),
+    "replay": Deferred("newsmon.commands.dead_letters:dead_letters_replay_command",
+                       "Send the originals of the selected dead letters back to their stage, each once; say why "
+                       "for the others."),
+})
+app.add_typer(dead_letters_app, name="dead-letters")
+# Light commands: their modules import nothing heavy at the top (add a new one to LIGHT_COMMANDS in
+# tests/unit/test_cli_imports.py).
+app.command("up")(up_command)
+app.command("stop")(stop_command)
 app.command("status")(status_command)
 app.command("processes")(processes_command)
-deliveries_app.command("replay")(deliveries_replay_command)
-deliveries_app.command("list")(deliveries_list_command)
-dead_letters_app = typer.Typer(help="Messages a stage could not handle, and replaying them.", no_args_is_help=True)
-app.add_typer(dead_letters_app, name="dead-letters")
-dead_letters_app.command("list")(dead_letters_list_command)
-dead_letters_app.command("replay")(dead_letters_replay_command)
-rules_app.command("eval")(rules_eval_command)
 
 PathsArgument = Annotated[list[Path], typer.Argument(help="Article files or folders (.txt, .html, .jsonl).")]
 
@@ -76,58 +87,12 @@ def check_settings() -> None:
 
 
 @app.command()
-def up(
-    replay: Annotated[Optional[list[Path]], typer.Option(help="Publish these files once the stack is ready.")] = None,
-    tail: Annotated[bool, typer.Option(help="Print each alert as it fires.")] = True,
-) -> None:
-    """Start the whole pipeline locally (embedded broker and Redis unless configured) until Ctrl-C.
-
-    A process that dies is started again, with a backoff, and the console says which, why and the
-    last line of its log; ``newsmon status`` counts the restarts.
-    """
-    settings = get_settings()
-    configure_logging(settings.log_format, "WARNING")
-    # The alert follower's connection errors while the supervisor restarts the broker are noise
-    # beside the restart line that explains them.
-    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
-    token_file = None
-    if settings.api_token is None:
-        token_file = settings.data_dir / "api-token"
-        settings = settings.model_copy(update={"api_token": SecretStr(local_api_token(settings.data_dir))})
-    stack = Stack(settings, report=_print_restart)
-    for stop_signal in (signal.SIGTERM, signal.SIGHUP):  # a closed terminal stops it too, in order
-        signal.signal(stop_signal, _raise_keyboard_interrupt)
-    typer.echo("starting newsmon (the first consumer-group join can take a few seconds)...")
-    try:
-        stack.start()
-        typer.echo("newsmon is up:\n" + stack.describe())
-        if token_file is not None:
-            typer.echo(f"  api       {stack.url('alerter', '/api/subscriptions')}  (bearer token in {token_file})")
-        if replay:
-            count = asyncio.run(_replay(replay, show_progress=False))
-            typer.echo(f"replayed {count} articles")
-        typer.echo("watching alerts (Ctrl-C stops everything)..." if tail else "running (Ctrl-C stops everything)...")
-        asyncio.run(watch_alerts(stack, tail))
-    except EmbeddedError as error:
-        raise fail(str(error)) from None
-    except KeyboardInterrupt:
-        typer.echo("\nstopping newsmon...")
-    finally:
-        stack.stop()
-    typer.echo("stopped.")
-
-
-def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-def _print_restart(line: str) -> None:
-    typer.secho(line, fg=typer.colors.YELLOW, err=True)
-
-
-@app.command()
 def alerts(follow: Annotated[bool, typer.Option(help="Keep watching for new alerts.")] = False) -> None:
     """Print the alerts on the ``alerts`` topic of a running stack."""
+    import asyncio
+
+    from newsmon.alert_console import print_alerts
+
     try:
         asyncio.run(print_alerts(get_settings(), follow))
     except KeyboardInterrupt:
@@ -139,6 +104,8 @@ def service(name: Annotated[str, typer.Argument(help="fetcher, dedupe, ner or al
     """Run one service in the foreground (what ``newsmon up`` and the containers start)."""
     if name not in SERVICE_NAMES:
         raise fail(f"unknown service {name!r}; choose one of {', '.join(SERVICE_NAMES)}")
+    import asyncio
+
     from services.alerter.rule_engine.aliases import AliasFileError
     from services.alerter.rule_engine.events.sentence_parse import ParserNotInstalled
     from services.alerter.rule_engine.rules import RuleFileError
@@ -173,8 +140,11 @@ def fetch(
     A source that cannot be read is logged with the reason and the others go on; the exit status
     is then 1.
     """
+    import asyncio
+
     from newsmon.fetch_once import DRY_RUN_FIELDS, publish_new, show_all, sources_for
     from services.fetcher.errors import SourceError
+    from shared.logs import configure_logging
     from shared.schemas import RawArticle
 
     if not once:
@@ -211,6 +181,8 @@ def replay(paths: PathsArgument) -> None:
     A file that cannot be read is skipped with its name and the reason, and the other files are
     still published; the exit status is then 1.
     """
+    import asyncio
+
     from services.fetcher.errors import SourceError
 
     skipped: list[SourceError] = []
@@ -220,7 +192,7 @@ def replay(paths: PathsArgument) -> None:
         typer.secho(f"skipped {error}", fg=typer.colors.YELLOW, err=True)
 
     try:
-        count = asyncio.run(_replay(paths, show_progress=True, on_skip=skip))
+        count = asyncio.run(publish_files(paths, show_progress=True, on_skip=skip))
     except SourceError as error:
         raise fail(str(error)) from None
     typer.echo(f"published {count} articles to {topics.ARTICLES_RAW}")
@@ -229,41 +201,11 @@ def replay(paths: PathsArgument) -> None:
         raise typer.Exit(1)
 
 
-async def _replay(
-    paths: list[Path], show_progress: bool, on_skip: Optional[Callable[[SourceError], None]] = None
-) -> int:
-    """Publish the articles of ``paths``; a bad file raises, or with ``on_skip`` is reported there and skipped."""
-    from services.fetcher.errors import SourceError
-    from services.fetcher.files import iter_article_files, read_articles
-    from shared.kafka_clients import producer
-
-    files = list(iter_article_files(paths))
-    client = producer(get_settings())
-    await client.start()
-    count = 0
-    try:
-        with typer.progressbar(files, label="replaying", hidden=not show_progress) as progress:
-            for path in progress:
-                try:
-                    articles = read_articles(path)
-                except SourceError as error:
-                    if on_skip is None:
-                        raise
-                    on_skip(error)
-                    continue
-                for article in articles:
-                    await client.send_and_wait(
-                        topics.ARTICLES_RAW, article.model_dump_json().encode(), key=article.article_id.encode()
-                    )
-                    count += 1
-    finally:
-        await client.stop()
-    return count
-
-
 @app.command()
 def schema(name: Annotated[str, typer.Argument(help="Topic name, e.g. articles.enriched or alerts.")]) -> None:
     """Print the JSON Schema of a topic's messages."""
+    from shared.schemas import PUBLIC_SCHEMAS
+
     model = PUBLIC_SCHEMAS.get(name)
     if model is None:
         raise fail(f"no schema for {name!r}; known: {', '.join(PUBLIC_SCHEMAS)}")

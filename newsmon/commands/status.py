@@ -10,8 +10,6 @@ from typing import Annotated
 import typer
 
 from newsmon.stack_state import read_state, state_lines
-from newsmon.status import as_json as statuses_json
-from newsmon.status import stack_status
 from shared.settings import get_settings
 
 
@@ -23,6 +21,9 @@ def status_command(
 
     The processes are those `newsmon up` supervises with this data dir (see `newsmon processes`).
     """
+    from newsmon.status import as_json as statuses_json  # prometheus_client's parser: only this command needs it
+    from newsmon.status import stack_status
+
     settings = get_settings()
     statuses = stack_status(settings, host)
     if as_json:
