@@ -20,7 +20,7 @@ import redis
 import yaml
 
 from newsmon.embedded import free_port, spawn, wait_for_port
-from shared.settings import SERVICE_NAMES
+from shared.settings import SERVICE_NAMES, Settings
 from tests.conftest import REPO
 
 REQUIRED = {
@@ -157,3 +157,11 @@ def test_compose_redis_wants_its_password_keeps_an_append_only_file_and_its_heal
 def redis_service_url(url: str, port: int) -> str:
     """The services' REDIS_URL pointed at the local server instead of the ``redis`` container."""
     return url.replace("@redis:6379/", f"@127.0.0.1:{port}/")
+
+
+def test_docker_waits_out_a_services_bounded_stop_before_its_sigkill(tmp_path: Path) -> None:
+    services = resolved_services(tmp_path)
+    shutdown_timeout_s = Settings(_env_file=None).shutdown_timeout_s
+    for name in SERVICE_NAMES:
+        grace = str(services[name]["stop_grace_period"])
+        assert grace.endswith("s") and float(grace[:-1]) > shutdown_timeout_s, (name, grace)
