@@ -83,6 +83,7 @@ class Stack:
         self._tansu_port: int | None = None
         self._supervisor: Supervisor | None = None
         self._guard: subprocess.Popen[bytes] | None = None
+        self._wrote_state = False
         self._started_at = start_time(os.getpid())
         self.service_stop_s = settings.shutdown_timeout_s + SERVICE_STOP_MARGIN_S
 
@@ -247,7 +248,8 @@ class Stack:
         """Rewrite the state file that ``newsmon status`` and ``newsmon processes`` read."""
         with self.lock:
             processes = [record.state() for record in self._supervised.values()]
-        write_state(self.state_path, StackState(os.getpid(), processes, self._started_at))
+            write_state(self.state_path, StackState(os.getpid(), processes, self._started_at))
+            self._wrote_state = True
 
     def stop(self) -> None:
         """Stop supervising, then stop services (all at once), then Redis and the broker; no process
@@ -262,7 +264,8 @@ class Stack:
             stop_together(list(self.services.values()), self.service_stop_s)
             for process in reversed(self.infrastructure):
                 process.stop(INFRASTRUCTURE_STOP_S)
-            self.state_path.unlink(missing_ok=True)
+            if self._wrote_state:  # a start refused because another stack runs here leaves its file alone
+                self.state_path.unlink(missing_ok=True)
         if self._guard is not None:  # nothing left for it to stop: it reads no state file and exits
             self._guard.communicate()
             self._guard = None

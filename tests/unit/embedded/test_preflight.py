@@ -15,7 +15,8 @@ import pytest
 from newsmon.embedded import EmbeddedError
 from newsmon.preflight import check_ports, take_over_data_dir
 from newsmon.process_identity import start_time
-from newsmon.stack_state import STACK_MARKER, ProcessState, StackState, write_state
+from newsmon.stack import Stack
+from newsmon.stack_state import STACK_MARKER, ProcessState, StackState, read_state, write_state
 from shared.settings import Settings
 
 LISTEN = ("import socket, sys, time\ns = socket.create_server(('127.0.0.1', int(sys.argv[1])))\n"
@@ -49,6 +50,16 @@ def test_a_running_stack_on_the_data_dir_is_refused_with_the_command_that_stops_
         take_over_data_dir(tmp_path, grace_s=5)
     assert f"newsmon up (pid {os.getpid()}) already runs" in str(refused.value)
     assert f"NEWSMON_DATA_DIR={tmp_path.resolve()} newsmon stop" in str(refused.value)
+
+
+def test_a_refused_start_leaves_the_running_stacks_state_file_alone(tmp_path: Path) -> None:
+    write_state(tmp_path / "stack.json", StackState(os.getpid(), [], start_time(os.getpid())))
+    stack = Stack(Settings(_env_file=None, data_dir=tmp_path))
+    with pytest.raises(EmbeddedError, match="already runs"):
+        stack.start()
+    stack.stop()  # what `newsmon up` does after any failed start
+    state = read_state(tmp_path)
+    assert state is not None and state.running()
 
 
 def test_what_an_earlier_stack_left_running_is_stopped_and_reported(tmp_path: Path) -> None:
