@@ -130,6 +130,9 @@ def test_kill_9_of_newsmon_up_leaves_nothing_running_and_the_next_up_starts_norm
         print(f"\nFAULT newsmon up SIGKILL: every process of its stack ended after {ended_s:.1f}s")
         guard_log = (up.data_dir / "logs" / "stack-guard.log").read_text()
         assert "newsmon up ended without stopping its processes; stopped " in guard_log
+        # Redis was stopped, not killed: it flushed its append-only file on the way out.
+        redis_log = (up.data_dir / "logs" / "redis.log").read_text()
+        assert "Calling fsync() on the AOF file" in redis_log and "ready to exit" in redis_log
 
         restarted_at = time.monotonic()
         up.start()
