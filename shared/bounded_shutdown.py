@@ -5,9 +5,9 @@ producer flushes. Each of those waits for the broker, and with the broker gone o
 can last minutes (a worker was seen still stopping after 25 s), past the 10-30 s that compose,
 Kubernetes and systemd give before SIGKILL. So the stop is also given a deadline: a watchdog
 thread armed when the stop begins ends the process at the deadline, after logging what was
-abandoned (the messages consumed and not yet acknowledged). Nothing is lost by that: those
-messages' offsets were not committed, so the broker delivers them again to the next consumer,
-and every effect of a stage is idempotent.
+abandoned (the messages in progress, and those done whose offsets are not committed yet).
+Nothing is lost by that: their offsets were not committed, so the broker delivers them again to
+the next consumer, and every effect of a stage is idempotent.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import faust
 from faust.worker import Worker
@@ -73,32 +73,50 @@ class ShutdownDeadline:
         log_event(logger, "service.shutdown_abandoned", logging.WARNING, service=self.service,
                   deadline_s=self.timeout_s, abandoned_messages=len(abandoned),
                   abandoned=abandoned[:IN_FLIGHT_SHOWN],
-                  detail="not committed, so delivered again to the next consumer; effects are idempotent")
+                  detail="not committed, so delivered again to the next consumer; effects are idempotent"
+                  if abandoned else "no message in progress: the stop was waiting on the broker (an offset commit "
+                  "or the producer's flush); an offset it could not commit is delivered again")
         for handler in logging.getLogger().handlers:
             handler.flush()
         self._exit(EXIT_ABANDONED)
 
 
-def unacknowledged(app: faust.App) -> list[str]:
-    """``topic[partition]@offset`` of each message the app's consumer took and has not acknowledged.
+def uncommitted(app: faust.App) -> list[str]:
+    """What a stop cut now leaves for redelivery: each message the app's consumer took and has not
+    acknowledged (``topic[partition]@offset in progress``), and per partition the offsets it
+    acknowledged but has not committed yet (``topic[partition]@first-last done, not committed``).
 
-    faust keeps these in its consumer's ``_unacked_messages`` and offers no public way to read them;
-    without that attribute (another faust release) the list is empty and the log says so by its count.
+    faust keeps these in its consumer's ``_unacked_messages`` and ``_acked`` and offers no public way
+    to read them; without those attributes (another faust release) the list is empty and the log
+    says so by its count. Read from the watchdog thread while the event loop may change them, so
+    each copy is retried.
     """
-    messages: list[Any] = []
-    for _ in range(3):  # the event loop may change the set while this thread copies it
+    consumer = app.consumer
+    in_progress: list[Any] = _copy(lambda: list(getattr(consumer, "_unacked_messages", ())))
+    acked: list[tuple[Any, list[int]]] = _copy(
+        lambda: [(tp, list(offsets)) for tp, offsets in dict(getattr(consumer, "_acked", {})).items() if offsets])
+    lines = sorted(f"{message.topic}[{message.partition}]@{message.offset} in progress" for message in in_progress)
+    lines += sorted(f"{tp.topic}[{tp.partition}]@{min(offsets)}-{max(offsets)} done, not committed"
+                    for tp, offsets in acked)
+    return lines
+
+
+T = TypeVar("T")
+
+
+def _copy(read: Callable[[], list[T]]) -> list[T]:
+    for _ in range(3):  # the event loop may change what is read while this thread copies it
         try:
-            messages = list(getattr(app.consumer, "_unacked_messages", ()))
-            break
+            return read()
         except RuntimeError:
             continue
-    return sorted(f"{message.topic}[{message.partition}]@{message.offset}" for message in messages)
+    return []
 
 
 def run_bounded(app: faust.App, timeout_s: float, **options: Any) -> None:
     """Run a faust ``Worker`` for ``app`` until it is stopped; once its stop begins (SIGTERM, Ctrl-C), the
     process ends within ``timeout_s``. ``options`` are the ``Worker``'s."""
-    deadline = ShutdownDeadline(str(app.conf.id), timeout_s, lambda: unacknowledged(app))
+    deadline = ShutdownDeadline(str(app.conf.id), timeout_s, lambda: uncommitted(app))
 
     class BoundedWorker(Worker):
         async def on_stop(self) -> None:

@@ -11,11 +11,14 @@ import sys
 import textwrap
 import threading
 import time
+from collections import namedtuple
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
-from shared.bounded_shutdown import EXIT_ABANDONED, ShutdownDeadline
+from shared.bounded_shutdown import EXIT_ABANDONED, ShutdownDeadline, uncommitted
 from tests.conftest import REPO
 from tests.waiting import wait_until
 
@@ -50,6 +53,20 @@ def test_a_stop_that_completes_in_time_is_not_cut_short(caplog: pytest.LogCaptur
         time.sleep(0.4)  # past the deadline: the cancelled watchdog must not fire
     assert codes == []
     assert "service.stopped" in [record.getMessage() for record in caplog.records]
+
+
+TP = namedtuple("TP", "topic partition")
+Message = namedtuple("Message", "topic partition offset")
+
+
+def test_what_is_left_for_redelivery_names_messages_in_progress_and_offsets_not_committed() -> None:
+    consumer = SimpleNamespace(  # what faust's consumer holds: messages, and acked offsets by (topic, partition)
+        _unacked_messages={Message("articles.unique", 1, 41)},
+        _acked={TP("articles.unique", 2): [7, 5, 6], TP("articles.unique", 3): []},
+    )
+    app: Any = SimpleNamespace(consumer=consumer)
+    assert uncommitted(app) == ["articles.unique[1]@41 in progress", "articles.unique[2]@5-7 done, not committed"]
+    assert uncommitted(SimpleNamespace(consumer=object())) == [], "another faust release: an empty list, no error"
 
 
 class SilentBroker:
