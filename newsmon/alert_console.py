@@ -44,8 +44,8 @@ async def print_alerts(settings: Settings, follow: bool, printed: set[str] | Non
     from shared.kafka_clients import consumer  # aiokafka: imported by the commands that read a topic
 
     reader = consumer(settings, topics.ALERTS)
-    await reader.start()
     try:
+        await reader.start()
         while True:
             batches = await reader.getmany(timeout_ms=1000)
             for records in batches.values():

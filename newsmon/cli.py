@@ -90,13 +90,20 @@ def check_settings() -> None:
 def alerts(follow: Annotated[bool, typer.Option(help="Keep watching for new alerts.")] = False) -> None:
     """Print the alerts on the ``alerts`` topic of a running stack."""
     import asyncio
+    import logging
+
+    from aiokafka.errors import KafkaError
 
     from newsmon.alert_console import print_alerts
 
+    settings = get_settings()
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # the one line below says it
     try:
-        asyncio.run(print_alerts(get_settings(), follow))
+        asyncio.run(print_alerts(settings, follow))
     except KeyboardInterrupt:
         pass
+    except KafkaError as error:
+        raise fail(f"cannot read the alerts from {settings.bootstrap}: {error}") from None
 
 
 @app.command()

@@ -51,6 +51,11 @@ open(sys.argv[1], "w").write(json.dumps(sorted(sys.modules)))
 
 def heavy_modules(script: str, arguments: list[str], tmp_path: Path) -> list[str]:
     """The heavy modules a fresh interpreter has loaded after ``script`` with ``arguments``."""
+    return run_fresh(script, arguments, tmp_path)[0]
+
+
+def run_fresh(script: str, arguments: list[str], tmp_path: Path) -> tuple[list[str], subprocess.CompletedProcess[str]]:
+    """Run ``script`` with ``arguments`` in a fresh interpreter: the heavy modules it loaded, and how it ended."""
     loaded = tmp_path / "modules.json"
     env = {"PATH": "/usr/bin:/bin", "NEWSMON_DATA_DIR": str(tmp_path / "data"),
            "NEWSMON_EMBEDDED_KAFKA_PORT": "1", "NEWSMON_FETCHER_PORT": "1", "NEWSMON_DEDUPE_PORT": "1",
@@ -59,7 +64,8 @@ def heavy_modules(script: str, arguments: list[str], tmp_path: Path) -> list[str
                             capture_output=True, text=True, timeout=60)
     assert loaded.exists(), result.stderr
     modules = json.loads(loaded.read_text())
-    return sorted(name for name in modules if any(name == heavy or name.startswith(heavy + ".") for heavy in HEAVY))
+    heavy = sorted(name for name in modules if any(name == heavy or name.startswith(heavy + ".") for heavy in HEAVY))
+    return heavy, result
 
 
 @pytest.mark.parametrize("arguments", LIGHT_COMMANDS, ids=" ".join)
@@ -70,6 +76,14 @@ def test_a_light_command_runs_without_the_pipeline(arguments: list[str], tmp_pat
 @pytest.mark.parametrize("name", LIGHT_TO_RESOLVE)
 def test_a_light_command_is_built_without_the_pipeline(name: str, tmp_path: Path) -> None:
     assert heavy_modules(_RESOLVE, [name], tmp_path) == []
+
+
+def test_alerts_without_a_broker_says_so_in_one_line_having_loaded_only_the_kafka_client(tmp_path: Path) -> None:
+    heavy, result = run_fresh(_RUN, ["alerts"], tmp_path)
+    assert {name.split(".")[0] for name in heavy} == {"aiokafka"}
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("error: cannot read the alerts from 127.0.0.1:1: ")
+    assert result.stderr.count("\n") == 1, "one line, no traceback"
 
 
 def deferred_commands() -> list[tuple[str, Deferred]]:
