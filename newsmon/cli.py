@@ -102,7 +102,8 @@ def up(
         stack.start()
         typer.echo("newsmon is up:\n" + stack.describe())
         if token_file is not None:
-            typer.echo(f"  api       {stack.url('alerter', '/api/subscriptions')}  (bearer token in {token_file})")
+            typer.echo(f"  api       {stack.url('notifier', '/api/subscriptions')} and "
+                       f"{stack.url('alerter', '/api/rules')}  (bearer token in {token_file})")
         if replay:
             count = asyncio.run(_replay(replay, show_progress=False))
             typer.echo(f"replayed {count} articles")
@@ -135,7 +136,7 @@ def alerts(follow: Annotated[bool, typer.Option(help="Keep watching for new aler
 
 
 @app.command()
-def service(name: Annotated[str, typer.Argument(help="fetcher, dedupe, ner or alerter")]) -> None:
+def service(name: Annotated[str, typer.Argument(help="fetcher, dedupe, ner, alerter or notifier")]) -> None:
     """Run one service in the foreground (what ``newsmon up`` and the containers start)."""
     if name not in SERVICE_NAMES:
         raise fail(f"unknown service {name!r}; choose one of {', '.join(SERVICE_NAMES)}")

@@ -2,7 +2,7 @@
 supervised the way compose's ``restart: unless-stopped`` supervises containers.
 
 Starts the broker and Redis when ``KAFKA_BOOTSTRAP`` / ``REDIS_URL`` are unset, creates the
-topics, starts the four services, and waits until each one reports ready on ``/readyz``. From then
+topics, starts the five services, and waits until each one reports ready on ``/readyz``. From then
 on a supervisor thread starts again any process that dies (see ``newsmon.supervisor``); only
 ``stop`` ends them, services first, then Redis and the broker, so nothing is left running.
 """
@@ -37,7 +37,7 @@ from newsmon.embedded import (
 from newsmon.private_files import private_directory
 from newsmon.stack_state import STATE_FILE, StackState, write_state
 from newsmon.supervisor import Report, Supervised, Supervisor
-from services.alerter.webhooks.url_safety import redact_url
+from services.notifier.webhooks.url_safety import redact_url
 from shared.kafka_clients import ensure_topics
 from shared.logs import log_event
 from shared.settings import SERVICE_NAMES, ServiceName, Settings

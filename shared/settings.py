@@ -25,8 +25,8 @@ from pydantic_settings import (
     SettingsError,
 )
 
-ServiceName = Literal["fetcher", "dedupe", "ner", "alerter"]
-SERVICE_NAMES: tuple[ServiceName, ...] = ("fetcher", "dedupe", "ner", "alerter")
+ServiceName = Literal["fetcher", "dedupe", "ner", "alerter", "notifier"]
+SERVICE_NAMES: tuple[ServiceName, ...] = ("fetcher", "dedupe", "ner", "alerter", "notifier")
 # Where `newsmon up` keeps the embedded Redis's password, inside the data dir (owner-only).
 EMBEDDED_REDIS_PASSWORD_FILE = "redis-password"
 
@@ -93,6 +93,7 @@ class Settings(BaseSettings):
     dedupe_port: int = 8082
     ner_port: int = 8083
     alerter_port: int = 8084
+    notifier_port: int = 8085
 
     topic_partitions: int = Field(default=4, ge=1)
     # Short group timeouts make the embedded broker's consumer-group join take seconds, not 30 s.
@@ -186,10 +187,11 @@ class Settings(BaseSettings):
     )
     webhook_per_destination_concurrency: int = Field(
         default=4, ge=1, description="Attempts in flight to one receiver (scheme, host and port) at most, per "
-        "alerter instance; a slow receiver holds only its own slots.",
+        "notifier instance; a slow receiver holds only its own slots.",
     )
     api_token: SecretStr | None = Field(
-        default=None, description="Bearer token of the alerter's subscription API; unset = API disabled."
+        default=None, description="Bearer token of the notifier's subscription API and the alerter's rule API; "
+        "unset = both disabled."
     )
 
     log_format: Literal["text", "json"] = "text"
@@ -215,7 +217,7 @@ class Settings(BaseSettings):
 
         The embedded server's password is read from the data dir each time, so a process started
         before ``newsmon up`` made it still connects once it exists. This URL may hold a secret:
-        show it only through a redaction (``services.alerter.webhooks.url_safety.redact_url``).
+        show it only through a redaction (``services.notifier.webhooks.url_safety.redact_url``).
         """
         if self.redis_url:
             return self.redis_url

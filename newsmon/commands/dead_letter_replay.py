@@ -34,6 +34,7 @@ STAGE_INPUTS: dict[str, str] = {
     "dedupe": topics.ARTICLES_RAW,
     "ner": topics.ARTICLES_UNIQUE,
     "alerter": topics.ARTICLES_ENRICHED,
+    "notifier": topics.ALERTS,
 }
 # Dead-letter kinds that mean the message itself is malformed: replaying the same bytes cannot help.
 MALFORMED_KINDS = frozenset({"empty", "invalid_json", "schema", "empty_after_cleanup"})

@@ -1,10 +1,11 @@
-"""``newsmon deliveries list|replay``: webhook deliveries the alerter gave up on, and sending them again.
+"""``newsmon deliveries list|replay``: webhook deliveries the notifier gave up on, and sending them again.
 
 A delivery lands in the failed list when its retries ran past the horizon, the receiver answered
 410 or another 4xx, its URL was refused, or its subscription was disabled. ``replay`` queues each
-one again with fresh attempts in the running alerter's Redis queue; the alerter sends them. A
+one again with fresh attempts in the running notifier's Redis queue; the notifier sends them. A
 record is replayed to its target as configured now (the subscription's current secret, the URL
-still in ``NEWSMON_WEBHOOK_URLS`` or a rule's ``webhooks``); others stay in the list.
+still in ``NEWSMON_WEBHOOK_URLS`` or an active rule's ``webhooks``, as the alerters publish them in
+the rule directory); others stay in the list.
 """
 
 from __future__ import annotations
@@ -16,21 +17,18 @@ from typing import Annotated, Any
 import typer
 from redis.exceptions import RedisError
 
-from services.alerter.rule_engine.rules import RuleFileError, load_rules
-from services.alerter.webhooks.queue import DeliveryQueue, ReplayReport, Target
-from services.alerter.webhooks.subscriptions import SubscriptionStore
-from services.alerter.webhooks.url_safety import redact_url
+from services.notifier.webhooks.queue import DeliveryQueue, ReplayReport, Target
+from services.notifier.webhooks.subscriptions import SubscriptionStore
+from services.notifier.webhooks.url_safety import redact_url
 from shared.redis_client import connect
+from shared.rule_directory import RuleDirectory
 from shared.settings import Settings, get_settings
 
 
-def configured_urls(settings: Settings) -> dict[str, str]:
-    """Target key -> URL of every URL target configured now: the settings' and the rules' webhooks."""
+async def configured_urls(settings: Settings, directory: RuleDirectory) -> dict[str, str]:
+    """Target key -> URL of every URL target configured now: the settings' and the active rules' webhooks."""
     urls = list(settings.webhook_urls)
-    try:
-        urls += [url for rule in load_rules(settings.rules_path) for url in rule.webhooks]
-    except RuleFileError:
-        pass  # a broken rule file only hides the rules' own webhooks; the alerter keeps its previous rules
+    urls += [url for entry in (await directory.entries()).values() for url in entry.webhooks]
     return {Target(url).key: url for url in urls}
 
 
@@ -38,7 +36,7 @@ async def replay_failed_deliveries(settings: Settings) -> ReplayReport:
     """Queue every failed delivery again whose target still exists (see the module docstring)."""
     redis = connect(settings)
     try:
-        store, urls = SubscriptionStore(redis), configured_urls(settings)
+        store, urls = SubscriptionStore(redis), await configured_urls(settings, RuleDirectory(redis))
 
         async def resolve(record: dict[str, Any]) -> Target | None:
             if record.get("subscription_id"):
@@ -73,7 +71,7 @@ def redis_unreachable(settings: Settings, error: Exception) -> typer.Exit:
 
 
 def deliveries_replay_command() -> None:
-    """Queue every failed webhook delivery again; the running alerter sends them."""
+    """Queue every failed webhook delivery again; the running notifier sends them."""
     settings = get_settings()
     try:
         report = asyncio.run(replay_failed_deliveries(settings))

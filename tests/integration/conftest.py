@@ -57,7 +57,7 @@ def news_site() -> Iterator[NewsSite]:
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver, news_site: NewsSite) -> Settings:
-    kafka, redis, fetcher, dedupe, ner, alerter = free_ports(6)
+    kafka, redis, fetcher, dedupe, ner, alerter, notifier = free_ports(7)
     # A copy of the shipped rules that tests may edit (and must restore) to watch the alerter reload.
     rules_file = tmp_path_factory.mktemp("rules") / "watch.yaml"
     rules_file.write_text(default_rules_text())
@@ -71,6 +71,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver, news_
         dedupe_port=dedupe,
         ner_port=ner,
         alerter_port=alerter,
+        notifier_port=notifier,
         data_dir=tmp_path_factory.mktemp("newsmon"),
         webhook_urls=[receiver.url()],
         webhook_secret=WEBHOOK_SECRET,

@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 from newsmon.embedded import port_open
-from services.alerter.webhooks.subscriptions import new_secret
+from services.notifier.webhooks.subscriptions import new_secret
 from tests.conftest import REPO
 from tests.integration.console import Console, stack_ports, up_environment
 from tests.waiting import wait_until

@@ -17,9 +17,9 @@ from typing import IO
 
 import pytest
 
-from services.alerter.api import trial_event_body
-from services.alerter.webhooks.signing import signed_headers
-from services.alerter.webhooks.subscriptions import new_secret
+from services.notifier.api import trial_event_body
+from services.notifier.webhooks.signing import signed_headers
+from services.notifier.webhooks.subscriptions import new_secret
 from shared.article_ids import alert_id
 from shared.schemas import Alert, MatchedSentence
 

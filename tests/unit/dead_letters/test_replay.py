@@ -166,4 +166,4 @@ def test_an_unknown_service_is_one_line_naming_the_services_there_are() -> None:
 
     assert result.returncode == 2
     assert result.stderr == ("error: no dead letters for service 'fetcher'; "
-                             "the stages that dead-letter are dedupe, ner, alerter\n")
+                             "the stages that dead-letter are dedupe, ner, alerter, notifier\n")

@@ -1,4 +1,4 @@
-"""The subscription API, served by the alerter's web server (the port of ``/metrics``).
+"""The subscription API, served by the notifier's web server (``NEWSMON_NOTIFIER_PORT``, with ``/metrics``).
 
 ::
 
@@ -7,35 +7,35 @@
     GET    /api/subscriptions                                      -> 200 (secrets masked)
     DELETE /api/subscriptions/{id}                                 -> 204
     POST   /api/subscriptions/{id}/test                            -> 202 (a signed test event, queued)
-    GET/PUT/DELETE /api/rules[/{id}]                               -> watch rules (``rule_api.py``)
+
+Watch rules are the alerter's API (``/api/rules`` on its port), with the same token.
 
 Every request needs ``Authorization: Bearer <NEWSMON_API_TOKEN>``; without that setting the API
 answers 503. While Redis is away it answers 503 too, with the reason and ``Retry-After``
-(``unless_unavailable``), instead of failing or hanging. ``replay_hours`` also queues the alerts
+(``shared.http_api``), instead of failing or hanging. ``replay_hours`` also queues the alerts
 of the last hours that the new subscription wants, so a subscriber that arrives after the news
 still gets it. ``SubscriptionAPI`` holds the behaviour as plain async methods returning an
-``ApiResponse``; ``register_routes`` only adapts them to faust views.
+``ApiResponse``; ``register_routes`` only adapts them to faust views. A subscription's rules must be
+active rules, as the alerters publish them in the rule directory (``shared.rule_directory``).
 """
 
 from __future__ import annotations
 
 import binascii
-import hmac
 import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import faust
 from faust.web import View
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.alerter.webhooks.queue import DeliveryQueue, Target
-from services.alerter.webhooks.signing import secret_key
-from services.alerter.webhooks.subscriptions import (
+from services.notifier.webhooks.queue import DeliveryQueue, Target
+from services.notifier.webhooks.signing import secret_key
+from services.notifier.webhooks.subscriptions import (
     Subscription,
     SubscriptionStore,
     mask_secret,
@@ -43,32 +43,16 @@ from services.alerter.webhooks.subscriptions import (
     new_subscription_id,
     public_view,
 )
-from services.alerter.webhooks.url_safety import UnsafeWebhookURL, check_webhook_url, redact_url
+from services.notifier.webhooks.url_safety import UnsafeWebhookURL, check_webhook_url, redact_url
 from shared.article_ids import sha256_hex
-from shared.failure_policy import classify, describe_error
+from shared.http_api import ApiResponse, Endpoint, error_response, read_then
 from shared.kafka_clients import TopicReadError
 from shared.logs import log_event
-from shared.readiness import NotReady, ReadinessCheck
 from shared.schemas import Alert, describe_validation_error, utcnow
-
-if TYPE_CHECKING:
-    from services.alerter.rule_api import RuleAPI
 
 logger = logging.getLogger(__name__)
 MIN_SECRET_BYTES = 16
 MAX_REPLAY_HOURS = 7 * 24
-OUTAGE_RETRY_AFTER_S = 5
-
-
-@dataclass(frozen=True)
-class ApiResponse:
-    status: int
-    body: dict[str, Any] | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> ApiResponse:
-    return ApiResponse(status, {"error": message}, headers or {})
 
 
 class NewSubscription(BaseModel):
@@ -96,11 +80,10 @@ def trial_event_body(event_id: str, subscription_id: str) -> str:
 class SubscriptionAPI:
     """What the endpoints do; subscriptions from the settings are listed and testable, not deletable."""
 
-    def __init__(self, *, token: str | None, store: SubscriptionStore, queue: DeliveryQueue,
+    def __init__(self, *, store: SubscriptionStore, queue: DeliveryQueue,
                  alerts_since: Callable[[datetime], Awaitable[list[Alert]]],
                  rule_ids: Callable[[], Awaitable[list[str]]], allow_private: bool, settings_urls: list[str],
                  settings_secret: str | None) -> None:
-        self.token = token
         self.store = store
         self.queue = queue
         self.alerts_since = alerts_since
@@ -108,15 +91,6 @@ class SubscriptionAPI:
         self.allow_private = allow_private
         self.settings_subscriptions = {f"settings-{sha256_hex(url)[:12]}": url for url in settings_urls}
         self.settings_secret = settings_secret
-
-    def refusal(self, authorization: str | None) -> ApiResponse | None:
-        """Why a request may not proceed (503 disabled, 401 bad token), or None when it may."""
-        if not self.token:
-            return error_response(503, "API disabled: set NEWSMON_API_TOKEN")
-        scheme, _, given = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token.encode()):
-            return error_response(401, "missing or wrong bearer token", {"WWW-Authenticate": 'Bearer realm="newsmon"'})
-        return None
 
     async def create(self, body: bytes) -> ApiResponse:
         try:
@@ -209,76 +183,23 @@ class SubscriptionAPI:
         return None
 
 
-async def unless_unavailable(dependencies_ready: ReadinessCheck,
-                             handle: Callable[[], Awaitable[ApiResponse]]) -> ApiResponse:
-    """``handle()``, or 503 with the reason while a dependency (Redis) is unavailable.
-
-    The dependency is asked first, so a request is not half done when an outage is already under
-    way; one that meets an outage midway is answered 503 too (any step it did is idempotent to repeat).
-    """
-    try:
-        if not await dependencies_ready():
-            return _unavailable("a dependency is not ready")
-    except NotReady as error:
-        return _unavailable(str(error))
-    try:
-        return await handle()
-    except Exception as error:
-        if classify(error) != "transient":
-            raise
-        log_event(logger, "api.dependency_unavailable", logging.WARNING, error=describe_error(error))
-        return _unavailable(describe_error(error))
-
-
-def _unavailable(reason: str) -> ApiResponse:
-    return error_response(503, f"temporarily unavailable, try again shortly: {reason}",
-                          {"Retry-After": str(OUTAGE_RETRY_AFTER_S)})
-
-
-def register_routes(app: faust.App, api: SubscriptionAPI, rules: RuleAPI, dependencies_ready: ReadinessCheck) -> None:
-    """Serve the API (subscriptions and rules, one token) on the faust app's web server."""
-
-    async def answer(view: View, request: Any, handle: Callable[[], Awaitable[ApiResponse]]) -> Any:
-        response = api.refusal(request.headers.get("Authorization")) or await unless_unavailable(
-            dependencies_ready, handle)
-        if response.body is None:
-            return view.bytes(b"", status=response.status, headers=response.headers)
-        return view.json(response.body, status=response.status, headers=response.headers)
+def register_routes(app: faust.App, api: SubscriptionAPI, endpoint: Endpoint) -> None:
+    """Serve the subscription API on the notifier's web server, behind ``endpoint``'s token and readiness checks."""
 
     @app.page("/api/subscriptions")
     class Subscriptions(View):
         async def get(self, request: Any, **_: Any) -> Any:
-            return await answer(self, request, api.list)
+            return await endpoint.serve(self, request, api.list)
 
         async def post(self, request: Any, **_: Any) -> Any:
-            return await answer(self, request, lambda: _read_then(request, api.create))
+            return await endpoint.serve(self, request, lambda: read_then(request, api.create))
 
     @app.page("/api/subscriptions/{subscription_id}")
     class OneSubscription(View):
         async def delete(self, request: Any, subscription_id: str) -> Any:
-            return await answer(self, request, lambda: api.delete(subscription_id))
+            return await endpoint.serve(self, request, lambda: api.delete(subscription_id))
 
     @app.page("/api/subscriptions/{subscription_id}/test")
     class SubscriptionTest(View):
         async def post(self, request: Any, subscription_id: str) -> Any:
-            return await answer(self, request, lambda: api.send_test(subscription_id))
-
-    @app.page("/api/rules")
-    class Rules(View):
-        async def get(self, request: Any, **_: Any) -> Any:
-            return await answer(self, request, rules.list)
-
-    @app.page("/api/rules/{rule_id}")
-    class OneRule(View):
-        async def get(self, request: Any, rule_id: str) -> Any:
-            return await answer(self, request, lambda: rules.get(rule_id))
-
-        async def put(self, request: Any, rule_id: str) -> Any:
-            return await answer(self, request, lambda: _read_then(request, lambda body: rules.put(rule_id, body)))
-
-        async def delete(self, request: Any, rule_id: str) -> Any:
-            return await answer(self, request, lambda: rules.delete(rule_id))
-
-
-async def _read_then(request: Any, handle: Callable[[bytes], Awaitable[ApiResponse]]) -> ApiResponse:
-    return await handle(await request.read())
+            return await endpoint.serve(self, request, lambda: api.send_test(subscription_id))

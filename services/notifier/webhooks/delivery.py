@@ -30,18 +30,18 @@ import httpx
 from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
-from services.alerter.metrics import (
+from services.notifier.metrics import (
     DELIVERED_LATENCY,
     DELIVERIES,
     DELIVERY_SECONDS,
     SUBSCRIPTIONS_DISABLED,
 )
-from services.alerter.webhooks.attempt_results import AttemptResult, classify_response, describe_attempt_error
-from services.alerter.webhooks.queue import DeliveryQueue, Item
-from services.alerter.webhooks.scheduling import DestinationSlots, RetrySchedule
-from services.alerter.webhooks.signing import signed_headers
-from services.alerter.webhooks.subscriptions import SubscriptionStore
-from services.alerter.webhooks.url_safety import UnsafeWebhookURL, check_webhook_url, redact_url
+from services.notifier.webhooks.attempt_results import AttemptResult, classify_response, describe_attempt_error
+from services.notifier.webhooks.queue import DeliveryQueue, Item
+from services.notifier.webhooks.scheduling import DestinationSlots, RetrySchedule
+from services.notifier.webhooks.signing import signed_headers
+from services.notifier.webhooks.subscriptions import SubscriptionStore
+from services.notifier.webhooks.url_safety import UnsafeWebhookURL, check_webhook_url, redact_url
 from shared.address_guard import UnsafeAddress
 from shared.failure_policy import Backoff, retry_transient
 from shared.logs import log_event

@@ -12,9 +12,9 @@ import pytest
 from aiohttp import web
 from redis.asyncio import Redis
 
-from services.alerter.webhooks.delivery import WebhookDelivery
-from services.alerter.webhooks.queue import Item
-from services.alerter.webhooks.url_safety import (
+from services.notifier.webhooks.delivery import WebhookDelivery
+from services.notifier.webhooks.queue import Item
+from services.notifier.webhooks.url_safety import (
     UnsafeWebhookURL,
     check_webhook_url,
     redact_url,
