@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import re
 import warnings
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
 
 from dotenv import dotenv_values
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -239,6 +240,33 @@ class Settings(BaseSettings):
     def service_port(self, service: ServiceName) -> int:
         """HTTP port (``/metrics``, ``/healthz``) of one service."""
         return int(getattr(self, f"{service}_port"))
+
+    # Email channel of the notifier (subscriptions with "format": "email"); no host = email is off.
+    smtp_host: str | None = Field(default=None, description="SMTP server that sends email notifications; unset = "
+                                  "email subscriptions are refused.")
+    smtp_port: int | None = Field(
+        default=None, ge=1, le=65535, description="SMTP port; unset = 25, 587 or 465 for NEWSMON_SMTP_TLS none, "
+        "starttls or tls.",
+    )
+    smtp_tls: Literal["none", "starttls", "tls"] = Field(
+        default="starttls", description="none (plain, a local relay only), starttls (upgrade, usually port 587) or "
+        "tls (TLS from the first byte, usually port 465); a server's certificate is always verified.",
+    )
+    smtp_user: str | None = Field(default=None, description="Login at the SMTP server; unset = no login.")
+    smtp_password_file: Path | None = Field(
+        default=None, description="File holding the SMTP password (read when mail is sent, never logged).",
+    )
+    smtp_from: str | None = Field(default=None, description="From address of notification emails.")
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA bundle (PEM) to verify the SMTP server with, instead of the system's.",
+    )
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _smtp_from_is_one_address(cls, value: str | None) -> str | None:
+        if value is not None and (parseaddr(value)[1].count("@") != 1 or any(c in value for c in "\r\n")):
+            raise ValueError(f"not an email address: {value!r}")
+        return value
 
 
 @lru_cache(maxsize=1)
