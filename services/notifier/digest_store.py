@@ -85,9 +85,10 @@ class PendingEntry:
 class DigestStore:
     """Entries waiting for their digest, and the per-period claim that makes one instance send it."""
 
-    def __init__(self, redis: Redis, key_prefix: str = KEY_PREFIX) -> None:
+    def __init__(self, redis: Redis, key_prefix: str = KEY_PREFIX, claim_lease_s: int = CLAIM_LEASE_S) -> None:
         self.redis = redis
         self.key_prefix = key_prefix
+        self.claim_lease_s = claim_lease_s
         self.pending_key = f"{key_prefix}:pending"
         self._add = redis.register_script(_ADD)
         self._settle = redis.register_script(_SETTLE)
@@ -133,7 +134,7 @@ class DigestStore:
     async def claim(self, subscription_id: str, period_end: float) -> bool:
         """True for the one instance that builds this period's digest (until its lease runs out)."""
         return bool(await self.redis.set(self.claim_key(subscription_id, period_end), "building", nx=True,
-                                         ex=CLAIM_LEASE_S))
+                                         ex=self.claim_lease_s))
 
     async def settle(self, subscription_id: str, period_end: float, sent: list[PendingEntry], now: float) -> None:
         """The digest is queued: forget the entries it listed and mark the period sent."""
