@@ -1,8 +1,8 @@
 """The notifier service: alerts -> the people and systems that subscribed, in their format, once each.
 
 ``create_service`` builds the parts (``bootstrap``), then declares the topic, the agent, the
-delivery task (through ``shared.background``, so it cannot take the app down) and the
-subscription API. Routing is ``dispatch.Dispatcher``; delivery is ``webhooks.delivery``.
+delivery, digest and silence-gauge tasks (through ``shared.background``, so none can take the
+app down) and the subscription and silence APIs. Routing is ``dispatch.Dispatcher``; delivery is ``webhooks.delivery``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import faust
 from services.notifier.api import register_routes
 from services.notifier.bootstrap import bootstrap
 from services.notifier.metrics import INPUT_WAIT
+from services.notifier.silence_api import register_silence_routes
 from shared import topics
-from shared.background import keep_running
+from shared.background import every, keep_running
 from shared.http_api import Endpoint
 from shared.metrics import seconds_since
 from shared.schemas import Alert
@@ -29,7 +30,9 @@ def create_service(settings: Settings) -> faust.App:
     app = create_app("notifier", settings, readiness=[parts.redis_reachable])
     alerts = raw_topic(app, topics.ALERTS)
     alert_stage: Stage[Alert] = Stage(app, "notifier", topics.ALERTS, Alert)
-    register_routes(app, parts.subscription_api, Endpoint(parts.api_tokens, parts.redis_reachable))
+    endpoint = Endpoint(parts.api_tokens, parts.redis_reachable)
+    register_routes(app, parts.subscription_api, endpoint)
+    register_silence_routes(app, parts.silence_api, endpoint)
 
     @app.agent(alerts, name="notifier")
     async def notifier_agent(stream: faust.StreamT[bytes]) -> None:
@@ -41,5 +44,15 @@ def create_service(settings: Settings) -> faust.App:
     async def deliver() -> None:
         """Delivery runs beside routing, from a durable queue, and never blocks it."""
         await keep_running(lambda: parts.deliveries.run(asyncio.Event()), service="notifier", job="delivery")
+
+    @app.task
+    async def send_digests() -> None:
+        """Every NEWSMON_DIGEST_POLL_S: queue the digests whose period ended (one instance claims each)."""
+        await every(settings.digest_poll_s, parts.digests.send_due, service="notifier", job="digests")
+
+    @app.task
+    async def count_silences() -> None:
+        """Keep the active-silences gauge true as silences expire on their own."""
+        await every(settings.digest_poll_s, parts.count_silences, service="notifier", job="silences_gauge")
 
     return app
