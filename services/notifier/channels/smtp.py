@@ -6,9 +6,10 @@ clear) or ``tls`` (TLS from the first byte). The server's certificate is always 
 ``NEWSMON_SMTP_CA_FILE`` when set. The password is read from ``NEWSMON_SMTP_PASSWORD_FILE`` when the
 settings are built and kept as a ``SecretStr``, so it never shows in a log line or a repr.
 
-An SMTP 4xx answer, a refused or dropped connection and a timeout are ``TransientSendError`` (the
-delivery queue retries them); a 5xx answer (unknown recipient, refused login, message refused) and a
-server lacking what the settings require are ``PermanentSendError``.
+An SMTP 4xx answer, a refused or dropped connection, a timeout and a failed TLS handshake (a certificate
+gets renewed, a CA file fixed) are ``TransientSendError`` (the delivery queue retries them); a 5xx answer
+(unknown recipient, refused login, message refused) and a server lacking what the settings require are
+``PermanentSendError``.
 """
 
 from __future__ import annotations
