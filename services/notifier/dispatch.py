@@ -73,10 +73,6 @@ class Dispatcher:
     digests: Digests
     webhook_urls: Sequence[str] = ()
 
-    async def on_alert(self, alert: Alert) -> Routing:
-        """Route a first alert (``alert.fired``)."""
-        return await self.dispatch(AlertNotice("alert.fired", alert))
-
     async def dispatch(self, notice: AlertNotice) -> Routing:
         """Route ``notice``: a first alert to every target, an update only to subscriptions asking for updates."""
         alert = notice.alert
