@@ -194,6 +194,15 @@ class Settings(BaseSettings):
         default=None, description="Bearer token of the notifier's subscription API and the alerter's rule API; "
         "unset = both disabled."
     )
+    # Digests of the notifier (subscriptions with "digest"): their shortest period, and how often ended periods
+    # are looked for.
+    digest_min_period_s: int = Field(
+        default=60, ge=1, le=7 * 24 * 3600,
+        description="Shortest digest period a subscription may ask for (\"every_s\"); lower it only for tests.",
+    )
+    digest_poll_s: float = Field(
+        default=1.0, gt=0, le=60, description="How often the notifier looks for digest periods that have ended.",
+    )
 
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"

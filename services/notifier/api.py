@@ -2,7 +2,7 @@
 
 ::
 
-    POST   /api/subscriptions            {url, secret?, rules?, replay_hours?}
+    POST   /api/subscriptions            {url, secret?, rules?, replay_hours?, digest?}
                                                                    -> 201 (a generated secret is shown once)
     GET    /api/subscriptions                                      -> 200 (secrets masked)
     DELETE /api/subscriptions/{id}                                 -> 204
@@ -33,6 +33,7 @@ import faust
 from faust.web import View
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from services.notifier.digest_schedule import MIN_PERIOD_S, DigestRefused, parse_digest
 from services.notifier.webhooks.queue import DeliveryQueue, Target
 from services.notifier.webhooks.signing import secret_key
 from services.notifier.webhooks.subscriptions import (
@@ -66,6 +67,8 @@ class NewSubscription(BaseModel):
     replay_hours: float | None = Field(
         default=None, gt=0, le=MAX_REPLAY_HOURS, description="Also send the wanted alerts of the last N hours."
     )
+    digest: Any = Field(default=None, description='{"every_s": N} or {"at": "HH:MM", "timezone": "Area/City"}; '
+                        "checked by ``digest_schedule.parse_digest``.")
 
 
 def trial_event_body(event_id: str, subscription_id: str) -> str:
@@ -83,7 +86,7 @@ class SubscriptionAPI:
     def __init__(self, *, store: SubscriptionStore, queue: DeliveryQueue,
                  alerts_since: Callable[[datetime], Awaitable[list[Alert]]],
                  rule_ids: Callable[[], Awaitable[list[str]]], allow_private: bool, settings_urls: list[str],
-                 settings_secret: str | None) -> None:
+                 settings_secret: str | None, digest_min_period_s: int = MIN_PERIOD_S) -> None:
         self.store = store
         self.queue = queue
         self.alerts_since = alerts_since
@@ -91,6 +94,7 @@ class SubscriptionAPI:
         self.allow_private = allow_private
         self.settings_subscriptions = {f"settings-{sha256_hex(url)[:12]}": url for url in settings_urls}
         self.settings_secret = settings_secret
+        self.digest_min_period_s = digest_min_period_s
 
     async def create(self, body: bytes) -> ApiResponse:
         try:
@@ -102,7 +106,8 @@ class SubscriptionAPI:
             return error_response(422, problem)
         generated = request.secret is None
         subscription = Subscription(id=new_subscription_id(), url=request.url.strip(),
-                                    secret=request.secret or new_secret(), rules=list(dict.fromkeys(request.rules)))
+                                    secret=request.secret or new_secret(), rules=list(dict.fromkeys(request.rules)),
+                                    digest=self._digest(request))
         await self.store.add(subscription)
         view: dict[str, Any] = {**public_view(subscription), "source": "api"}
         if request.replay_hours is not None:
@@ -161,6 +166,12 @@ class SubscriptionAPI:
         log_event(logger, "subscription.test_queued", subscription_id=subscription_id, alert_id=event_id)
         return ApiResponse(202, {"event_id": event_id, "subscription_id": subscription_id})
 
+    def _digest(self, request: NewSubscription) -> dict[str, Any] | None:
+        """The digest schedule as stored (``daily_at`` written ``at``); ``DigestRefused`` naming the field."""
+        if request.digest is None:
+            return None
+        return parse_digest(request.digest, self.digest_min_period_s).model_dump()
+
     async def _check(self, request: NewSubscription) -> str | None:
         """Why the subscription cannot be created, in words, or None."""
         try:
@@ -176,6 +187,10 @@ class SubscriptionAPI:
                 return "secret: a secret written whsec_... must be base64 after the prefix"
             if len(key) < MIN_SECRET_BYTES:
                 return f"secret: use at least {MIN_SECRET_BYTES} bytes, or omit it and one is generated"
+        try:
+            self._digest(request)
+        except DigestRefused as error:
+            return str(error)
         active = await self.rule_ids()
         unknown = [rule_id for rule_id in request.rules if rule_id not in active]
         if unknown:

@@ -1,8 +1,9 @@
 """The notifier service: alerts -> the people and systems that subscribed, in their format, once each.
 
 ``create_service`` builds the parts (``bootstrap``), then declares the topic, the agent, the
-delivery task (through ``shared.background``, so it cannot take the app down) and the
-subscription API. Routing is ``dispatch.Dispatcher``; delivery is ``webhooks.delivery``.
+delivery task and the digest task (through ``shared.background``, so neither can take the app
+down), and the subscription and silence APIs. Routing is ``dispatch.Dispatcher``; delivery is
+``webhooks.delivery``; digests are ``digests.Digests``.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ import faust
 from services.notifier.api import register_routes
 from services.notifier.bootstrap import bootstrap
 from services.notifier.metrics import INPUT_WAIT
+from services.notifier.silence_api import register_silence_routes
 from shared import topics
-from shared.background import keep_running
+from shared.background import every, keep_running
 from shared.http_api import Endpoint
 from shared.metrics import seconds_since
 from shared.schemas import Alert
 from shared.settings import Settings
 from shared.stream_app import Stage, create_app, raw_topic
+
+SILENCE_GAUGE_REFRESH_S = 5.0
 
 
 def create_service(settings: Settings) -> faust.App:
@@ -29,7 +33,9 @@ def create_service(settings: Settings) -> faust.App:
     app = create_app("notifier", settings, readiness=[parts.redis_reachable])
     alerts = raw_topic(app, topics.ALERTS)
     alert_stage: Stage[Alert] = Stage(app, "notifier", topics.ALERTS, Alert)
-    register_routes(app, parts.subscription_api, Endpoint(parts.api_tokens, parts.redis_reachable))
+    endpoint = Endpoint(parts.api_tokens, parts.redis_reachable)
+    register_routes(app, parts.subscription_api, endpoint)
+    register_silence_routes(app, parts.silence_api, endpoint)
 
     @app.agent(alerts, name="notifier")
     async def notifier_agent(stream: faust.StreamT[bytes]) -> None:
@@ -41,5 +47,15 @@ def create_service(settings: Settings) -> faust.App:
     async def deliver() -> None:
         """Delivery runs beside routing, from a durable queue, and never blocks it."""
         await keep_running(lambda: parts.deliveries.run(asyncio.Event()), service="notifier", job="delivery")
+
+    @app.task
+    async def send_digests() -> None:
+        """Every instance looks for ended digest periods; a claim in Redis lets one of them send each."""
+        await every(settings.digest_poll_s, parts.digests.send_due, service="notifier", job="digests")
+
+    @app.task
+    async def count_silences() -> None:
+        """Silences end by expiring in Redis, so the gauge is read again on a timer."""
+        await every(SILENCE_GAUGE_REFRESH_S, parts.count_silences, service="notifier", job="silence_gauge")
 
     return app

@@ -6,15 +6,24 @@ module opens no connection and reads no settings, and tests build the same parts
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
 from services.notifier.alert_history import alerts_since
 from services.notifier.api import SubscriptionAPI
+from services.notifier.channels.notice import DigestNotice
+from services.notifier.digest_store import DigestStore
+from services.notifier.digests import Digests
 from services.notifier.dispatch import Dispatcher
+from services.notifier.metrics import DIGESTS, SILENCES_ACTIVE
+from services.notifier.notice_bodies import message_id, notice_body
+from services.notifier.silence_api import SilenceAPI
+from services.notifier.silence_store import SilenceStore
 from services.notifier.webhooks.delivery import WebhookDelivery
-from services.notifier.webhooks.subscriptions import SubscriptionStore
+from services.notifier.webhooks.queue import Target
+from services.notifier.webhooks.subscriptions import Subscription, SubscriptionStore
 from services.notifier.webhooks.url_safety import webhook_client
 from shared.http_api import TokenCheck
 from shared.readiness import redis_answers
@@ -33,6 +42,9 @@ class NotifierDependencies:
     dispatcher: Dispatcher
     subscription_api: SubscriptionAPI
     api_tokens: TokenCheck
+    silence_api: SilenceAPI
+    count_silences: Callable[[], Awaitable[None]]
+    digests: Digests
 
     async def redis_reachable(self) -> bool:
         """Readiness check: Redis answers a PING (else ``NotReady`` says where and why)."""
@@ -65,11 +77,27 @@ def bootstrap(settings: Settings) -> NotifierDependencies:
     subscription_api = SubscriptionAPI(
         store=subscriptions, queue=deliveries, alerts_since=lambda since: alerts_since(settings, since),
         rule_ids=rule_ids, allow_private=settings.webhook_allow_private, settings_urls=settings.webhook_urls,
-        settings_secret=webhook_secret,
+        settings_secret=webhook_secret, digest_min_period_s=settings.digest_min_period_s,
     )
-    dispatcher = Dispatcher(deliveries, subscriptions, directory, webhook_urls=tuple(settings.webhook_urls))
+
+    async def queue_digest(subscription: Subscription, notice: DigestNotice) -> None:
+        """A digest is one message on the durable queue, under an id that names its period."""
+        target = Target(subscription.url, subscription.id)
+        if await deliveries.enqueue_message(message_id(notice), notice_body(notice), [target]):
+            DIGESTS.labels(subscription.format).inc()
+
+    silences = SilenceStore(redis)
+
+    async def count_silences() -> None:
+        """Set the active-silences gauge; silences end by expiring, so a timer calls this too."""
+        SILENCES_ACTIVE.set(len(await silences.active()))
+
+    digests = Digests(DigestStore(redis), subscriptions.get, queue_digest)
+    dispatcher = Dispatcher(deliveries, subscriptions, directory, webhook_urls=tuple(settings.webhook_urls),
+                            silences=silences, digests=digests)
     return NotifierDependencies(
         redis=redis, subscriptions=subscriptions, deliveries=deliveries, dispatcher=dispatcher,
         subscription_api=subscription_api,
         api_tokens=TokenCheck(settings.api_token.get_secret_value() if settings.api_token else None),
+        silence_api=SilenceAPI(silences, changed=count_silences), count_silences=count_silences, digests=digests,
     )

@@ -3,8 +3,9 @@
 An alert from ``alerts`` goes to the URLs of ``NEWSMON_WEBHOOK_URLS``, to its rule's own
 ``webhooks`` (read from the rule directory the alerters keep in Redis, never from the public
 topic) and to every active subscription to its rule. Per subscription, in this order: a silence
-that matches holds it back (recorded, with the silence id, never sent later); a digest subscription
-gets it in its next digest instead, unless the rule is urgent; every other subscription gets it now.
+that matches holds it back (recorded, with the silence id, never sent later, though a digest
+subscription's next digest lists it, marked with the silence); a digest subscription gets it in its
+next digest instead, unless the rule is urgent; every other subscription gets it now.
 
 Everything here is idempotent, so a redelivered alert, or the same alert seen by two notifier
 instances, is sent once: queuing is once per (message, target), a silenced pair is recorded once,
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from services.notifier.channels.notice import AlertNotice
@@ -93,6 +94,8 @@ class Dispatcher:
                 silenced += await self.queue.record_silenced(msg_id, target, silence.id)
                 log_event(logger, "alert.silenced", alert_id=alert.alert_id, subscription_id=subscription.id,
                           silence_id=silence.id, type=notice.type)
+                if subscription.digest is not None and not urgent:  # its digest still lists it, marked held back
+                    await self.digests.add(subscription, replace(notice, silence_id=silence.id))
             elif subscription.digest is not None and not urgent:
                 await self.digests.add(subscription, notice)
                 digested += 1

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import get_args
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from services.notifier.webhooks.queue import Outcome
+from services.notifier.webhooks.subscriptions import Format
 from shared.metrics import END_TO_END_BUCKETS, HOP_BUCKETS
 
 INPUT_WAIT = Histogram(
@@ -33,3 +34,7 @@ DELIVERED_LATENCY = Histogram(
 SUBSCRIPTIONS_DISABLED = Counter(
     "newsmon_subscriptions_disabled_total", "Subscriptions disabled because their receiver answered 410 Gone."
 )
+SILENCES_ACTIVE = Gauge("newsmon_silences_active", "Silences in force (shared by every notifier instance).")
+DIGESTS = Counter("newsmon_digests_total", "Digests queued for delivery, by the subscription's format.", ["format"])
+for digest_format in get_args(Format):
+    DIGESTS.labels(digest_format)

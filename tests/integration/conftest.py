@@ -84,6 +84,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver, news_
         rules_path=rules_file,
         rules_reload_s=0.5,
         api_token=API_TOKEN,
+        digest_min_period_s=1,  # digest tests use periods of seconds
+        digest_poll_s=0.2,
     )
 
 
