@@ -151,6 +151,7 @@ def service(name: Annotated[str, typer.Argument(help="fetcher, dedupe, ner, aler
     from services.alerter.rule_engine.rules import RuleFileError
     from services.fetcher.errors import SourceError
     from services.ner.pipeline import ModelNotInstalled, PatternFileError
+    from services.notifier.bootstrap import NotifierConfigError
     from shared.kafka_clients import ensure_topics
     from shared.stream_app import run_worker
 
@@ -162,7 +163,7 @@ def service(name: Annotated[str, typer.Argument(help="fetcher, dedupe, ner, aler
     try:
         service_app = module.create_service(settings)
     except (RuleFileError, AliasFileError, SourceError, ModelNotInstalled, PatternFileError,
-            ParserNotInstalled) as error:
+            ParserNotInstalled, NotifierConfigError) as error:
         raise fail(str(error)) from None
     sys.argv = [sys.argv[0]]  # the faust worker parses argv; ours are not its options
     run_worker(service_app, settings)

@@ -194,15 +194,20 @@ class Settings(BaseSettings):
         default=None, description="Bearer token of the notifier's subscription API and the alerter's rule API; "
         "unset = both disabled."
     )
-    # Digests of the notifier (subscriptions with "digest"): their shortest period, and how often ended periods
-    # are looked for.
-    digest_min_period_s: int = Field(
-        default=60, ge=1, le=7 * 24 * 3600,
-        description="Shortest digest period a subscription may ask for (\"every_s\"); lower it only for tests.",
+    update_outlet_thresholds: list[int] = Field(
+        default_factory=lambda: [3, 10, 30], description="Outlet counts at which a story that alerted sends an "
+        "alert.updated to subscriptions with updates (each threshold once).",
     )
-    digest_poll_s: float = Field(
-        default=1.0, gt=0, le=60, description="How often the notifier looks for digest periods that have ended.",
+    update_entity_labels: list[str] = Field(
+        default_factory=lambda: ["PERSON", "ORG", "GPE"], description="Entity kinds whose first appearance in a "
+        "story that alerted sends an alert.updated (empty: outlet thresholds only).",
     )
+    update_min_interval_s: float = Field(
+        default=600.0, ge=0, description="At most one alert.updated per story in this many seconds; a threshold "
+        "crossed meanwhile is reported with the next update.",
+    )
+    digest_min_period_s: int = Field(default=60, ge=1, description="Shortest digest period a subscription may ask.")
+    digest_poll_s: float = Field(default=5.0, gt=0, description="How often the notifier looks for digests due.")
 
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"

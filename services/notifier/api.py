@@ -2,11 +2,12 @@
 
 ::
 
-    POST   /api/subscriptions            {url, secret?, rules?, replay_hours?, digest?}
+    POST   /api/subscriptions            {url, format?, secret?, rules?, updates?, digest?, replay_hours?}
                                                                    -> 201 (a generated secret is shown once)
     GET    /api/subscriptions                                      -> 200 (secrets masked)
     DELETE /api/subscriptions/{id}                                 -> 204
-    POST   /api/subscriptions/{id}/test                            -> 202 (a signed test event, queued)
+    POST   /api/subscriptions/{id}/test                            -> 202 (a test message in its format, queued)
+    POST/GET /api/silences, DELETE /api/silences/{id}                  -> silences (``silence_api.py``)
 
 Watch rules are the alerter's API (``/api/rules`` on its port), with the same token.
 
@@ -33,10 +34,14 @@ import faust
 from faust.web import View
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from services.notifier.channels.notice import AlertNotice
 from services.notifier.digest_schedule import MIN_PERIOD_S, DigestRefused, parse_digest
+from services.notifier.notice_bodies import notice_body
+from services.notifier.rendering import RenderError, mailto_address
 from services.notifier.webhooks.queue import DeliveryQueue, Target
 from services.notifier.webhooks.signing import secret_key
 from services.notifier.webhooks.subscriptions import (
+    Format,
     Subscription,
     SubscriptionStore,
     mask_secret,
@@ -49,7 +54,7 @@ from shared.article_ids import sha256_hex
 from shared.http_api import ApiResponse, Endpoint, error_response, read_then
 from shared.kafka_clients import TopicReadError
 from shared.logs import log_event
-from shared.schemas import Alert, describe_validation_error, utcnow
+from shared.schemas import Alert, MatchedSentence, describe_validation_error, utcnow
 
 logger = logging.getLogger(__name__)
 MIN_SECRET_BYTES = 16
@@ -61,14 +66,32 @@ class NewSubscription(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(min_length=1)
+    url: str = Field(min_length=1, description="http(s) URL, or mailto:address for the email format.")
+    format: Format = Field(default="standard", description="How alerts are written for this receiver.")
     secret: str | None = Field(default=None, min_length=1)
     rules: list[str] = Field(default_factory=list, description="Rule ids; empty = every rule.")
+    updates: bool = Field(default=False, description="Also send alert.updated as an alerted story grows.")
+    digest: dict[str, Any] | None = Field(
+        default=None, description='One message per period instead of one per alert: {"every_s": N} or '
+        '{"at": "HH:MM", "timezone": "Area/City"}.')
     replay_hours: float | None = Field(
         default=None, gt=0, le=MAX_REPLAY_HOURS, description="Also send the wanted alerts of the last N hours."
     )
-    digest: Any = Field(default=None, description='{"every_s": N} or {"at": "HH:MM", "timezone": "Area/City"}; '
-                        "checked by ``digest_schedule.parse_digest``.")
+
+
+def trial_alert(event_id: str, subscription_id: str) -> Alert:
+    """The alert a chat or email test message shows: clearly a test, with the parts a real alert has."""
+    sentence = "This is a test message from newsmon: your alerts will look like this."
+    return Alert(alert_id=event_id, rule_id="newsmon-test", rule_name="newsmon test", article_id=event_id,
+                 story_id=event_id, title=f"Test message for subscription {subscription_id}", source="newsmon",
+                 sentences=[MatchedSentence(text=sentence, start=0, end=len(sentence), matches=[])])
+
+
+def trial_message(event_id: str, subscription_id: str, fmt: Format) -> str:
+    """What ``POST /api/subscriptions/{id}/test`` queues: the signed test event, or a test alert for other formats."""
+    if fmt == "standard":
+        return trial_event_body(event_id, subscription_id)
+    return notice_body(AlertNotice("test", trial_alert(event_id, subscription_id)))
 
 
 def trial_event_body(event_id: str, subscription_id: str) -> str:
@@ -86,7 +109,10 @@ class SubscriptionAPI:
     def __init__(self, *, store: SubscriptionStore, queue: DeliveryQueue,
                  alerts_since: Callable[[datetime], Awaitable[list[Alert]]],
                  rule_ids: Callable[[], Awaitable[list[str]]], allow_private: bool, settings_urls: list[str],
-                 settings_secret: str | None, digest_min_period_s: int = MIN_PERIOD_S) -> None:
+                 settings_secret: str | None, email_enabled: bool = False,
+                 digest_min_period_s: int = MIN_PERIOD_S) -> None:
+        self.email_enabled = email_enabled
+        self.digest_min_period_s = digest_min_period_s
         self.store = store
         self.queue = queue
         self.alerts_since = alerts_since
@@ -94,7 +120,6 @@ class SubscriptionAPI:
         self.allow_private = allow_private
         self.settings_subscriptions = {f"settings-{sha256_hex(url)[:12]}": url for url in settings_urls}
         self.settings_secret = settings_secret
-        self.digest_min_period_s = digest_min_period_s
 
     async def create(self, body: bytes) -> ApiResponse:
         try:
@@ -107,7 +132,7 @@ class SubscriptionAPI:
         generated = request.secret is None
         subscription = Subscription(id=new_subscription_id(), url=request.url.strip(),
                                     secret=request.secret or new_secret(), rules=list(dict.fromkeys(request.rules)),
-                                    digest=self._digest(request))
+                                    format=request.format, updates=request.updates, digest=request.digest)
         await self.store.add(subscription)
         view: dict[str, Any] = {**public_view(subscription), "source": "api"}
         if request.replay_hours is not None:
@@ -151,6 +176,7 @@ class SubscriptionAPI:
         return ApiResponse(204)
 
     async def send_test(self, subscription_id: str) -> ApiResponse:
+        fmt: Format = "standard"
         if subscription_id in self.settings_subscriptions:
             target = Target(self.settings_subscriptions[subscription_id])
         else:
@@ -160,26 +186,22 @@ class SubscriptionAPI:
             if not subscription.active:
                 return error_response(409, f"subscription {subscription_id} is disabled: "
                                            f"{subscription.disabled_reason}")
-            target = Target(subscription.url, subscription.id)
+            target, fmt = Target(subscription.url, subscription.id), subscription.format
         event_id = "test_" + secrets.token_hex(8)
-        await self.queue.enqueue_message(event_id, trial_event_body(event_id, subscription_id), [target])
+        await self.queue.enqueue_message(event_id, trial_message(event_id, subscription_id, fmt), [target])
         log_event(logger, "subscription.test_queued", subscription_id=subscription_id, alert_id=event_id)
         return ApiResponse(202, {"event_id": event_id, "subscription_id": subscription_id})
 
-    def _digest(self, request: NewSubscription) -> dict[str, Any] | None:
-        """The digest schedule as stored (``daily_at`` written ``at``); ``DigestRefused`` naming the field."""
-        if request.digest is None:
-            return None
-        return parse_digest(request.digest, self.digest_min_period_s).model_dump()
-
     async def _check(self, request: NewSubscription) -> str | None:
-        """Why the subscription cannot be created, in words, or None."""
-        try:
-            await check_webhook_url(request.url, self.allow_private)
-        except UnsafeWebhookURL as error:
-            return str(error)
-        except OSError as error:
-            return f"webhook host of {redact_url(request.url)} does not resolve: {error.strerror or error}"
+        """Why the subscription cannot be created, in words naming the field, or None."""
+        problem = await self._check_url(request)
+        if problem:
+            return problem
+        if request.digest is not None:
+            try:
+                parse_digest(request.digest, self.digest_min_period_s)
+            except DigestRefused as error:
+                return str(error)
         if request.secret is not None:
             try:
                 key = secret_key(request.secret)
@@ -187,14 +209,31 @@ class SubscriptionAPI:
                 return "secret: a secret written whsec_... must be base64 after the prefix"
             if len(key) < MIN_SECRET_BYTES:
                 return f"secret: use at least {MIN_SECRET_BYTES} bytes, or omit it and one is generated"
-        try:
-            self._digest(request)
-        except DigestRefused as error:
-            return str(error)
         active = await self.rule_ids()
         unknown = [rule_id for rule_id in request.rules if rule_id not in active]
         if unknown:
             return f"rules: unknown rule id {unknown[0]!r}; active rules: {', '.join(active)}"
+        return None
+
+    async def _check_url(self, request: NewSubscription) -> str | None:
+        """Why the URL does not fit the format: an email address for email, a public http(s) URL otherwise."""
+        if request.format == "email":
+            try:
+                mailto_address(request.url)
+            except RenderError as error:
+                return f"url: {error}"
+            if not self.email_enabled:
+                return ("url: a mailto: subscription needs email set up on the notifier: NEWSMON_SMTP_HOST and "
+                        "NEWSMON_SMTP_FROM")
+            return None
+        if request.url.strip().lower().startswith("mailto:"):
+            return 'format: a mailto: url needs "format": "email"'
+        try:
+            await check_webhook_url(request.url, self.allow_private)
+        except UnsafeWebhookURL as error:
+            return f"url: {error}"
+        except OSError as error:
+            return f"url: webhook host of {redact_url(request.url)} does not resolve: {error.strerror or error}"
         return None
 
 

@@ -1,9 +1,8 @@
 """The notifier service: alerts -> the people and systems that subscribed, in their format, once each.
 
 ``create_service`` builds the parts (``bootstrap``), then declares the topic, the agent, the
-delivery task and the digest task (through ``shared.background``, so neither can take the app
-down), and the subscription and silence APIs. Routing is ``dispatch.Dispatcher``; delivery is
-``webhooks.delivery``; digests are ``digests.Digests``.
+delivery, digest and silence-gauge tasks (through ``shared.background``, so none can take the
+app down) and the subscription and silence APIs. Routing is ``dispatch.Dispatcher``; delivery is ``webhooks.delivery``.
 """
 
 from __future__ import annotations
@@ -23,8 +22,6 @@ from shared.metrics import seconds_since
 from shared.schemas import Alert
 from shared.settings import Settings
 from shared.stream_app import Stage, create_app, raw_topic
-
-SILENCE_GAUGE_REFRESH_S = 5.0
 
 
 def create_service(settings: Settings) -> faust.App:
@@ -50,12 +47,12 @@ def create_service(settings: Settings) -> faust.App:
 
     @app.task
     async def send_digests() -> None:
-        """Every instance looks for ended digest periods; a claim in Redis lets one of them send each."""
+        """Every NEWSMON_DIGEST_POLL_S: queue the digests whose period ended (one instance claims each)."""
         await every(settings.digest_poll_s, parts.digests.send_due, service="notifier", job="digests")
 
     @app.task
     async def count_silences() -> None:
-        """Silences end by expiring in Redis, so the gauge is read again on a timer."""
-        await every(SILENCE_GAUGE_REFRESH_S, parts.count_silences, service="notifier", job="silence_gauge")
+        """Keep the active-silences gauge true as silences expire on their own."""
+        await every(settings.digest_poll_s, parts.count_silences, service="notifier", job="silences_gauge")
 
     return app

@@ -14,11 +14,12 @@ from redis.asyncio import Redis
 from services.notifier.alert_history import alerts_since
 from services.notifier.api import SubscriptionAPI
 from services.notifier.channels.notice import DigestNotice
+from services.notifier.channels.smtp import smtp_settings
 from services.notifier.digest_store import DigestStore
 from services.notifier.digests import Digests
 from services.notifier.dispatch import Dispatcher
-from services.notifier.metrics import DIGESTS, SILENCES_ACTIVE
-from services.notifier.notice_bodies import message_id, notice_body
+from services.notifier.metrics import ACTIVE_SILENCES, DIGESTS
+from services.notifier.notice_bodies import notice_body
 from services.notifier.silence_api import SilenceAPI
 from services.notifier.silence_store import SilenceStore
 from services.notifier.webhooks.delivery import WebhookDelivery
@@ -32,6 +33,10 @@ from shared.rule_directory import RuleDirectory
 from shared.settings import Settings
 
 
+class NotifierConfigError(ValueError):
+    """A setting the notifier cannot start with; the message names the variable."""
+
+
 @dataclass(frozen=True)
 class NotifierDependencies:
     """The notifier's long-lived parts (their connections close with the process)."""
@@ -40,19 +45,32 @@ class NotifierDependencies:
     subscriptions: SubscriptionStore
     deliveries: WebhookDelivery
     dispatcher: Dispatcher
-    subscription_api: SubscriptionAPI
-    api_tokens: TokenCheck
-    silence_api: SilenceAPI
-    count_silences: Callable[[], Awaitable[None]]
     digests: Digests
+    silences: SilenceStore
+    subscription_api: SubscriptionAPI
+    silence_api: SilenceAPI
+    api_tokens: TokenCheck
 
     async def redis_reachable(self) -> bool:
         """Readiness check: Redis answers a PING (else ``NotReady`` says where and why)."""
         return await redis_answers(self.redis)
 
+    async def count_silences(self) -> None:
+        """Set the active-silences gauge (after each change, and on a timer for those that expire)."""
+        await count_silences(self.silences)
+
+
+async def count_silences(silences: SilenceStore) -> None:
+    """Set the active-silences gauge from the store."""
+    ACTIVE_SILENCES.set(len(await silences.active()))
+
 
 def bootstrap(settings: Settings) -> NotifierDependencies:
-    """Build the notifier's parts."""
+    """Build the notifier's parts; unusable SMTP settings raise ``NotifierConfigError`` naming the variable."""
+    try:
+        smtp = smtp_settings(settings)
+    except ValueError as error:
+        raise NotifierConfigError(str(error)) from None
     redis = connect(settings)
     subscriptions = SubscriptionStore(redis)
     directory = RuleDirectory(redis)
@@ -68,7 +86,10 @@ def bootstrap(settings: Settings) -> NotifierDependencies:
         subscriptions=subscriptions,
         attempt_deadline_s=settings.webhook_attempt_deadline_s,
         per_destination=settings.webhook_per_destination_concurrency,
+        smtp=smtp,
     )
+    silences = SilenceStore(redis)
+    digests = Digests(DigestStore(redis), subscriptions.get, _digest_delivery(deliveries))
 
     async def rule_ids() -> list[str]:
         """The rules the alerters run now, as they publish them in the rule directory."""
@@ -77,27 +98,25 @@ def bootstrap(settings: Settings) -> NotifierDependencies:
     subscription_api = SubscriptionAPI(
         store=subscriptions, queue=deliveries, alerts_since=lambda since: alerts_since(settings, since),
         rule_ids=rule_ids, allow_private=settings.webhook_allow_private, settings_urls=settings.webhook_urls,
-        settings_secret=webhook_secret, digest_min_period_s=settings.digest_min_period_s,
+        settings_secret=webhook_secret, email_enabled=smtp is not None,
+        digest_min_period_s=settings.digest_min_period_s,
+    )
+    dispatcher = Dispatcher(deliveries, subscriptions, directory, silences, digests,
+                            webhook_urls=tuple(settings.webhook_urls))
+    return NotifierDependencies(
+        redis=redis, subscriptions=subscriptions, deliveries=deliveries, dispatcher=dispatcher, digests=digests,
+        silences=silences, subscription_api=subscription_api,
+        silence_api=SilenceAPI(silences, lambda: count_silences(silences)),
+        api_tokens=TokenCheck(settings.api_token.get_secret_value() if settings.api_token else None),
     )
 
-    async def queue_digest(subscription: Subscription, notice: DigestNotice) -> None:
-        """A digest is one message on the durable queue, under an id that names its period."""
-        target = Target(subscription.url, subscription.id)
-        if await deliveries.enqueue_message(message_id(notice), notice_body(notice), [target]):
+
+def _digest_delivery(deliveries: WebhookDelivery) -> Callable[[Subscription, DigestNotice, str], Awaitable[None]]:
+    """How a due digest reaches its subscriber: one message on the durable queue, once per period."""
+
+    async def deliver(subscription: Subscription, notice: DigestNotice, message_id: str) -> None:
+        if await deliveries.enqueue_message(message_id, notice_body(notice), [Target(subscription.url,
+                                                                                    subscription.id)]):
             DIGESTS.labels(subscription.format).inc()
 
-    silences = SilenceStore(redis)
-
-    async def count_silences() -> None:
-        """Set the active-silences gauge; silences end by expiring, so a timer calls this too."""
-        SILENCES_ACTIVE.set(len(await silences.active()))
-
-    digests = Digests(DigestStore(redis), subscriptions.get, queue_digest)
-    dispatcher = Dispatcher(deliveries, subscriptions, directory, webhook_urls=tuple(settings.webhook_urls),
-                            silences=silences, digests=digests)
-    return NotifierDependencies(
-        redis=redis, subscriptions=subscriptions, deliveries=deliveries, dispatcher=dispatcher,
-        subscription_api=subscription_api,
-        api_tokens=TokenCheck(settings.api_token.get_secret_value() if settings.api_token else None),
-        silence_api=SilenceAPI(silences, changed=count_silences), count_silences=count_silences, digests=digests,
-    )
+    return deliver

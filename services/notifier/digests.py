@@ -4,14 +4,16 @@ The dispatcher hands a digest subscription's notices to ``Digests.add`` (urgent 
 ``Digests.send_due``, run every ``NEWSMON_DIGEST_POLL_S`` by the notifier, finds each subscription
 whose period has ended with entries waiting, lets one instance claim that period, builds the
 ``DigestNotice`` (newest first) and hands it to ``deliver``, which queues it on the durable delivery
-queue under a message id named by its subscription and period end (``notice_bodies.message_id``:
-a digest built twice, by two instances or after a failure, is queued once). A period with
-nothing alerted sends nothing. Entries live in Redis until their digest is queued
-(``digest_store.py``), so a restart of the notifier between an alert and its digest loses nothing.
+queue under ``digest_message_id``, named by its subscription and period end (a digest built twice,
+by two instances or after a failure, is queued once). A period with nothing alerted sends nothing.
+Entries live in Redis until their digest is queued (``digest_store.py``), so a restart of the
+notifier between an alert and its digest loses nothing. The ``standard`` format of a digest, one
+entry per story with its rules, is ``standard_digest_body``; the other formats render the notice.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timezone
@@ -21,7 +23,7 @@ from services.notifier.channels.notice import AlertNotice, DigestNotice
 from services.notifier.digest_schedule import DigestSchedule, parse_digest
 from services.notifier.digest_store import DigestStore, PendingEntry
 from shared.logs import log_event
-from shared.schemas import Alert, utcnow
+from shared.schemas import SCHEMA_VERSION, Alert, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +41,8 @@ class DigestSubscriber(Protocol):
     def active(self) -> bool: ...
 
 
-Deliver = Callable[[Any, DigestNotice], Awaitable[object]]
-"""Queue one digest for a subscription (as ``subscription_of`` gave it), under the digest's stable message id."""
+Deliver = Callable[[Any, DigestNotice, str], Awaitable[object]]
+"""Queue one digest for a subscription (as ``subscription_of`` gave it) under the given message id."""
 
 
 def notice_entry(notice: AlertNotice) -> dict[str, Any]:
@@ -67,6 +69,40 @@ def digest_notice(subscription_id: str, period_start: datetime, period_end: date
         return None
     ordered = sorted(notices, key=lambda notice: (notice.alert.fired_at, notice.alert.alert_id), reverse=True)
     return DigestNotice(subscription_id, period_start, period_end, tuple(ordered))
+
+
+def digest_message_id(subscription_id: str, period_end: datetime) -> str:
+    """The digest's ``webhook-id``: the same for every instance that builds it."""
+    return f"digest_{subscription_id}_{int(period_end.timestamp())}"
+
+
+def standard_digest_body(notice: DigestNotice, message_id: str) -> str:
+    """The ``standard`` format of a digest: JSON with ``"type": "digest"``, one entry per story, newest first.
+
+    A story lists every rule that fired on it in the period; ``silenced`` is true when silences
+    held back all of its alerts (each rule then carries its ``silence_id``).
+    """
+    stories: dict[str, dict[str, Any]] = {}
+    for item in notice.items:
+        alert = item.alert
+        first_seen = item.first_seen or alert.fired_at
+        story = stories.setdefault(alert.story_id, {
+            "story_id": alert.story_id, "title": alert.title, "url": alert.url, "source": alert.source,
+            "outlets": item.outlets, "first_seen": first_seen, "last_alerted_at": alert.fired_at, "rules": [],
+        })
+        story["outlets"] = max(story["outlets"], item.outlets)
+        story["first_seen"] = min(story["first_seen"], first_seen)
+        story["rules"].append({"rule_id": alert.rule_id, "rule_name": alert.rule_name, "alert_id": alert.alert_id,
+                               "type": item.type, "update_sequence": item.update_sequence,
+                               "update_reason": item.update_reason, "silence_id": item.silence_id})
+    listed = [{**story, "first_seen": story["first_seen"].isoformat(),
+               "last_alerted_at": story["last_alerted_at"].isoformat(),
+               "silenced": all(rule["silence_id"] for rule in story["rules"])} for story in stories.values()]
+    return json.dumps({
+        "schema_version": SCHEMA_VERSION, "type": "digest", "digest_id": message_id,
+        "subscription_id": notice.subscription_id, "period_start": notice.period_start.isoformat(),
+        "period_end": notice.period_end.isoformat(), "story_count": len(listed), "stories": listed,
+    })
 
 
 class Digests:
@@ -112,7 +148,7 @@ class Digests:
         period_start = min(schedule.previous_boundary(period_end), schedule.last_boundary(_at(oldest)))
         notice = digest_notice(subscription.id, period_start, period_end, _notices(entries))
         if notice is not None:
-            await self.deliver(subscription, notice)
+            await self.deliver(subscription, notice, digest_message_id(subscription.id, period_end))
             log_event(logger, "digest.queued", subscription_id=subscription.id, items=len(notice.items),
                       period_start=period_start.isoformat(),
                       period_end=period_end.isoformat())

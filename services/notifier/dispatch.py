@@ -3,9 +3,10 @@
 An alert from ``alerts`` goes to the URLs of ``NEWSMON_WEBHOOK_URLS``, to its rule's own
 ``webhooks`` (read from the rule directory the alerters keep in Redis, never from the public
 topic) and to every active subscription to its rule. Per subscription, in this order: a silence
-that matches holds it back (recorded, with the silence id, never sent later, though a digest
-subscription's next digest lists it, marked with the silence); a digest subscription gets it in its
-next digest instead, unless the rule is urgent; every other subscription gets it now.
+that matches holds it back (recorded, with the silence id, never sent later; a digest subscription
+still sees it in its next digest, marked silenced); a digest subscription gets it in its next
+digest instead, unless the rule is urgent (``priority: urgent``); every other subscription gets it
+now. An ``alert.updated`` goes only to subscriptions with ``updates``, the same way.
 
 Everything here is idempotent, so a redelivered alert, or the same alert seen by two notifier
 instances, is sent once: queuing is once per (message, target), a silenced pair is recorded once,
@@ -16,11 +17,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from services.notifier.channels.notice import AlertNotice
-from services.notifier.hooks import Digests, NoDigests, NoSilences, Silences
+from services.notifier.hooks import Digests, Silences
+from services.notifier.metrics import NOTIFICATIONS
 from services.notifier.notice_bodies import message_id, notice_body
 from services.notifier.webhooks.queue import Target
 from services.notifier.webhooks.subscriptions import Subscription
@@ -67,9 +69,9 @@ class Dispatcher:
     queue: Outbox
     subscribers: Subscribers
     rules: Rules
+    silences: Silences
+    digests: Digests
     webhook_urls: Sequence[str] = ()
-    silences: Silences = field(default_factory=NoSilences)
-    digests: Digests = field(default_factory=NoDigests)
 
     async def on_alert(self, alert: Alert) -> Routing:
         """Route a first alert (``alert.fired``)."""
@@ -89,16 +91,20 @@ class Dispatcher:
             if notice.type == "alert.updated" and not subscription.updates:
                 continue
             target = Target(subscription.url, subscription.id)
+            in_digest = subscription.digest is not None and not urgent
             silence = await self.silences.silencing(alert, subscription.id)
             if silence is not None:
-                silenced += await self.queue.record_silenced(msg_id, target, silence.id)
-                log_event(logger, "alert.silenced", alert_id=alert.alert_id, subscription_id=subscription.id,
-                          silence_id=silence.id, type=notice.type)
-                if subscription.digest is not None and not urgent:  # its digest still lists it, marked held back
+                if await self.queue.record_silenced(msg_id, target, silence.id):
+                    silenced += 1
+                    NOTIFICATIONS.labels(subscription.format, "silenced").inc()
+                    log_event(logger, "alert.silenced", alert_id=alert.alert_id, subscription_id=subscription.id,
+                              silence_id=silence.id, type=notice.type)
+                if in_digest:
                     await self.digests.add(subscription, replace(notice, silence_id=silence.id))
-            elif subscription.digest is not None and not urgent:
+            elif in_digest:
                 await self.digests.add(subscription, notice)
                 digested += 1
+                NOTIFICATIONS.labels(subscription.format, "digested").inc()
             else:
                 targets.append(target)
         queued = await self.queue.enqueue_message(msg_id, notice_body(notice), targets)

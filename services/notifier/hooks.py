@@ -2,8 +2,8 @@
 
 The dispatcher asks, for every (alert, subscription) pair, whether a silence holds the alert back
 (``Silences.silencing``), and hands an alert for a digest subscription to ``Digests.add`` instead of
-queuing it (an urgent alert skips the digest). ``silences.py`` and ``digests.py`` implement them on
-Redis; the no-op twins here keep the dispatcher usable, and testable, without either.
+queuing it (an urgent alert skips the digest). ``silence_store.SilenceStore`` and ``digests.Digests``
+implement them on Redis; the dispatcher's unit tests use in-memory twins.
 """
 
 from __future__ import annotations
@@ -32,17 +32,3 @@ class Digests(Protocol):
     """Collects alerts for digest subscriptions, to be sent once per period."""
 
     async def add(self, subscription: Subscription, notice: AlertNotice) -> None: ...
-
-
-class NoSilences:
-    """Nothing is ever silenced."""
-
-    async def silencing(self, alert: Alert, subscription_id: str) -> SilenceRef | None:
-        return None
-
-
-class NoDigests:
-    """No digest is kept: refuses, so a digest subscription never loses an alert to a missing store."""
-
-    async def add(self, subscription: Subscription, notice: AlertNotice) -> None:
-        raise RuntimeError(f"subscription {subscription.id} asks for digests, and no digest store is configured")

@@ -31,10 +31,19 @@ DELIVERED_LATENCY = Histogram(
     "From an article's fetch to a receiver's 2xx for its alert, per delivered (alert, target).",
     buckets=END_TO_END_BUCKETS,
 )
+NOTIFICATIONS = Counter(
+    "newsmon_notifications_total",
+    "Messages settled per target, by the target's format and how it ended: delivered, a kept failure (failed, "
+    "gone, refused, disabled), cancelled, silenced (a silence held it back) or digested (kept for a digest).",
+    ["format", "outcome"],
+)
+DIGESTS = Counter("newsmon_digests_total", "Digests queued, by the subscription's format.", ["format"])
+for format_name in get_args(Format):
+    DIGESTS.labels(format_name)
+    for outcome in (*get_args(Outcome), "silenced", "digested"):
+        if outcome != "retry":
+            NOTIFICATIONS.labels(format_name, outcome)
 SUBSCRIPTIONS_DISABLED = Counter(
     "newsmon_subscriptions_disabled_total", "Subscriptions disabled because their receiver answered 410 Gone."
 )
-SILENCES_ACTIVE = Gauge("newsmon_silences_active", "Silences in force (shared by every notifier instance).")
-DIGESTS = Counter("newsmon_digests_total", "Digests queued for delivery, by the subscription's format.", ["format"])
-for digest_format in get_args(Format):
-    DIGESTS.labels(digest_format)
+ACTIVE_SILENCES = Gauge("newsmon_silences_active", "Silences in force now.")

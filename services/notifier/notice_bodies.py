@@ -7,8 +7,8 @@ it (``notice_from_body``) and renders its own format when it is sent, so one que
 every format, and a message queued before a restart is rendered the same after it.
 
 Message ids are the ``webhook-id`` receivers dedupe on: the alert id for ``alert.fired`` (as
-before updates existed), ``<alert id>-u<sequence>`` for an update, ``digest-<subscription>-<end>``
-for a digest; so each (alert, sequence) and each digest period is one message.
+before updates existed), ``<alert id>-u<sequence>`` for an update (a digest's is
+``digests.digest_message_id``); so each (alert, sequence) and each digest period is one message.
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ from shared.schemas import Alert
 
 DIGEST_TYPE = "digest"
 TEST_TYPE = "test"
+# Fields the body adds to the alert as published; read back, they belong to the notice, not the alert.
+_NOTICE_FIELDS = frozenset({"type", "update_sequence", "outlets", "update_reason", "silence_id", "first_seen"})
 _NOTICE_TYPES: dict[str, NoticeType] = {"alert.fired": "alert.fired", "alert.updated": "alert.updated",
                                         TEST_TYPE: "test"}
 
 
-def message_id(notice: Notice) -> str:
+def message_id(notice: AlertNotice) -> str:
     """The id of the queued message, sent as ``webhook-id``; stable across redeliveries and instances."""
-    if isinstance(notice, DigestNotice):
-        return f"digest-{notice.subscription_id}-{int(notice.period_end.timestamp())}"
     if notice.type == "alert.updated":
         return f"{notice.alert.alert_id}-u{notice.update_sequence}"
     return notice.alert.alert_id
@@ -76,7 +76,7 @@ def _alert_notice(fields: dict[str, Any]) -> AlertNotice:
     kind = _NOTICE_TYPES.get(str(fields.get("type") or "alert.fired"))
     if kind is None:
         raise ValueError(f"type: {fields.get('type')!r} is not an alert notice")
-    alert = Alert.model_validate({**fields, "type": None if kind == TEST_TYPE else kind})
+    alert = Alert.model_validate({name: value for name, value in fields.items() if name not in _NOTICE_FIELDS})
     first_seen = fields.get("first_seen")
     return AlertNotice(type=kind, alert=alert, outlets=int(fields.get("outlets") or 1),
                        update_sequence=int(fields.get("update_sequence") or 0),

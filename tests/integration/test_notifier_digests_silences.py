@@ -76,14 +76,16 @@ def check_one_digest(receiver: Receiver, path: str, subscription: dict[str, Any]
     (digest,) = digests(receiver, path)
     assert signature_valid(WEBHOOK_SECRET, digest.headers, digest.body)
     body = digest.json
-    assert digest.webhook_id == f"digest-{subscription['id']}-{int(period_end)}"
+    assert digest.webhook_id == body["digest_id"] == f"digest_{subscription['id']}_{int(period_end)}"
     assert body["subscription_id"] == subscription["id"]
     assert body["period_end"].startswith(time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(period_end)))
-    listed = [item["story_id"] for item in body["items"]]
-    assert sorted(listed) == sorted(expected)
-    fired = [item["fired_at"] for item in body["items"]]
-    assert fired == sorted(fired, reverse=True), "newest first"
-    assert all(item["title"] and item["rule_id"] == "rafah" for item in body["items"])
+    listed = [story["story_id"] for story in body["stories"]]
+    assert sorted(listed) == sorted(expected) and body["story_count"] == len(expected)
+    alerted = [story["last_alerted_at"] for story in body["stories"]]
+    assert alerted == sorted(alerted, reverse=True), "newest first"
+    for story in body["stories"]:
+        assert story["title"] and story["first_seen"] and story["outlets"] >= 1
+        assert [rule["rule_id"] for rule in story["rules"]] == ["rafah"]
     return dict(body)
 
 
@@ -121,8 +123,8 @@ def test_a_digest_lists_every_story_of_its_period_once(stack: Stack, receiver: R
         produce(stack.settings, "articles.enriched", batch)
         wait_until(lambda: digests(receiver, "digest-period"), 90, "the digest")
         body = check_one_digest(receiver, "digest-period", subscription, period_end, story_ids(batch))
-        held = [item for item in body["items"] if item["story_id"] == held_story]
-        assert [item.get("silence_id") for item in held] == [silence["id"]], "listed, marked as silenced"
+        (held,) = [story for story in body["stories"] if story["story_id"] == held_story]
+        assert held["silenced"] and [rule["silence_id"] for rule in held["rules"]] == [silence["id"]]
         assert pending(redis, subscription["id"]) == 0  # nothing left for a later digest
         assert len(receiver.snapshot("digest-period")) == 1, "no alert of its own, only the digest"
         immediate_ids = sorted(hit.json["story_id"] for hit in receiver.snapshot("digest-immediate"))

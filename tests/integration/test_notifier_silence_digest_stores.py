@@ -22,7 +22,6 @@ from newsmon.embedded import ManagedProcess, free_port, start_redis
 from services.notifier.channels.notice import AlertNotice, DigestNotice
 from services.notifier.digest_store import DigestStore
 from services.notifier.digests import Digests
-from services.notifier.notice_bodies import message_id
 from services.notifier.silence_store import SilenceStore
 from services.notifier.silences import NewSilence, silence_from_request
 from shared.schemas import Alert, MatchedSentence
@@ -160,11 +159,11 @@ class Sent:
     calls: int = 0
     fail: bool = False
 
-    async def deliver(self, subscription: Subscriber, notice: DigestNotice) -> None:
+    async def deliver(self, subscription: Subscriber, notice: DigestNotice, message_id: str) -> None:
         self.calls += 1
         if self.fail:
             raise ConnectionError("the queue is unreachable")
-        self.digests.setdefault(message_id(notice), notice)
+        self.digests.setdefault(message_id, notice)
 
 
 def digests(redis: Redis, prefix: str, sent: Sent, clock: Clock, *subscribers: Subscriber,
@@ -193,7 +192,7 @@ async def test_one_digest_per_period_lists_its_alerts_newest_first(redis: Redis,
     assert await collector.send_due() == 1
     assert await collector.send_due() == 0
     (digest_id, digest), = sent.digests.items()
-    assert digest_id == f"digest-sub_a-{int((START + timedelta(hours=1)).timestamp())}"
+    assert digest_id == f"digest_sub_a_{int((START + timedelta(hours=1)).timestamp())}"
     assert (digest.period_start, digest.period_end) == (START, START + timedelta(hours=1))
     assert [item.alert.story_id for item in digest.items] == ["s3", "s2", "s1"]
     assert [item.silence_id for item in digest.items] == [None, "sil_1", None]

@@ -43,6 +43,7 @@ from shared.schemas import utcnow
 
 SUBJECT_CHARS = 200
 TITLE_CHARS = 1000
+DIGEST_TITLE_CHARS = 300
 SENTENCE_CHARS = 2000
 DIGEST_STORIES = 200
 # Header lines up to RFC 5322's 998 characters, so a long message id in In-Reply-To stays one plain token
@@ -141,7 +142,7 @@ def _digest(digest: DigestNotice, unsubscribe: str) -> tuple[str, str, str]:
 
 
 def _story_title(story: DigestStory) -> str:
-    return shorten(story.title, TITLE_CHARS)
+    return shorten(story.title, DIGEST_TITLE_CHARS)
 
 
 def _digest_key(digest: DigestNotice) -> str:

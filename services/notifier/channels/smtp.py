@@ -6,9 +6,10 @@ clear) or ``tls`` (TLS from the first byte). The server's certificate is always 
 ``NEWSMON_SMTP_CA_FILE`` when set. The password is read from ``NEWSMON_SMTP_PASSWORD_FILE`` when the
 settings are built and kept as a ``SecretStr``, so it never shows in a log line or a repr.
 
-An SMTP 4xx answer, a refused or dropped connection and a timeout are ``TransientSendError`` (the
-delivery queue retries them); a 5xx answer (unknown recipient, refused login, message refused) and a
-server lacking what the settings require are ``PermanentSendError``.
+An SMTP 4xx answer, a refused or dropped connection, a timeout and a failed TLS handshake (a certificate
+gets renewed, a CA file fixed) are ``TransientSendError`` (the delivery queue retries them); a 5xx answer
+(unknown recipient, refused login, message refused) and a server lacking what the settings require are
+``PermanentSendError``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import asyncio
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import Literal
 
@@ -38,6 +40,7 @@ class SmtpSettings:
     port: int
     tls: TlsMode
     sender: str
+    """``NEWSMON_SMTP_FROM``, display name allowed (``newsmon <alerts@example.org>``): the ``From`` of emails."""
     user: str | None = None
     password: SecretStr | None = None
     ca_file: Path | None = None
@@ -69,13 +72,18 @@ def smtp_settings(settings: Settings) -> SmtpSettings | None:
 
 
 async def send_email(message: EmailMessage, smtp: SmtpSettings, *, timeout_s: float) -> None:
-    """Hand ``message`` to the SMTP server (envelope: ``smtp.sender`` to the message's ``To``), or raise
+    """Hand ``message`` to the SMTP server (envelope: the address of ``smtp.sender`` to the message's ``To``), or raise
     ``TransientSendError`` / ``PermanentSendError``; the whole exchange ends within ``timeout_s``."""
     password = smtp.password.get_secret_value() if smtp.password is not None else None
+    envelope_sender = parseaddr(smtp.sender)[1]
+    recipients = [address for _, address in getaddresses(message.get_all("To", [])) if address]
+    # Serialized with the message's own policy (aiosmtplib would fold headers at 78 characters, turning a
+    # long Message-ID in In-Reply-To into encoded words that no mail client matches).
+    raw = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
     try:
         async with asyncio.timeout(timeout_s):
             errors, _ = await aiosmtplib.send(
-                message, sender=smtp.sender, hostname=smtp.host, port=smtp.port,
+                raw, sender=envelope_sender, recipients=recipients, hostname=smtp.host, port=smtp.port,
                 username=smtp.user, password=password if smtp.user else None,
                 use_tls=smtp.tls == "tls", start_tls=smtp.tls == "starttls", timeout=timeout_s,
                 tls_context=_tls_context(smtp.ca_file) if smtp.tls != "none" else None,
@@ -102,8 +110,10 @@ def classify_smtp_error(error: aiosmtplib.SMTPException, smtp: SmtpSettings) -> 
         return _by_code(first.code, f"{where}: recipient refused: {first.code} {first.message}")
     if isinstance(error, aiosmtplib.SMTPResponseException):
         return _by_code(error.code, f"{where}: {type(error).__name__}: {error.code} {error.message}")
-    if isinstance(error, aiosmtplib.SMTPNotSupported):
-        return PermanentSendError(f"{where}: the server does not support what NEWSMON_SMTP_TLS/USER ask: {error}")
+    # aiosmtplib raises the base class itself (and SMTPNotSupported) when the server lacks what the settings
+    # ask for (STARTTLS, AUTH, SMTPUTF8): retrying changes nothing until the settings or the server change.
+    if type(error) is aiosmtplib.SMTPException or isinstance(error, aiosmtplib.SMTPNotSupported):
+        return PermanentSendError(f"{where}: the server does not offer what the NEWSMON_SMTP_* settings ask: {error}")
     # Timeouts, refused connections, a server that hung up: the next attempt may well succeed.
     return TransientSendError(f"{where}: {type(error).__name__}: {error}")
 

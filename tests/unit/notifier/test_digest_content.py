@@ -6,8 +6,14 @@ import json
 from datetime import datetime, timedelta, timezone
 
 from services.notifier.channels.notice import AlertNotice, DigestNotice
-from services.notifier.digests import digest_notice, notice_entry, notice_from_entry
-from services.notifier.notice_bodies import message_id, notice_body, notice_from_body
+from services.notifier.digests import (
+    digest_message_id,
+    digest_notice,
+    notice_entry,
+    notice_from_entry,
+    standard_digest_body,
+)
+from services.notifier.notice_bodies import notice_body, notice_from_body
 from shared.schemas import Alert, MatchedSentence
 
 START = datetime(2026, 12, 7, 7, 0, tzinfo=timezone.utc)
@@ -51,4 +57,21 @@ def test_a_queued_digest_reads_back_with_its_silenced_alerts_marked() -> None:
     assert isinstance(read_back, DigestNotice) and (read_back.period_start, read_back.period_end) == (START, END)
     assert [(item.alert.alert_id, item.silence_id, item.outlets) for item in read_back.items] == [
         (item.alert.alert_id, item.silence_id, item.outlets) for item in made.items]
-    assert message_id(made) == f"digest-sub_a-{int(END.timestamp())}"
+
+
+def test_the_standard_body_lists_each_story_once_with_its_rules() -> None:
+    made = digest_notice("sub_a", START, END, [
+        notice("rafah", "s1", 5, outlets=2), notice("gaza", "s1", 30, outlets=5, silence_id="sil_9"),
+        notice("kyiv", "s2", 10, silence_id="sil_9"),
+    ])
+    assert made is not None
+    message_id = digest_message_id("sub_a", END)
+    body = json.loads(standard_digest_body(made, message_id))
+    assert body["type"] == "digest" and body["digest_id"] == message_id == f"digest_sub_a_{int(END.timestamp())}"
+    assert (body["period_start"], body["period_end"]) == (START.isoformat(), END.isoformat())
+    assert [story["story_id"] for story in body["stories"]] == ["s1", "s2"] and body["story_count"] == 2
+    first = body["stories"][0]
+    assert (first["title"], first["url"], first["outlets"]) == ("Story s1", "https://news.example/s1", 5)
+    assert first["first_seen"] == (START + timedelta(minutes=5)).isoformat()
+    assert [(rule["rule_id"], rule["silence_id"]) for rule in first["rules"]] == [("gaza", "sil_9"), ("rafah", None)]
+    assert first["silenced"] is False and body["stories"][1]["silenced"] is True

@@ -86,6 +86,15 @@ def test_the_right_token_passes_in_any_scheme_case() -> None:
         (b'{"url": "https://93.184.216.34/h", "replay_hours": 0}', "replay_hours: Input should be greater than 0"),
         (b'{"url": "https://93.184.216.34/h", "replay_hours": 169}',
          "replay_hours: Input should be less than or equal to 168"),
+        (b'{"url": "https://93.184.216.34/h", "format": "mattermost"}',
+         "format: Input should be 'standard', 'slack', 'teams', 'discord' or 'email'"),
+        (b'{"url": "mailto:desk@example.org", "format": "email"}',
+         "url: a mailto: subscription needs email set up on the notifier: NEWSMON_SMTP_HOST"),
+        (b'{"url": "mailto:desk@example.org"}', 'format: a mailto: url needs "format": "email"'),
+        (b'{"url": "https://93.184.216.34/h", "format": "email"}', "url: an email subscription's url must be mailto:"),
+        (b'{"url": "https://93.184.216.34/h", "digest": {"every_s": 5}}', "digest.every_s: at least 60 s"),
+        (b'{"url": "https://93.184.216.34/h", "digest": {"at": "25:00", "timezone": "Europe/Paris"}}', "digest.at"),
+        (b'{"url": "https://93.184.216.34/h", "updates": "often"}', "updates: Input should be a valid boolean"),
     ],
 )
 async def test_bad_subscriptions_are_refused_with_a_readable_422(body: bytes, expected: str) -> None:
