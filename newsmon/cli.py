@@ -23,6 +23,7 @@ from newsmon.commands.dedupe import dedupe_command
 from newsmon.commands.deliveries import deliveries_list_command, deliveries_replay_command
 from newsmon.commands.ner import ner_command
 from newsmon.commands.rules_eval import rules_eval_command
+from newsmon.commands.silences import silences_add_command, silences_end_command, silences_list_command
 from newsmon.commands.status import processes_command, status_command
 from newsmon.embedded import EmbeddedError, local_api_token
 from newsmon.stack import Stack
@@ -51,6 +52,11 @@ app.add_typer(dead_letters_app, name="dead-letters")
 dead_letters_app.command("list")(dead_letters_list_command)
 dead_letters_app.command("replay")(dead_letters_replay_command)
 rules_app.command("eval")(rules_eval_command)
+silences_app = typer.Typer(help="Silences: hold back matching alerts for a while.", no_args_is_help=True)
+app.add_typer(silences_app, name="silences")
+silences_app.command("list")(silences_list_command)
+silences_app.command("add")(silences_add_command)
+silences_app.command("end")(silences_end_command)
 
 PathsArgument = Annotated[list[Path], typer.Argument(help="Article files or folders (.txt, .html, .jsonl).")]
 

@@ -64,6 +64,15 @@ async def failed_deliveries(settings: Settings) -> list[dict[str, Any]]:
     return [{**record, "url": redact_url(str(record["url"]))} if record.get("url") else record for record in records]
 
 
+async def silenced_deliveries(settings: Settings) -> list[dict[str, Any]]:
+    """The deliveries silences held back, oldest first, each with its subscription and silence id."""
+    redis = connect(settings)
+    try:
+        return await DeliveryQueue(redis).silenced()
+    finally:
+        await redis.aclose()
+
+
 def redis_unreachable(settings: Settings, error: Exception) -> typer.Exit:
     """The CLI's error for a Redis it cannot reach, without the URL's password."""
     typer.secho(f"error: cannot reach Redis at {redact_url(settings.redis)}: {error}", fg=typer.colors.RED, err=True)
@@ -86,20 +95,26 @@ def deliveries_replay_command() -> None:
 
 
 def deliveries_list_command(
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per failed delivery.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per delivery.")] = False,
+    silenced: Annotated[bool, typer.Option(
+        "--silenced", help="The deliveries silences held back (never sent), with the silence id, instead.")] = False,
 ) -> None:
-    """Print the webhook deliveries that were given up on, oldest first."""
+    """Print the webhook deliveries that were given up on (or held back by a silence), oldest first."""
     settings = get_settings()
     try:
-        records = asyncio.run(failed_deliveries(settings))
+        records = asyncio.run(silenced_deliveries(settings) if silenced else failed_deliveries(settings))
     except (RedisError, OSError) as error:
         raise redis_unreachable(settings, error) from None
     for record in records:
         if as_json:
             typer.echo(json.dumps(record))
+        elif silenced:
+            typer.echo(f"{record.get('silenced_at', '-')}  silenced  {record.get('url')}  alert "
+                       f"{record.get('alert_id')}  subscription {record.get('subscription_id')}  by "
+                       f"{record.get('silence_id')}")
         else:
             typer.echo(f"{record.get('failed_at', '-')}  {record.get('outcome', '?'):<9} "
                        f"{record.get('attempts', 0):>3} attempts  {record.get('url')}  alert {record.get('alert_id')}"
                        f"  ({record.get('last_error')})")
     if not as_json:
-        typer.echo(f"{len(records)} failed deliveries")
+        typer.echo(f"{len(records)} {'silenced' if silenced else 'failed'} deliveries")

@@ -28,7 +28,7 @@ from shared.redis_client import text
 
 KEY_PREFIX = "newsmon:digests"
 SEEN_TTL_S = 8 * 24 * 3600  # longer than the longest period, so a redelivery within it is recognised
-CLAIM_LEASE_S = 120
+CLAIM_LEASE_S = 30  # building a digest is a few Redis calls; a dead instance holds its period this long
 SENT_TTL_S = 8 * 24 * 3600
 
 # KEYS: seen marker, entries hash, order zset, pending set; ARGV: alert id, entry JSON, update

@@ -4,9 +4,11 @@ The dispatcher hands a digest subscription's notices to ``Digests.add`` (urgent 
 ``Digests.send_due``, run every ``NEWSMON_DIGEST_POLL_S`` by the notifier, finds each subscription
 whose period has ended with entries waiting, lets one instance claim that period, builds the
 ``DigestNotice`` (newest first) and hands it to ``deliver``, which queues it on the durable delivery
-queue under ``digest_message_id`` (stable, so a digest built twice is queued once). A period with
-nothing alerted sends nothing. Entries live in Redis until their digest is queued
-(``digest_store.py``), so a restart of the notifier between an alert and its digest loses nothing.
+queue under ``digest_message_id``, named by its subscription and period end (a digest built twice,
+by two instances or after a failure, is queued once). A period with nothing alerted sends nothing.
+Entries live in Redis until their digest is queued (``digest_store.py``), so a restart of the
+notifier between an alert and its digest loses nothing. The ``standard`` format of a digest, one
+entry per story with its rules, is ``standard_digest_body``; the other formats render the notice.
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ class DigestSubscriber(Protocol):
     def active(self) -> bool: ...
 
 
-Deliver = Callable[[Any, DigestNotice, str], Awaitable[None]]
-"""Queue one digest for a subscription under a message id (the subscription as ``subscription_of`` gave it)."""
+Deliver = Callable[[Any, DigestNotice, str], Awaitable[object]]
+"""Queue one digest for a subscription (as ``subscription_of`` gave it) under the given message id."""
 
 
 def notice_entry(notice: AlertNotice) -> dict[str, Any]:
@@ -145,11 +147,10 @@ class Digests:
         # Entries left from periods missed while no notifier ran go in this digest, which then starts earlier.
         period_start = min(schedule.previous_boundary(period_end), schedule.last_boundary(_at(oldest)))
         notice = digest_notice(subscription.id, period_start, period_end, _notices(entries))
-        message_id = digest_message_id(subscription.id, period_end)
         if notice is not None:
-            await self.deliver(subscription, notice, message_id)
-            log_event(logger, "digest.queued", subscription_id=subscription.id, digest_id=message_id,
-                      items=len(notice.items), period_start=period_start.isoformat(),
+            await self.deliver(subscription, notice, digest_message_id(subscription.id, period_end))
+            log_event(logger, "digest.queued", subscription_id=subscription.id, items=len(notice.items),
+                      period_start=period_start.isoformat(),
                       period_end=period_end.isoformat())
         await self.store.settle(subscription.id, end_s, entries, now.timestamp())
         return notice is not None

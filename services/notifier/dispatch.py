@@ -28,7 +28,6 @@ from services.notifier.webhooks.queue import Target
 from services.notifier.webhooks.subscriptions import Subscription
 from shared.logs import log_event
 from shared.rule_directory import RuleEntry
-from shared.schemas import Alert
 
 logger = logging.getLogger(__name__)
 

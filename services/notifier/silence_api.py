@@ -58,7 +58,7 @@ class SilenceAPI:
         await self.store.add(silence, self.clock())
         await self.changed()
         log_event(logger, "silence.created", silence_id=silence.id, ends_at=silence.ends_at.isoformat(),
-                  **{f"matcher_{name}": value for name, value in silence.matchers.model_dump(exclude_none=True).items()})
+                  matchers=silence_view(silence)["matchers"])
         return ApiResponse(201, silence_view(silence))
 
     async def list(self) -> ApiResponse:

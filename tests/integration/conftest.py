@@ -113,8 +113,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver, news_
         # Small thresholds and no interval, so a handful of copies shows each update at once.
         update_outlet_thresholds=UPDATE_THRESHOLDS,
         update_min_interval_s=0,
-        digest_min_period_s=2,
-        digest_poll_s=0.5,
+        digest_min_period_s=1,  # digest tests use periods of seconds
+        digest_poll_s=0.2,
     )
 
 

@@ -191,8 +191,8 @@ async def test_one_digest_per_period_lists_its_alerts_newest_first(redis: Redis,
     clock.now = START + timedelta(hours=1, seconds=1)
     assert await collector.send_due() == 1
     assert await collector.send_due() == 0
-    (message_id, digest), = sent.digests.items()
-    assert message_id == f"digest_sub_a_{int((START + timedelta(hours=1)).timestamp())}"
+    (digest_id, digest), = sent.digests.items()
+    assert digest_id == f"digest_sub_a_{int((START + timedelta(hours=1)).timestamp())}"
     assert (digest.period_start, digest.period_end) == (START, START + timedelta(hours=1))
     assert [item.alert.story_id for item in digest.items] == ["s3", "s2", "s1"]
     assert [item.silence_id for item in digest.items] == [None, "sil_1", None]

@@ -1,11 +1,11 @@
-"""What a digest lists: newest first, nothing when empty, stories with their rules, silenced alerts marked."""
+"""What a digest lists: newest first, nothing when empty, silenced alerts marked, the same once queued."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
 
-from services.notifier.channels.notice import AlertNotice
+from services.notifier.channels.notice import AlertNotice, DigestNotice
 from services.notifier.digests import (
     digest_message_id,
     digest_notice,
@@ -13,6 +13,7 @@ from services.notifier.digests import (
     notice_from_entry,
     standard_digest_body,
 )
+from services.notifier.notice_bodies import notice_body, notice_from_body
 from shared.schemas import Alert, MatchedSentence
 
 START = datetime(2026, 12, 7, 7, 0, tzinfo=timezone.utc)
@@ -43,6 +44,19 @@ def test_items_are_newest_first() -> None:
 def test_an_entry_gives_back_the_notice_it_was_made_from() -> None:
     original = notice("rafah", "s1", 5, outlets=4, silence_id="sil_1", first_seen=START)
     assert notice_from_entry(json.loads(json.dumps(notice_entry(original)))) == original
+
+
+def test_a_queued_digest_reads_back_with_its_silenced_alerts_marked() -> None:
+    made = digest_notice("sub_a", START, END, [notice("rafah", "s1", 5, outlets=2),
+                                                notice("gaza", "s2", 30, silence_id="sil_9", first_seen=START)])
+    assert made is not None
+    body = json.loads(notice_body(made))
+    assert body["type"] == "digest" and [item["story_id"] for item in body["items"]] == ["s2", "s1"]
+    assert body["items"][0]["silence_id"] == "sil_9" and "silence_id" not in body["items"][1]
+    read_back = notice_from_body(notice_body(made))
+    assert isinstance(read_back, DigestNotice) and (read_back.period_start, read_back.period_end) == (START, END)
+    assert [(item.alert.alert_id, item.silence_id, item.outlets) for item in read_back.items] == [
+        (item.alert.alert_id, item.silence_id, item.outlets) for item in made.items]
 
 
 def test_the_standard_body_lists_each_story_once_with_its_rules() -> None:
