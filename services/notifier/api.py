@@ -132,7 +132,8 @@ class SubscriptionAPI:
         generated = request.secret is None
         subscription = Subscription(id=new_subscription_id(), url=request.url.strip(),
                                     secret=request.secret or new_secret(), rules=list(dict.fromkeys(request.rules)),
-                                    format=request.format, updates=request.updates, digest=request.digest)
+                                    format=request.format, updates=request.updates,
+                                    digest=self._digest(request.digest))
         await self.store.add(subscription)
         view: dict[str, Any] = {**public_view(subscription), "source": "api"}
         if request.replay_hours is not None:
@@ -214,6 +215,10 @@ class SubscriptionAPI:
         if unknown:
             return f"rules: unknown rule id {unknown[0]!r}; active rules: {', '.join(active)}"
         return None
+
+    def _digest(self, digest: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The digest period as it is kept and shown: its canonical form (``daily_at`` is written ``at``)."""
+        return None if digest is None else parse_digest(digest, self.digest_min_period_s).model_dump()
 
     async def _check_url(self, request: NewSubscription) -> str | None:
         """Why the URL does not fit the format: an email address for email, a public http(s) URL otherwise."""

@@ -33,15 +33,24 @@ from tests.waiting import wait_until
 
 
 @pytest.fixture(scope="module")
+def digest_receiver() -> Iterator[Receiver]:
+    """This module's own receiver: digests are not alerts, and other tests read the session receiver's
+    requests as alerts."""
+    own = Receiver().start()
+    yield own
+    own.stop()
+
+
+@pytest.fixture(scope="module")
 def redis(stack: Stack) -> Iterator[Redis]:
     client = Redis.from_url(stack.settings.redis)
     yield client
     client.close()
 
 
-def subscribe(stack: Stack, receiver: Receiver, path: str, **fields: Any) -> dict[str, Any]:
+def subscribe(stack: Stack, digest_receiver: Receiver, path: str, **fields: Any) -> dict[str, Any]:
     status, created = call(stack, "POST", "/api/subscriptions",
-                           {"url": receiver.url(path), "rules": ["rafah"], "secret": WEBHOOK_SECRET, **fields})
+                           {"url": digest_receiver.url(path), "rules": ["rafah"], "secret": WEBHOOK_SECRET, **fields})
     assert status == 201, created
     return created
 
@@ -61,8 +70,8 @@ def at_period_start(period_s: int) -> float:
     return math.ceil(time.time() / period_s) * period_s
 
 
-def digests(receiver: Receiver, path: str) -> list[Received]:
-    return [hit for hit in receiver.snapshot(path) if hit.json.get("type") == "digest"]
+def digests(digest_receiver: Receiver, path: str) -> list[Received]:
+    return [hit for hit in digest_receiver.snapshot(path) if hit.json.get("type") == "digest"]
 
 
 def pending(redis: Redis, subscription_id: str) -> int:
@@ -70,10 +79,10 @@ def pending(redis: Redis, subscription_id: str) -> int:
     return int(redis.zcard(f"newsmon:digests:order:{subscription_id}"))
 
 
-def check_one_digest(receiver: Receiver, path: str, subscription: dict[str, Any], period_end: float,
+def check_one_digest(digest_receiver: Receiver, path: str, subscription: dict[str, Any], period_end: float,
                      expected: list[str]) -> dict[str, Any]:
     """The one digest the subscription got: signed, for the period, listing exactly ``expected``, newest first."""
-    (digest,) = digests(receiver, path)
+    (digest,) = digests(digest_receiver, path)
     assert signature_valid(WEBHOOK_SECRET, digest.headers, digest.body)
     body = digest.json
     assert digest.webhook_id == body["digest_id"] == f"digest_{subscription['id']}_{int(period_end)}"
@@ -89,13 +98,14 @@ def check_one_digest(receiver: Receiver, path: str, subscription: dict[str, Any]
     return dict(body)
 
 
-def test_digest_and_silence_requests_are_checked_naming_the_field(stack: Stack, receiver: Receiver) -> None:
+def test_digest_and_silence_requests_are_checked_naming_the_field(stack: Stack, digest_receiver: Receiver) -> None:
     for digest, field in [({"every_s": 0}, "digest.every_s"), ({"at": "8h", "timezone": "Europe/Paris"}, "digest.at"),
                           ({"at": "08:00", "timezone": "Europe/Nowhere"}, "digest.timezone"), ("daily", "digest")]:
-        status, answer = call(stack, "POST", "/api/subscriptions", {"url": receiver.url("digest-bad"),
+        status, answer = call(stack, "POST", "/api/subscriptions", {"url": digest_receiver.url("digest-bad"),
                                                                      "digest": digest})
         assert status == 422 and answer["error"].startswith(field), answer
-    created = subscribe(stack, receiver, "digest-shown", digest={"daily_at": "08:00", "timezone": "Europe/Paris"})
+    created = subscribe(stack, digest_receiver, "digest-shown",
+                        digest={"daily_at": "08:00", "timezone": "Europe/Paris"})
     listed = {entry["id"]: entry for entry in call(stack, "GET", "/api/subscriptions")[1]["subscriptions"]}
     assert listed[created["id"]]["digest"] == {"at": "08:00", "timezone": "Europe/Paris"}
     call(stack, "DELETE", f"/api/subscriptions/{created['id']}")
@@ -109,10 +119,10 @@ def test_digest_and_silence_requests_are_checked_naming_the_field(stack: Stack, 
     assert call(stack, "GET", "/api/silences", token=None)[0] == 401
 
 
-def test_a_digest_lists_every_story_of_its_period_once(stack: Stack, receiver: Receiver, redis: Redis) -> None:
+def test_a_digest_lists_every_story_of_its_period_once(stack: Stack, digest_receiver: Receiver, redis: Redis) -> None:
     period_s = 20
-    subscription = subscribe(stack, receiver, "digest-period", digest={"every_s": period_s})
-    immediate = subscribe(stack, receiver, "digest-immediate")
+    subscription = subscribe(stack, digest_receiver, "digest-period", digest={"every_s": period_s})
+    immediate = subscribe(stack, digest_receiver, "digest-immediate")
     batch = stories(3)
     held_story = story_ids(batch)[2]
     status, silence = call(stack, "POST", "/api/silences", {"matchers": {"story_id": held_story},
@@ -121,13 +131,13 @@ def test_a_digest_lists_every_story_of_its_period_once(stack: Stack, receiver: R
     try:
         period_end = at_period_start(period_s)
         produce(stack.settings, "articles.enriched", batch)
-        wait_until(lambda: digests(receiver, "digest-period"), 90, "the digest")
-        body = check_one_digest(receiver, "digest-period", subscription, period_end, story_ids(batch))
+        wait_until(lambda: digests(digest_receiver, "digest-period"), 90, "the digest")
+        body = check_one_digest(digest_receiver, "digest-period", subscription, period_end, story_ids(batch))
         (held,) = [story for story in body["stories"] if story["story_id"] == held_story]
         assert held["silenced"] and [rule["silence_id"] for rule in held["rules"]] == [silence["id"]]
         assert pending(redis, subscription["id"]) == 0  # nothing left for a later digest
-        assert len(receiver.snapshot("digest-period")) == 1, "no alert of its own, only the digest"
-        immediate_ids = sorted(hit.json["story_id"] for hit in receiver.snapshot("digest-immediate"))
+        assert len(digest_receiver.snapshot("digest-period")) == 1, "no alert of its own, only the digest"
+        immediate_ids = sorted(hit.json["story_id"] for hit in digest_receiver.snapshot("digest-immediate"))
         assert immediate_ids == sorted(story_ids(batch)[:2]), "the silence held the third story back"
         assert metric(stack, "notifier", "newsmon_digests_total", format="standard") >= 1
     finally:
@@ -136,20 +146,20 @@ def test_a_digest_lists_every_story_of_its_period_once(stack: Stack, receiver: R
             call(stack, "DELETE", f"/api/subscriptions/{created['id']}")
 
 
-def test_a_notifier_restart_between_alerts_and_digest_gives_one_digest(stack: Stack, receiver: Receiver,
+def test_a_notifier_restart_between_alerts_and_digest_gives_one_digest(stack: Stack, digest_receiver: Receiver,
                                                                       redis: Redis) -> None:
     period_s = 40
-    subscription = subscribe(stack, receiver, "digest-restart", digest={"every_s": period_s})
+    subscription = subscribe(stack, digest_receiver, "digest-restart", digest={"every_s": period_s})
     batch = stories(3)
     try:
         period_end = at_period_start(period_s)
         produce(stack.settings, "articles.enriched", batch)
         wait_until(lambda: pending(redis, subscription["id"]) == 3, 30, "the alerts kept for the digest")
         assert time.time() < period_end - 3, "the restart must begin before the period ends"
-        assert not digests(receiver, "digest-restart")
+        assert not digests(digest_receiver, "digest-restart")
         stack.restart("notifier")
-        wait_until(lambda: digests(receiver, "digest-restart"), 120, "the digest after the restart")
-        check_one_digest(receiver, "digest-restart", subscription, period_end, story_ids(batch))
+        wait_until(lambda: digests(digest_receiver, "digest-restart"), 120, "the digest after the restart")
+        check_one_digest(digest_receiver, "digest-restart", subscription, period_end, story_ids(batch))
         assert pending(redis, subscription["id"]) == 0
     finally:
         call(stack, "DELETE", f"/api/subscriptions/{subscription['id']}")
@@ -176,17 +186,17 @@ def _ready(port: int) -> bool:
         return False
 
 
-def test_two_notifier_instances_send_one_digest(stack: Stack, receiver: Receiver, redis: Redis,
+def test_two_notifier_instances_send_one_digest(stack: Stack, digest_receiver: Receiver, redis: Redis,
                                                 second_notifier: ManagedProcess) -> None:
     period_s = 15
-    subscription = subscribe(stack, receiver, "digest-two", digest={"every_s": period_s})
+    subscription = subscribe(stack, digest_receiver, "digest-two", digest={"every_s": period_s})
     batch = stories(6)  # spread over the partitions, so both instances keep entries
     try:
         period_end = at_period_start(period_s)
         produce(stack.settings, "articles.enriched", batch)
-        wait_until(lambda: digests(receiver, "digest-two"), 90, "the digest")
+        wait_until(lambda: digests(digest_receiver, "digest-two"), 90, "the digest")
         wait_until(lambda: time.time() > period_end + 2, 30, "both instances to have looked for the period")
-        check_one_digest(receiver, "digest-two", subscription, period_end, story_ids(batch))
+        check_one_digest(digest_receiver, "digest-two", subscription, period_end, story_ids(batch))
         assert second_notifier.alive()
     finally:
         call(stack, "DELETE", f"/api/subscriptions/{subscription['id']}")
@@ -204,14 +214,14 @@ def silenced_records(cli_env: dict[str, str]) -> list[dict[str, Any]]:
 
 
 def test_a_silence_on_rafah_holds_alerts_back_until_it_ends_or_expires(
-    stack: Stack, receiver: Receiver, cli_env: dict[str, str]
+    stack: Stack, digest_receiver: Receiver, cli_env: dict[str, str]
 ) -> None:
     path = "silenced-immediate"
-    subscription = subscribe(stack, receiver, path)
+    subscription = subscribe(stack, digest_receiver, path)
     first, after_end, during_expiring, after_expiry = (rafah_story(uuid.uuid4().hex[:8]) for _ in range(4))
 
     def delivered() -> set[str]:
-        return {hit.json["story_id"] for hit in receiver.snapshot(path)}
+        return {hit.json["story_id"] for hit in digest_receiver.snapshot(path)}
 
     def held(story: tuple[bytes, bytes], silence_id: str) -> bool:
         wanted = alert_id("rafah", story[0].decode())
