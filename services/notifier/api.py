@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.notifier.channels.notice import AlertNotice
 from services.notifier.digest_schedule import MIN_PERIOD_S, DigestRefused, parse_digest
+from services.notifier.dispatch import Routing
 from services.notifier.notice_bodies import notice_body
 from services.notifier.rendering import RenderError, mailto_address
 from services.notifier.webhooks.queue import DeliveryQueue, Target
@@ -59,6 +60,8 @@ from shared.schemas import Alert, MatchedSentence, describe_validation_error, ut
 logger = logging.getLogger(__name__)
 MIN_SECRET_BYTES = 16
 MAX_REPLAY_HOURS = 7 * 24
+# Routes a notice to one subscription (``Dispatcher.dispatch`` with ``only``).
+Route = Callable[[AlertNotice, Subscription], Awaitable[Routing]]
 
 
 class NewSubscription(BaseModel):
@@ -106,7 +109,7 @@ def trial_event_body(event_id: str, subscription_id: str) -> str:
 class SubscriptionAPI:
     """What the endpoints do; subscriptions from the settings are listed and testable, not deletable."""
 
-    def __init__(self, *, store: SubscriptionStore, queue: DeliveryQueue,
+    def __init__(self, *, store: SubscriptionStore, queue: DeliveryQueue, route: Route,
                  alerts_since: Callable[[datetime], Awaitable[list[Alert]]],
                  rule_ids: Callable[[], Awaitable[list[str]]], allow_private: bool, settings_urls: list[str],
                  settings_secret: str | None, email_enabled: bool = False,
@@ -115,6 +118,7 @@ class SubscriptionAPI:
         self.digest_min_period_s = digest_min_period_s
         self.store = store
         self.queue = queue
+        self.route = route
         self.alerts_since = alerts_since
         self.rule_ids = rule_ids
         self.allow_private = allow_private
@@ -151,12 +155,12 @@ class SubscriptionAPI:
         return ApiResponse(201, view)
 
     async def _replay(self, subscription: Subscription, hours: float) -> int:
-        """Queue the alerts of the last ``hours`` that the subscription wants; how many were queued."""
-        target = Target(subscription.url, subscription.id)
+        """Route the alerts of the last ``hours`` that the subscription wants to it alone, as they were routed
+        when they fired (silences and digests included); how many were queued."""
         queued = 0
         for alert in await self.alerts_since(utcnow() - timedelta(hours=hours)):
             if subscription.wants(alert.rule_id):
-                queued += await self.queue.enqueue(alert, [target])
+                queued += (await self.route(AlertNotice("alert.fired", alert), subscription)).queued
         return queued
 
     async def list(self) -> ApiResponse:

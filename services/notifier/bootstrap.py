@@ -98,14 +98,16 @@ def bootstrap(settings: Settings) -> NotifierDependencies:
         """The rules the alerters run now, as they publish them in the rule directory."""
         return list(await directory.entries())
 
+    dispatcher = Dispatcher(deliveries, subscriptions, directory, silences, digests,
+                            webhook_urls=tuple(settings.webhook_urls))
     subscription_api = SubscriptionAPI(
-        store=subscriptions, queue=deliveries, alerts_since=lambda since: alerts_since(settings, since),
+        store=subscriptions, queue=deliveries,
+        route=lambda notice, subscription: dispatcher.dispatch(notice, only=subscription),
+        alerts_since=lambda since: alerts_since(settings, since),
         rule_ids=rule_ids, allow_private=settings.webhook_allow_private, settings_urls=settings.webhook_urls,
         settings_secret=webhook_secret, email_enabled=smtp is not None,
         digest_min_period_s=settings.digest_min_period_s,
     )
-    dispatcher = Dispatcher(deliveries, subscriptions, directory, silences, digests,
-                            webhook_urls=tuple(settings.webhook_urls))
     policy = UpdatePolicy(thresholds=tuple(sorted(set(settings.update_outlet_thresholds))),
                           min_interval_s=settings.update_min_interval_s,
                           watched_labels=frozenset(settings.update_entity_labels))

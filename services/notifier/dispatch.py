@@ -16,9 +16,10 @@ and digests keep one entry per alert.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Literal, Protocol
 
 from services.notifier.channels.notice import AlertNotice
 from services.notifier.hooks import Digests, Silences
@@ -72,35 +73,45 @@ class Dispatcher:
     digests: Digests
     webhook_urls: Sequence[str] = ()
 
-    async def dispatch(self, notice: AlertNotice) -> Routing:
-        """Route ``notice``: a first alert to every target, an update only to subscriptions asking for updates."""
+    async def dispatch(self, notice: AlertNotice, only: Subscription | None = None) -> Routing:
+        """Route ``notice``: a first alert to every target, an update only to subscriptions asking for updates;
+        with ``only``, to that subscription alone (a new subscription's replay of recent alerts)."""
         alert = notice.alert
         rule = await self.rules.get(alert.rule_id)
         urgent = alert.priority == "urgent" or (rule is not None and rule.priority == "urgent")
         targets: list[Target | str] = []
-        if notice.type == "alert.fired":
+        if notice.type == "alert.fired" and only is None:
             targets += [*self.webhook_urls, *(rule.webhooks if rule else ())]
         msg_id = message_id(notice)
-        silenced = digested = 0
-        for subscription in await self.subscribers.active_for(alert.rule_id):
+        ways: Counter[str] = Counter()
+        subscriptions = [only] if only is not None else await self.subscribers.active_for(alert.rule_id)
+        for subscription in subscriptions:
             if notice.type == "alert.updated" and not subscription.updates:
                 continue
-            target = Target(subscription.url, subscription.id)
             in_digest = subscription.digest is not None and not urgent
-            silence = await self.silences.silencing(alert, subscription.id)
-            if silence is not None:
-                if await self.queue.record_silenced(msg_id, target, silence.id):
-                    silenced += 1
-                    NOTIFICATIONS.labels(subscription.format, "silenced").inc()
-                    log_event(logger, "alert.silenced", alert_id=alert.alert_id, subscription_id=subscription.id,
-                              silence_id=silence.id, type=notice.type)
-                if in_digest:
-                    await self.digests.add(subscription, replace(notice, silence_id=silence.id))
-            elif in_digest:
-                await self.digests.add(subscription, notice)
-                digested += 1
-                NOTIFICATIONS.labels(subscription.format, "digested").inc()
-            else:
-                targets.append(target)
+            way = await self._route(notice, msg_id, subscription, in_digest)
+            ways[way] += 1
+            if way == "now":
+                targets.append(Target(subscription.url, subscription.id))
         queued = await self.queue.enqueue_message(msg_id, notice_body(notice), targets)
-        return Routing(queued, silenced, digested)
+        return Routing(queued, ways["silenced"], ways["digested"])
+
+    async def _route(self, notice: AlertNotice, msg_id: str, subscription: Subscription,
+                     in_digest: bool) -> Literal["now", "silenced", "digested", "kept"]:
+        """How ``notice`` reaches one subscription: now, held by a silence, or kept for its digest."""
+        alert = notice.alert
+        silence = await self.silences.silencing(alert, subscription.id)
+        if silence is not None:
+            if in_digest:
+                await self.digests.add(subscription, replace(notice, silence_id=silence.id))
+            if not await self.queue.record_silenced(msg_id, Target(subscription.url, subscription.id), silence.id):
+                return "kept"  # recorded before: a redelivery
+            NOTIFICATIONS.labels(subscription.format, "silenced").inc()
+            log_event(logger, "alert.silenced", alert_id=alert.alert_id, subscription_id=subscription.id,
+                      silence_id=silence.id, type=notice.type)
+            return "silenced"
+        if in_digest:
+            await self.digests.add(subscription, notice)
+            NOTIFICATIONS.labels(subscription.format, "digested").inc()
+            return "digested"
+        return "now"

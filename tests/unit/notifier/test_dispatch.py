@@ -155,3 +155,13 @@ async def test_an_urgent_rule_skips_the_digest(dispatcher: Dispatcher, digests: 
     assert digests.added == []
     assert urls(dispatcher, "al-iran-sanctions") == {"https://hooks.example/every", "https://hooks.example/sub_daily"}
     assert "https://hooks.example/sub_daily" in urls(dispatcher, "al-rafah")
+
+
+async def test_a_replay_to_one_subscription_keeps_to_its_silences_and_digest(
+    dispatcher: Dispatcher, digests: DigestTwin
+) -> None:
+    for only in (subscription("sub_quiet"), subscription("sub_daily", digest={"every_s": 60}), subscription("sub_new")):
+        await dispatcher.dispatch(fired(), only=only)
+    assert urls(dispatcher, "al-rafah") == {"https://hooks.example/sub_new"}, "not the settings' or the rule's URLs"
+    assert isinstance(dispatcher.queue, Queue) and len(dispatcher.queue.silenced) == 1
+    assert digests.added == [("sub_daily", "al-rafah")]

@@ -15,6 +15,8 @@ from redis.asyncio import Redis
 
 from newsmon.embedded import free_port
 from services.notifier.api import SubscriptionAPI
+from services.notifier.channels.notice import AlertNotice
+from services.notifier.dispatch import Routing
 from services.notifier.webhooks.queue import DeliveryQueue
 from services.notifier.webhooks.subscriptions import (
     Subscription,
@@ -34,13 +36,17 @@ async def default_rule_ids() -> list[str]:
     return ["iran-sanctions", "rafah"]
 
 
+async def no_routing(notice: AlertNotice, subscription: Subscription) -> Routing:
+    raise AssertionError("a refused request must not route anything")
+
+
 async def no_history(since: datetime) -> list[Alert]:
     raise AssertionError("a refused request must not read the alerts topic")
 
 
 def api(allow_private: bool = False) -> SubscriptionAPI:
     unused = Redis.from_url("redis://127.0.0.1:9/0")
-    return SubscriptionAPI(store=SubscriptionStore(unused), queue=DeliveryQueue(unused),
+    return SubscriptionAPI(store=SubscriptionStore(unused), queue=DeliveryQueue(unused), route=no_routing,
                            alerts_since=no_history,
                            rule_ids=default_rule_ids, allow_private=allow_private,
                            settings_urls=[], settings_secret=None)
