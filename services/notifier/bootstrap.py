@@ -22,9 +22,9 @@ from services.notifier.metrics import ACTIVE_SILENCES, DIGESTS
 from services.notifier.notice_bodies import notice_body
 from services.notifier.silence_api import SilenceAPI
 from services.notifier.silence_store import SilenceStore
-from services.notifier.story_store import StoryStore
-from services.notifier.story_updates import UpdatePolicy
-from services.notifier.updates import StoryUpdates
+from services.notifier.stories.growth import UpdatePolicy
+from services.notifier.stories.store import StoryStore
+from services.notifier.stories.updates import StoryUpdates
 from services.notifier.webhooks.delivery import WebhookDelivery
 from services.notifier.webhooks.queue import Target
 from services.notifier.webhooks.subscriptions import Subscription, SubscriptionStore

@@ -3,7 +3,7 @@ at most one update per interval, nothing before the story alerted."""
 
 from __future__ import annotations
 
-from services.notifier.story_updates import (
+from services.notifier.stories.growth import (
     StoryState,
     UpdatePolicy,
     on_alert,

@@ -21,7 +21,7 @@ from dataclasses import asdict
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
-from services.notifier.story_updates import StoryState, Update
+from services.notifier.stories.growth import StoryState, Update
 from shared.schemas import Alert
 
 KEY_PREFIX = "newsmon:story_updates"

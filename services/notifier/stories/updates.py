@@ -2,9 +2,9 @@
 
 The notifier's two agents call this: ``on_alert`` for each alert (registered with its story, then
 routed with the story's outlets so far), ``on_copy`` for each copy on ``articles.duplicates``. When
-``story_updates`` decides a story grew enough, each alert of the story (but the one that brought
+``growth`` decides a story grew enough, each alert of the story (but the one that brought
 the news) goes out as ``alert.updated`` with the next sequence number, to the subscriptions that
-asked for updates. Each event's decision is kept (``story_store``), so a redelivered alert or copy
+asked for updates. Each event's decision is kept (``store``), so a redelivered alert or copy
 queues the same messages again, which the queue holds once per (alert, sequence) and target.
 """
 
@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 
 from services.notifier.channels.notice import AlertNotice
 from services.notifier.dispatch import Dispatcher, Routing
-from services.notifier.story_store import StoryStore
-from services.notifier.story_updates import Update, UpdatePolicy, on_alert, on_copy, watched_entities
+from services.notifier.stories.growth import Update, UpdatePolicy, on_alert, on_copy, watched_entities
+from services.notifier.stories.store import StoryStore
 from shared.schemas import Alert, DuplicateArticle
 
 
