@@ -95,7 +95,7 @@ def test_digest_and_silence_requests_are_checked_naming_the_field(stack: Stack, 
         status, answer = call(stack, "POST", "/api/subscriptions", {"url": receiver.url("digest-bad"),
                                                                      "digest": digest})
         assert status == 422 and answer["error"].startswith(field), answer
-    created = subscribe(stack, receiver, "digest-shown", digest={"daily_at": "08:00", "timezone": "Europe/Paris"})
+    created = subscribe(stack, receiver, "digest-shown", digest={"at": "08:00", "timezone": "Europe/Paris"})
     listed = {entry["id"]: entry for entry in call(stack, "GET", "/api/subscriptions")[1]["subscriptions"]}
     assert listed[created["id"]]["digest"] == {"at": "08:00", "timezone": "Europe/Paris"}
     call(stack, "DELETE", f"/api/subscriptions/{created['id']}")
