@@ -320,3 +320,15 @@ async def test_the_silence_api_creates_lists_and_ends_and_keeps_the_gauge_told(r
     assert (await api.end(created.body["id"])).status == 204
     assert (await api.end(created.body["id"])).status == 404
     assert changes == [1, 0]
+
+
+async def test_a_subscription_with_an_unreadable_schedule_does_not_stop_the_others(redis: Redis, prefix: str) -> None:
+    sent, clock = Sent(), Clock(START + timedelta(minutes=1))
+    broken, fine = Subscriber("sub_broken", digest={"every_s": "hourly"}), Subscriber("sub_fine")
+    collector = digests(redis, prefix, sent, clock, broken, fine)
+    await collector.add(broken, fired("rafah", "s1", 1))
+    await collector.add(fine, fired("rafah", "s2", 1))
+    clock.now = START + timedelta(hours=1)
+    assert await collector.send_due() == 1
+    assert [notice.subscription_id for notice in sent.digests.values()] == ["sub_fine"]
+    assert await redis.sismember(f"{prefix}:pending", "sub_broken"), "kept, in case the schedule is fixed"
