@@ -2,7 +2,8 @@
 
 ``create_service`` builds the parts (``bootstrap``), then declares the topic, the agent, the
 delivery, digest and silence-gauge tasks (through ``shared.background``, so none can take the
-app down) and the subscription and silence APIs. Routing is ``dispatch.Dispatcher``; delivery is ``webhooks.delivery``.
+app down) and the subscription and silence APIs. Alerts and story copies go through ``updates.StoryUpdates``, which
+routes them with ``dispatch.Dispatcher``; delivery is ``webhooks.delivery``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from shared import topics
 from shared.background import every, keep_running
 from shared.http_api import Endpoint
 from shared.metrics import seconds_since
-from shared.schemas import Alert
+from shared.schemas import Alert, DuplicateArticle
 from shared.settings import Settings
 from shared.stream_app import Stage, create_app, raw_topic
 
@@ -29,7 +30,9 @@ def create_service(settings: Settings) -> faust.App:
     parts = bootstrap(settings)
     app = create_app("notifier", settings, readiness=[parts.redis_reachable])
     alerts = raw_topic(app, topics.ALERTS)
+    copies = raw_topic(app, topics.ARTICLES_DUPLICATES)
     alert_stage: Stage[Alert] = Stage(app, "notifier", topics.ALERTS, Alert)
+    copy_stage: Stage[DuplicateArticle] = Stage(app, "notifier", topics.ARTICLES_DUPLICATES, DuplicateArticle)
     endpoint = Endpoint(parts.api_tokens, parts.redis_reachable)
     register_routes(app, parts.subscription_api, endpoint)
     register_silence_routes(app, parts.silence_api, endpoint)
@@ -38,7 +41,13 @@ def create_service(settings: Settings) -> faust.App:
     async def notifier_agent(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
             INPUT_WAIT.observe(seconds_since(event.message.timestamp))
-            await alert_stage.run(event.key, event.value, parts.dispatcher.on_alert)
+            await alert_stage.run(event.key, event.value, parts.updates.on_alert)
+
+    @app.agent(copies, name="notifier_story_copies")
+    async def story_copies_agent(stream: faust.StreamT[bytes]) -> None:
+        """Copies of stories (dedupe's duplicates): what story updates count."""
+        async for event in stream.events():
+            await copy_stage.run(event.key, event.value, parts.updates.on_copy)
 
     @app.task
     async def deliver() -> None:

@@ -22,6 +22,9 @@ from services.notifier.metrics import ACTIVE_SILENCES, DIGESTS
 from services.notifier.notice_bodies import notice_body
 from services.notifier.silence_api import SilenceAPI
 from services.notifier.silence_store import SilenceStore
+from services.notifier.story_store import StoryStore
+from services.notifier.story_updates import UpdatePolicy
+from services.notifier.updates import StoryUpdates
 from services.notifier.webhooks.delivery import WebhookDelivery
 from services.notifier.webhooks.queue import Target
 from services.notifier.webhooks.subscriptions import Subscription, SubscriptionStore
@@ -44,7 +47,7 @@ class NotifierDependencies:
     redis: Redis
     subscriptions: SubscriptionStore
     deliveries: WebhookDelivery
-    dispatcher: Dispatcher
+    updates: StoryUpdates
     digests: Digests
     silences: SilenceStore
     subscription_api: SubscriptionAPI
@@ -103,8 +106,12 @@ def bootstrap(settings: Settings) -> NotifierDependencies:
     )
     dispatcher = Dispatcher(deliveries, subscriptions, directory, silences, digests,
                             webhook_urls=tuple(settings.webhook_urls))
+    policy = UpdatePolicy(thresholds=tuple(sorted(set(settings.update_outlet_thresholds))),
+                          min_interval_s=settings.update_min_interval_s,
+                          watched_labels=frozenset(settings.update_entity_labels))
     return NotifierDependencies(
-        redis=redis, subscriptions=subscriptions, deliveries=deliveries, dispatcher=dispatcher, digests=digests,
+        redis=redis, subscriptions=subscriptions, deliveries=deliveries,
+        updates=StoryUpdates(StoryStore(redis), dispatcher, policy), digests=digests,
         silences=silences, subscription_api=subscription_api,
         silence_api=SilenceAPI(silences, lambda: count_silences(silences)),
         api_tokens=TokenCheck(settings.api_token.get_secret_value() if settings.api_token else None),

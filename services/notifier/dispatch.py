@@ -28,7 +28,6 @@ from services.notifier.webhooks.queue import Target
 from services.notifier.webhooks.subscriptions import Subscription
 from shared.logs import log_event
 from shared.rule_directory import RuleEntry
-from shared.schemas import Alert
 
 logger = logging.getLogger(__name__)
 
@@ -72,10 +71,6 @@ class Dispatcher:
     silences: Silences
     digests: Digests
     webhook_urls: Sequence[str] = ()
-
-    async def on_alert(self, alert: Alert) -> Routing:
-        """Route a first alert (``alert.fired``)."""
-        return await self.dispatch(AlertNotice("alert.fired", alert))
 
     async def dispatch(self, notice: AlertNotice) -> Routing:
         """Route ``notice``: a first alert to every target, an update only to subscriptions asking for updates."""

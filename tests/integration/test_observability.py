@@ -202,7 +202,7 @@ def test_every_dashboard_and_alert_expression_runs_and_dashboards_show_data(
         return {labels["service"] for labels, _ in samples(prometheus, 'up{job="newsmon"} == 1')}
 
     # Scraped once before the traffic, so rates and quantiles see it as an increase.
-    wait_until(lambda: scraped() == set(SERVICE_NAMES), 60, "Prometheus to scrape all four services, named by DNS")
+    wait_until(lambda: scraped() == set(SERVICE_NAMES), 60, "Prometheus to scrape every service, named by DNS")
     replay_cli(cli_env, sample_dir)
     produce_failed_retried_and_dead_lettered_messages(stack)
 

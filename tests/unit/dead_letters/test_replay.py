@@ -97,7 +97,7 @@ async def test_a_dead_letter_naming_another_topic_than_its_stage_input_is_refuse
     [result] = await run([stored(topic="alerts")], MemoryReplayLedger(), broker)
 
     assert result.outcome == "not_replayable"
-    assert result.detail == "its topic 'alerts' is not the input of alerter (articles.enriched)"
+    assert result.detail == "its topic 'alerts' is not an input of alerter (articles.enriched)"
     assert broker.sent == []
 
 

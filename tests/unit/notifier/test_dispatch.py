@@ -25,6 +25,10 @@ def alert(rule_id: str = "rafah", priority: str | None = None) -> Alert:
     })
 
 
+def fired(rule_id: str = "rafah", priority: str | None = None) -> AlertNotice:
+    return AlertNotice("alert.fired", alert(rule_id, priority))
+
+
 class Queue:
     """The queue's contract: one item per (message, target), one silenced record per pair."""
 
@@ -116,8 +120,8 @@ def urls(dispatcher: Dispatcher, message_id: str) -> set[str]:
 async def test_a_first_alert_goes_to_settings_rule_webhooks_and_wanting_subscribers_once(
     dispatcher: Dispatcher, digests: DigestTwin
 ) -> None:
-    routing = await dispatcher.on_alert(alert())
-    again = await dispatcher.on_alert(alert())  # redelivered, or seen by a second instance
+    routing = await dispatcher.dispatch(fired())
+    again = await dispatcher.dispatch(fired())  # redelivered, or seen by a second instance
     assert urls(dispatcher, "al-rafah") == {"https://hooks.example/every", "https://hooks.example/rule-token",
                                             "https://hooks.example/sub_all", "https://hooks.example/sub_updates"}
     assert (routing.queued, routing.silenced, routing.digested) == (4, 1, 1)
@@ -128,7 +132,7 @@ async def test_a_first_alert_goes_to_settings_rule_webhooks_and_wanting_subscrib
 
 
 async def test_the_queued_body_is_the_standard_format_with_type_and_sequence(dispatcher: Dispatcher) -> None:
-    await dispatcher.on_alert(alert())
+    await dispatcher.dispatch(fired())
     assert isinstance(dispatcher.queue, Queue)
     body = dispatcher.queue.items[("al-rafah", "https://hooks.example/every")]
     notice = notice_from_body(body)
@@ -146,8 +150,8 @@ async def test_an_update_goes_only_to_subscribers_asking_for_updates(dispatcher:
 
 async def test_an_urgent_rule_skips_the_digest(dispatcher: Dispatcher, digests: DigestTwin) -> None:
     dispatcher.subscribers = Subscribers([subscription("sub_daily", digest={"every_s": 60})])
-    await dispatcher.on_alert(alert("iran-sanctions"))
-    await dispatcher.on_alert(alert("rafah", priority="urgent"))
+    await dispatcher.dispatch(fired("iran-sanctions"))
+    await dispatcher.dispatch(fired("rafah", priority="urgent"))
     assert digests.added == []
     assert urls(dispatcher, "al-iran-sanctions") == {"https://hooks.example/every", "https://hooks.example/sub_daily"}
     assert "https://hooks.example/sub_daily" in urls(dispatcher, "al-rafah")

@@ -23,7 +23,7 @@ async def test_a_silenced_alert_is_recorded_and_kept_for_the_digest_marked_with_
     kept, queue = Kept(), Queue()
     dispatcher = Dispatcher(queue, Subscribers([subscription("sub_quiet", digest={"every_s": 60})]),
                             Rules({"rafah": RuleEntry("rafah")}), silences=RafahSilence(), digests=kept)
-    routing = await dispatcher.on_alert(alert("rafah"))
+    routing = await dispatcher.dispatch(AlertNotice("alert.fired", alert("rafah")))
     assert routing.silenced == 1 and queue.items == {}
     assert queue.silenced == {("al-rafah", "https://hooks.example/sub_quiet"): "sil_1"}
     assert [(sub_id, notice.alert.alert_id, notice.silence_id) for sub_id, notice in kept.notices] == [
@@ -35,5 +35,5 @@ async def test_an_urgent_silenced_alert_is_only_recorded() -> None:
     dispatcher = Dispatcher(queue, Subscribers([subscription("sub_quiet", digest={"every_s": 60})]),
                             Rules({"rafah": RuleEntry("rafah", priority="urgent")}), silences=RafahSilence(),
                             digests=kept)
-    await dispatcher.on_alert(alert("rafah"))
+    await dispatcher.dispatch(AlertNotice("alert.fired", alert("rafah")))
     assert kept.notices == [] and queue.items == {} and len(queue.silenced) == 1
