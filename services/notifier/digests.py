@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from services.notifier.channels.notice import AlertNotice, DigestNotice
-from services.notifier.digest_schedule import DigestSchedule, parse_digest
+from services.notifier.digest_schedule import DigestRefused, DigestSchedule, parse_digest
 from services.notifier.digest_store import DigestStore, PendingEntry
 from shared.logs import log_event
 from shared.schemas import SCHEMA_VERSION, Alert, utcnow
@@ -132,7 +132,13 @@ class Digests:
             if subscription is None or subscription.digest is None or not subscription.active:
                 await self.store.drop(subscription_id)  # nobody left to send them to
                 continue
-            if await self._send_period(subscription, parse_digest(subscription.digest, min_period_s=1), now):
+            try:
+                schedule = parse_digest(subscription.digest, min_period_s=1)
+            except DigestRefused as error:  # stored by an older release: the others' digests still go
+                log_event(logger, "digest.bad_schedule", logging.ERROR, subscription_id=subscription_id,
+                          error=str(error))
+                continue
+            if await self._send_period(subscription, schedule, now):
                 sent += 1
         return sent
 

@@ -22,6 +22,7 @@ from newsmon.embedded import ManagedProcess, free_port, start_redis
 from services.notifier.channels.notice import AlertNotice, DigestNotice
 from services.notifier.digest_store import DigestStore
 from services.notifier.digests import Digests
+from services.notifier.silence_api import SilenceAPI
 from services.notifier.silence_store import SilenceStore
 from services.notifier.silences import NewSilence, silence_from_request
 from shared.schemas import Alert, MatchedSentence
@@ -298,3 +299,36 @@ async def test_a_newer_update_read_during_a_send_goes_in_the_next_digest(redis: 
     await store.settle("sub_a", end, entries, end + 1)
     (left,) = await store.entries_before("sub_a", end + 3600)
     assert json.loads(left.raw)["update_reason"] == "now 10 outlets"
+
+
+async def test_the_silence_api_creates_lists_and_ends_and_keeps_the_gauge_told(redis: Redis, prefix: str) -> None:
+    changes: list[int] = []
+    store = SilenceStore(redis, prefix)
+
+    async def changed() -> None:
+        changes.append(len(await store.active()))
+
+    api = SilenceAPI(store, changed)
+    created = await api.create(json.dumps({"matchers": {"rule": "rafah", "subscription": "sub_a"},
+                                           "duration_s": 3600, "comment": "night"}).encode())
+    assert created.status == 201 and created.body is not None
+    assert created.body["matchers"] == {"rule": "rafah", "subscription": "sub_a"} and created.body["comment"] == "night"
+    listed = await api.list()
+    assert listed.body == {"silences": [created.body]}
+    refused = await api.create(json.dumps({"matchers": {"rule": "rafah"}}).encode())
+    assert refused.status == 422 and refused.body is not None and "duration_s and ends_at" in refused.body["error"]
+    assert (await api.end(created.body["id"])).status == 204
+    assert (await api.end(created.body["id"])).status == 404
+    assert changes == [1, 0]
+
+
+async def test_a_subscription_with_an_unreadable_schedule_does_not_stop_the_others(redis: Redis, prefix: str) -> None:
+    sent, clock = Sent(), Clock(START + timedelta(minutes=1))
+    broken, fine = Subscriber("sub_broken", digest={"every_s": "hourly"}), Subscriber("sub_fine")
+    collector = digests(redis, prefix, sent, clock, broken, fine)
+    await collector.add(broken, fired("rafah", "s1", 1))
+    await collector.add(fine, fired("rafah", "s2", 1))
+    clock.now = START + timedelta(hours=1)
+    assert await collector.send_due() == 1
+    assert [notice.subscription_id for notice in sent.digests.values()] == ["sub_fine"]
+    assert await redis.sismember(f"{prefix}:pending", "sub_broken"), "kept, in case the schedule is fixed"
