@@ -26,6 +26,7 @@ from tests.channel_receivers import ChatFormat, ChatReceiver
 from tests.integration.receiver import Receiver
 from tests.news_site import NewsSite, news_site_in_thread
 from tests.smtp_server import SmtpServer
+from tests.waiting import wait_until
 
 T = TypeVar("T")
 WEBHOOK_SECRET = "whsec_" + "c2VjcmV0LWZvci10ZXN0cy1vbmx5"  # base64 of "secret-for-tests-only"
@@ -130,6 +131,23 @@ def stack(settings: Settings) -> Iterator[Stack]:
 def cli_env(stack: Stack) -> dict[str, str]:
     """Environment that points the ``newsmon`` CLI at the test stack."""
     return {**os.environ, **service_environment(stack.settings)}
+
+
+def reloads(stack: Stack, outcome: str) -> float:
+    """Rule file changes the alerter has seen, by outcome (ok: now active; error: previous rules kept)."""
+    return metric(stack, "alerter", "newsmon_rule_reloads_total", outcome=outcome)
+
+
+@pytest.fixture
+def rules_file(stack: Stack) -> Iterator[Path]:
+    """The running alerter's rule file; the shipped rules are back (and active) after the test."""
+    path = stack.settings.rules_path
+    assert path is not None
+    yield path
+    if path.read_text() != default_rules_text():
+        done = reloads(stack, "ok")
+        path.write_text(default_rules_text())
+        wait_until(lambda: reloads(stack, "ok") > done, 60, "the shipped rules to be active again")
 
 
 def metric(stack: Stack, service: str, name: str, **labels: str) -> float:
