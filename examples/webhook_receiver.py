@@ -6,12 +6,13 @@
 Start newsmon with ``NEWSMON_WEBHOOK_ALLOW_PRIVATE=true make run`` (it refuses private addresses such
 as 127.0.0.1 otherwise), then subscribe this receiver with the same secret:
 
-    curl -H "Authorization: Bearer $(cat .newsmon/api-token)" http://127.0.0.1:8084/api/subscriptions \\
+    curl -H "Authorization: Bearer $(cat .newsmon/api-token)" http://127.0.0.1:8085/api/subscriptions \\
       -d '{"url": "http://127.0.0.1:9000/hook", "secret": "whsec_...", "rules": ["iran-sanctions", "rafah"],
            "replay_hours": 24}'
 
-Each verified alert prints ``VERIFIED <rule_id> <alert_id> <title>`` (a test event: ``VERIFIED test
-<event_id>``). A bad signature or a timestamp over 5 minutes off gets 401 and ``REJECTED <id> <reason>``
+Each verified alert prints ``VERIFIED <rule_id> <alert_id> <title>`` (an update: ``VERIFIED <rule_id>
+<alert_id> update <n>: <reason>``, a digest: ``VERIFIED digest <digest_id> <n> stories``, a test event:
+``VERIFIED test <event_id>``). A bad signature or a timestamp over 5 minutes off gets 401 and ``REJECTED <id> <reason>``
 on stderr. newsmon retries until it gets a 2xx, so a webhook-id seen before is answered 204 and printed
 as ``DUPLICATE <id>`` instead of being handled twice.
 """
@@ -66,9 +67,14 @@ def rejection(key: bytes, headers: Message, body: bytes, now: float) -> str | No
 
 
 def describe(event: dict[str, object]) -> str:
-    """The line printed for a verified message: a test event or an alert."""
+    """The line printed for a verified message: a test event, a digest, an update or an alert."""
     if event.get("type") == "newsmon.test":
         return f"VERIFIED test {event['event_id']}"
+    if event.get("type") == "digest":
+        return f"VERIFIED digest {event['digest_id']} {event['story_count']} stories"
+    if event.get("type") == "alert.updated":
+        update = f"update {event['update_sequence']}: {event['update_reason']}"
+        return f"VERIFIED {event['rule_id']} {event['alert_id']} {update}"
     return f"VERIFIED {event['rule_id']} {event['alert_id']} {event['title']}"
 
 

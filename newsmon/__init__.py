@@ -1,4 +1,4 @@
-"""newsmon: a self-hosted streaming news monitor (fetcher -> dedupe -> ner -> alerter over Kafka)."""
+"""newsmon: a self-hosted streaming news monitor (fetcher -> dedupe -> ner -> alerter -> notifier over Kafka)."""
 
 from shared.version import __version__
 

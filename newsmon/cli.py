@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from newsmon.commands.replay import publish_files
+from newsmon.commands.silences import silences_add_command, silences_end_command, silences_list_command
 from newsmon.commands.status import processes_command, status_command
 from newsmon.commands.stop import stop_command
 from newsmon.commands.up import up_command
@@ -42,9 +43,9 @@ rules_app = command_group("Work with watch rules.", {
 app.add_typer(rules_app, name="rules")
 deliveries_app = command_group("Webhook deliveries that were given up on.", {
     "list": Deferred("newsmon.commands.deliveries:deliveries_list_command",
-                     "Print the webhook deliveries that were given up on, oldest first."),
+                     "Print the webhook deliveries that were given up on (or held back by a silence), oldest first."),
     "replay": Deferred("newsmon.commands.deliveries:deliveries_replay_command",
-                       "Queue every failed webhook delivery again; the running alerter sends them."),
+                       "Queue every failed webhook delivery again; the running notifier sends them."),
 })
 app.add_typer(deliveries_app, name="deliveries")
 dead_letters_app = command_group("Messages a stage could not handle, and replaying them.", {
@@ -62,6 +63,11 @@ app.command("up")(up_command)
 app.command("stop")(stop_command)
 app.command("status")(status_command)
 app.command("processes")(processes_command)
+silences_app = command_group("Silences: hold back matching alerts for a while.")
+app.add_typer(silences_app, name="silences")
+silences_app.command("list")(silences_list_command)
+silences_app.command("add")(silences_add_command)
+silences_app.command("end")(silences_end_command)
 
 PathsArgument = Annotated[list[Path], typer.Argument(help="Article files or folders (.txt, .html, .jsonl).")]
 
@@ -107,7 +113,7 @@ def alerts(follow: Annotated[bool, typer.Option(help="Keep watching for new aler
 
 
 @app.command()
-def service(name: Annotated[str, typer.Argument(help="fetcher, dedupe, ner or alerter")]) -> None:
+def service(name: Annotated[str, typer.Argument(help="fetcher, dedupe, ner, alerter or notifier")]) -> None:
     """Run one service in the foreground (what ``newsmon up`` and the containers start)."""
     if name not in SERVICE_NAMES:
         raise fail(f"unknown service {name!r}; choose one of {', '.join(SERVICE_NAMES)}")
@@ -118,6 +124,7 @@ def service(name: Annotated[str, typer.Argument(help="fetcher, dedupe, ner or al
     from services.alerter.rule_engine.rules import RuleFileError
     from services.fetcher.errors import SourceError
     from services.ner.pipeline import ModelNotInstalled, PatternFileError
+    from services.notifier.bootstrap import NotifierConfigError
     from shared.kafka_clients import ensure_topics
     from shared.stream_app import run_worker
 
@@ -129,7 +136,7 @@ def service(name: Annotated[str, typer.Argument(help="fetcher, dedupe, ner or al
     try:
         service_app = module.create_service(settings)
     except (RuleFileError, AliasFileError, SourceError, ModelNotInstalled, PatternFileError,
-            ParserNotInstalled) as error:
+            ParserNotInstalled, NotifierConfigError) as error:
         raise fail(str(error)) from None
     sys.argv = [sys.argv[0]]  # the faust worker parses argv; ours are not its options
     run_worker(service_app, settings)

@@ -2,7 +2,7 @@
 supervised the way compose's ``restart: unless-stopped`` supervises containers.
 
 Starts the broker and Redis when ``KAFKA_BOOTSTRAP`` / ``REDIS_URL`` are unset, creates the
-topics, starts the services, and waits until each one reports ready on ``/readyz``. From then
+topics, starts the five services, and waits until each one reports ready on ``/readyz``. From then
 on a supervisor thread starts again any process that dies (see ``newsmon.supervisor``); only
 ``stop`` ends them, services first, then Redis and the broker, so nothing is left running.
 
@@ -47,7 +47,7 @@ from newsmon.process_identity import start_time
 from newsmon.stack_guard import start_guard
 from newsmon.stack_state import BROKER, INFRASTRUCTURE, REDIS, RELAY, STATE_FILE, StackState, write_state
 from newsmon.supervisor import Report, Supervised, Supervisor
-from services.alerter.webhooks.url_safety import redact_url
+from services.notifier.webhooks.url_safety import redact_url
 from shared.kafka_clients import ensure_topics
 from shared.logs import log_event
 from shared.settings import SERVICE_NAMES, ServiceName, Settings

@@ -65,7 +65,7 @@ def service_status(service: str, base_url: str) -> ServiceStatus:
 
 
 def stack_status(settings: Settings, host: str = "127.0.0.1") -> list[ServiceStatus]:
-    """Status of all four services at their configured ports."""
+    """Status of every service at its configured port."""
     return [service_status(name, f"http://{host}:{settings.service_port(name)}") for name in SERVICE_NAMES]
 
 

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from shared import topics
 
 SCHEMA_VERSION: Literal[1] = 1
+Priority = Literal["normal", "urgent"]
+AlertType = Literal["alert.fired", "alert.updated"]
 # A word, for ``EnrichedArticle.lemmas`` and for rule terms: a run of letters, digits and '_'.
 WORD = re.compile(r"\w+")
 
@@ -223,6 +225,24 @@ class Alert(Message):
     events: list[MatchedEvent] | None = Field(
         default=None, description="Present when the rule has an event condition: the event that held in each "
         "matched sentence (action, object, target, source). Absent for rules without one."
+    )
+    priority: Priority | None = Field(
+        default=None, description="The rule's priority; urgent alerts skip digests. Absent means normal."
+    )
+    type: AlertType | None = Field(
+        default=None, description="In webhook bodies: alert.fired for the first alert of a (rule, story), "
+        "alert.updated for a later development of it (more outlets, a new entity). Absent on the topic, "
+        "where every message is a first alert."
+    )
+    update_sequence: int | None = Field(
+        default=None, ge=0, description="In webhook bodies: 0 for alert.fired, then 1, 2, ... for each "
+        "alert.updated of the same alert; (alert_id, update_sequence) is unique."
+    )
+    outlets: int | None = Field(
+        default=None, ge=1, description="In webhook bodies: outlets carrying the story when this was sent."
+    )
+    update_reason: str | None = Field(
+        default=None, description="In alert.updated bodies: why, e.g. 'now 10 outlets'."
     )
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import re
 import warnings
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
 
 from dotenv import dotenv_values
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -25,8 +26,8 @@ from pydantic_settings import (
     SettingsError,
 )
 
-ServiceName = Literal["fetcher", "dedupe", "ner", "alerter"]
-SERVICE_NAMES: tuple[ServiceName, ...] = ("fetcher", "dedupe", "ner", "alerter")
+ServiceName = Literal["fetcher", "dedupe", "ner", "alerter", "notifier"]
+SERVICE_NAMES: tuple[ServiceName, ...] = ("fetcher", "dedupe", "ner", "alerter", "notifier")
 # Where `newsmon up` keeps the embedded Redis's password, inside the data dir (owner-only).
 EMBEDDED_REDIS_PASSWORD_FILE = "redis-password"
 
@@ -93,6 +94,7 @@ class Settings(BaseSettings):
     dedupe_port: int = 8082
     ner_port: int = 8083
     alerter_port: int = 8084
+    notifier_port: int = 8085
 
     topic_partitions: int = Field(default=4, ge=1)
     # Short group timeouts make the embedded broker's consumer-group join take seconds, not 30 s.
@@ -186,11 +188,26 @@ class Settings(BaseSettings):
     )
     webhook_per_destination_concurrency: int = Field(
         default=4, ge=1, description="Attempts in flight to one receiver (scheme, host and port) at most, per "
-        "alerter instance; a slow receiver holds only its own slots.",
+        "notifier instance; a slow receiver holds only its own slots.",
     )
     api_token: SecretStr | None = Field(
-        default=None, description="Bearer token of the alerter's subscription API; unset = API disabled."
+        default=None, description="Bearer token of the notifier's subscription API and the alerter's rule API; "
+        "unset = both disabled."
     )
+    update_outlet_thresholds: list[int] = Field(
+        default_factory=lambda: [3, 10, 30], description="Outlet counts at which a story that alerted sends an "
+        "alert.updated to subscriptions with updates (each threshold once).",
+    )
+    update_entity_labels: list[str] = Field(
+        default_factory=lambda: ["PERSON", "ORG", "GPE"], description="Entity kinds whose first appearance in a "
+        "story that alerted sends an alert.updated (empty: outlet thresholds only).",
+    )
+    update_min_interval_s: float = Field(
+        default=600.0, ge=0, description="At most one alert.updated per story in this many seconds; a threshold "
+        "crossed meanwhile is reported with the next update.",
+    )
+    digest_min_period_s: int = Field(default=60, ge=1, description="Shortest digest period a subscription may ask.")
+    digest_poll_s: float = Field(default=5.0, gt=0, description="How often the notifier looks for digests due.")
 
     shutdown_timeout_s: float = Field(
         default=10.0, gt=0, le=300,
@@ -222,7 +239,7 @@ class Settings(BaseSettings):
 
         The embedded server's password is read from the data dir each time, so a process started
         before ``newsmon up`` made it still connects once it exists. This URL may hold a secret:
-        show it only through a redaction (``services.alerter.webhooks.url_safety.redact_url``).
+        show it only through a redaction (``services.notifier.webhooks.url_safety.redact_url``).
         """
         if self.redis_url:
             return self.redis_url
@@ -244,6 +261,33 @@ class Settings(BaseSettings):
     def service_port(self, service: ServiceName) -> int:
         """HTTP port (``/metrics``, ``/healthz``) of one service."""
         return int(getattr(self, f"{service}_port"))
+
+    # Email channel of the notifier (subscriptions with "format": "email"); no host = email is off.
+    smtp_host: str | None = Field(default=None, description="SMTP server that sends email notifications; unset = "
+                                  "email subscriptions are refused.")
+    smtp_port: int | None = Field(
+        default=None, ge=1, le=65535, description="SMTP port; unset = 25, 587 or 465 for NEWSMON_SMTP_TLS none, "
+        "starttls or tls.",
+    )
+    smtp_tls: Literal["none", "starttls", "tls"] = Field(
+        default="starttls", description="none (plain, a local relay only), starttls (upgrade, usually port 587) or "
+        "tls (TLS from the first byte, usually port 465); a server's certificate is always verified.",
+    )
+    smtp_user: str | None = Field(default=None, description="Login at the SMTP server; unset = no login.")
+    smtp_password_file: Path | None = Field(
+        default=None, description="File holding the SMTP password (read when mail is sent, never logged).",
+    )
+    smtp_from: str | None = Field(default=None, description="From address of notification emails.")
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA bundle (PEM) to verify the SMTP server with, instead of the system's.",
+    )
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _smtp_from_is_one_address(cls, value: str | None) -> str | None:
+        if value is not None and (parseaddr(value)[1].count("@") != 1 or any(c in value for c in "\r\n")):
+            raise ValueError(f"not an email address: {value!r}")
+        return value
 
 
 @lru_cache(maxsize=1)

@@ -29,11 +29,12 @@ from redis.asyncio import Redis
 from shared import topics
 from shared.schemas import DeadLetter, describe_validation_error
 
-# The stages that dead-letter, and the topic each consumes: where a replayed message goes back to.
-STAGE_INPUTS: dict[str, str] = {
-    "dedupe": topics.ARTICLES_RAW,
-    "ner": topics.ARTICLES_UNIQUE,
-    "alerter": topics.ARTICLES_ENRICHED,
+# The stages that dead-letter, and the topics each consumes: a replayed message goes back to its own.
+STAGE_INPUTS: dict[str, tuple[str, ...]] = {
+    "dedupe": (topics.ARTICLES_RAW,),
+    "ner": (topics.ARTICLES_UNIQUE,),
+    "alerter": (topics.ARTICLES_ENRICHED,),
+    "notifier": (topics.ALERTS, topics.ARTICLES_DUPLICATES),
 }
 # Dead-letter kinds that mean the message itself is malformed: replaying the same bytes cannot help.
 MALFORMED_KINDS = frozenset({"empty", "invalid_json", "schema", "empty_after_cleanup"})
@@ -124,9 +125,9 @@ class StoredDeadLetter:
                     "the original is lost")
         if self.kind in MALFORMED_KINDS:
             return f"the message itself is malformed ({self.kind}); its producer must send a corrected one"
-        expected = STAGE_INPUTS.get(self.service)
-        if letter.topic != expected:
-            return f"its topic {letter.topic!r} is not the input of {self.service} ({expected})"
+        expected = STAGE_INPUTS.get(self.service, ())
+        if letter.topic not in expected:
+            return f"its topic {letter.topic!r} is not an input of {self.service} ({', '.join(expected)})"
         if letter.payload_sha256 is not None and hashlib.sha256(self.original).hexdigest() != letter.payload_sha256:
             return "the payload kept differs from the original (sha256 mismatch)"
         return None

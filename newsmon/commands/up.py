@@ -55,7 +55,8 @@ def up_command(
         stack.start()
         typer.echo("newsmon is up:\n" + stack.describe())
         if token_file is not None:
-            typer.echo(f"  api       {stack.url('alerter', '/api/subscriptions')}  (bearer token in {token_file})")
+            typer.echo(f"  api       {stack.url('notifier', '/api/subscriptions')} and "
+                       f"{stack.url('alerter', '/api/rules')}  (bearer token in {token_file})")
         notify("READY=1", f"STATUS=every service is ready; logs in {stack.log_dir}")
         if replay:
             count = asyncio.run(publish_files(replay, show_progress=False))

@@ -1,1 +1,1 @@
-"""The alerter stage: watch rules on ``articles.enriched`` -> ``alerts``, signed webhooks, subscriptions."""
+"""The alerter stage: watch rules on ``articles.enriched`` -> ``alerts``, and the rule API."""

@@ -36,4 +36,5 @@ def build_alert(match: RuleMatch, article: EnrichedArticle, fired_at: datetime |
         fetched_at=article.fetched_at,
         latency_s=round((fired - article.fetched_at).total_seconds(), 3),
         events=match.events,
+        priority="urgent" if match.rule.priority == "urgent" else None,
     )

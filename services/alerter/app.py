@@ -1,22 +1,21 @@
-"""The alerter service: articles.enriched -> alerts, signed webhook delivery beside it, and the API.
+"""The alerter service: articles.enriched -> alerts, and the rule API.
 
-``create_service`` builds the parts (``bootstrap``), then declares the topics, the agent, the
-rule-reload timer and the delivery task (both through ``shared.background``, so neither can take
-the app down). The firing sequence itself is ``firing.AlertFiring``.
+``create_service`` builds the parts (``bootstrap``), then declares the topics, the agent and the
+rule-reload timer (through ``shared.background``, so a failure cannot take the app down). The
+firing sequence itself is ``firing.AlertFiring``. Who hears an alert is the notifier's job.
 """
 
 from __future__ import annotations
 
-import asyncio
-
 import faust
 
-from services.alerter.api import register_routes
 from services.alerter.bootstrap import bootstrap
-from services.alerter.firing import AlertFiring, AlertTargets
+from services.alerter.firing import AlertFiring
 from services.alerter.metrics import INPUT_WAIT
+from services.alerter.rule_api import register_rule_routes
 from shared import topics
-from shared.background import every, keep_running
+from shared.background import every
+from shared.http_api import Endpoint
 from shared.metrics import seconds_since
 from shared.schemas import Alert, EnrichedArticle
 from shared.settings import Settings
@@ -34,9 +33,8 @@ def create_service(settings: Settings) -> faust.App:
     async def publish_alert(alert: Alert) -> None:
         await publish(alerts, "alerter", alert.alert_id, alert)
 
-    firing = AlertFiring(parts.rulebook, parts.alert_log, publish_alert, parts.deliveries,
-                         AlertTargets(parts.subscriptions, settings.webhook_urls))
-    register_routes(app, parts.subscription_api, parts.rule_api, parts.redis_reachable)
+    firing = AlertFiring(parts.rulebook, parts.alert_log, publish_alert)
+    register_rule_routes(app, parts.rule_api, Endpoint(parts.api_tokens, parts.redis_reachable))
 
     @app.agent(enriched_articles, name="alerter")
     async def alerter_agent(stream: faust.StreamT[bytes]) -> None:
@@ -48,10 +46,5 @@ def create_service(settings: Settings) -> faust.App:
     async def reload_rules() -> None:
         """Every few seconds; a failure (Redis away) is logged and retried, never fatal to the app."""
         await every(settings.rules_reload_s, parts.rulebook.refresh, service="alerter", job="rules_reload")
-
-    @app.task
-    async def deliver_webhooks() -> None:
-        """Webhook delivery runs beside rule evaluation, from a durable queue, and never blocks it."""
-        await keep_running(lambda: parts.deliveries.run(asyncio.Event()), service="alerter", job="webhook_delivery")
 
     return app

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import get_args
-
 from prometheus_client import Counter, Gauge, Histogram
 
-from services.alerter.webhooks.queue import Outcome
 from shared.metrics import END_TO_END_BUCKETS, HOP_BUCKETS
 
 ALERTS_FIRED = Counter("newsmon_alerts_total", "Alerts published, by rule.", ["rule"])
@@ -25,23 +22,4 @@ RULES_ACTIVE = Gauge("newsmon_rules_active", "Watch rules in force.")
 RULE_RELOADS = Counter(
     "newsmon_rule_reloads_total", "Rule file changes seen, by outcome (ok: now active; error: previous rules kept).",
     ["outcome"],
-)
-DELIVERIES = Counter(
-    "newsmon_webhook_deliveries_total", "Webhook delivery attempts, by outcome.", ["outcome"]
-)
-# Every outcome exists at 0 from the start: Prometheus's increase() cannot see the first failure of
-# a series born at 1, so the failure alert would miss the first failed delivery after each restart.
-for outcome in get_args(Outcome):
-    DELIVERIES.labels(outcome)
-DELIVERY_SECONDS = Histogram(
-    "newsmon_webhook_delivery_seconds", "Time from sending a webhook POST to its response headers.",
-    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-)
-DELIVERED_LATENCY = Histogram(
-    "newsmon_webhook_delivered_latency_seconds",
-    "From an article's fetch to a receiver's 2xx for its alert, per delivered (alert, target).",
-    buckets=END_TO_END_BUCKETS,
-)
-SUBSCRIPTIONS_DISABLED = Counter(
-    "newsmon_subscriptions_disabled_total", "Subscriptions disabled because their receiver answered 410 Gone."
 )

@@ -1,4 +1,4 @@
-"""Watch rules through the alerter's API, beside the rule file, for every alerter instance at once.
+"""Watch rules through the alerter's API (its own port), beside the rule file, for every alerter instance at once.
 
 ::
 
@@ -11,6 +11,7 @@ The body of a PUT is one rule in the rule-file format (docs/rules.md), as JSON. 
 rule file are read-only here (409): the file is their source of truth. API rules have no
 ``webhooks``: their alerts go to subscriptions, whose URLs are checked. A change is active on
 this instance when the answer arrives, and on the others within ``NEWSMON_RULES_RELOAD_S``.
+Subscriptions are the notifier's API (``services/notifier/api.py``); both take the same token.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ import json
 import logging
 from typing import Any
 
-from services.alerter.api import ApiResponse, error_response
+import faust
+from faust.web import View
+
 from services.alerter.rule_engine.rule_store import RuleStore
 from services.alerter.rule_engine.rulebook import RuleBook
 from services.alerter.rule_engine.rules import Rule, RuleFileError, validate_rule
+from shared.http_api import ApiResponse, Endpoint, error_response, read_then
 from shared.logs import log_event
 
 logger = logging.getLogger(__name__)
@@ -88,3 +92,24 @@ class RuleAPI:
         await self.rulebook.refresh()
         log_event(logger, "rules.api_rule_deleted", rule_id=rule_id)
         return ApiResponse(204)
+
+
+def register_rule_routes(app: faust.App, rules: RuleAPI, endpoint: Endpoint) -> None:
+    """Serve the rule API on the alerter's web server, behind ``endpoint``'s token and readiness checks."""
+
+    @app.page("/api/rules")
+    class Rules(View):
+        async def get(self, request: Any, **_: Any) -> Any:
+            return await endpoint.serve(self, request, rules.list)
+
+    @app.page("/api/rules/{rule_id}")
+    class OneRule(View):
+        async def get(self, request: Any, rule_id: str) -> Any:
+            return await endpoint.serve(self, request, lambda: rules.get(rule_id))
+
+        async def put(self, request: Any, rule_id: str) -> Any:
+            return await endpoint.serve(self, request,
+                                        lambda: read_then(request, lambda body: rules.put(rule_id, body)))
+
+        async def delete(self, request: Any, rule_id: str) -> Any:
+            return await endpoint.serve(self, request, lambda: rules.delete(rule_id))

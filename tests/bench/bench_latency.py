@@ -50,7 +50,9 @@ HOPS = [  # (service, histogram, labels, what the hop is)
     ("ner", "newsmon_processing_seconds", (("service", "ner"),), "ner: one micro-batch, spaCy + publish"),
     ("alerter", "newsmon_alerter_input_wait_seconds", (), "alerter: wait (broker, consumer fetch)"),
     ("alerter", "newsmon_processing_seconds", (("service", "alerter"),), "alerter: one article, rules + firing"),
-    ("alerter", "newsmon_webhook_delivery_seconds", (), "webhook: POST to response"),
+    ("notifier", "newsmon_notifier_input_wait_seconds", (), "notifier: wait (broker, consumer fetch)"),
+    ("notifier", "newsmon_processing_seconds", (("service", "notifier"),), "notifier: one alert, routing + queue"),
+    ("notifier", "newsmon_webhook_delivery_seconds", (), "webhook: POST to response"),
 ]
 
 

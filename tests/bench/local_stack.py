@@ -37,7 +37,8 @@ def stack_settings(data_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "_env_file": None, "embedded_kafka_port": free_port(), "embedded_redis_port": free_port(),
         "fetcher_port": free_port(), "dedupe_port": free_port(), "ner_port": free_port(),
-        "alerter_port": free_port(), "data_dir": data_dir, "api_token": API_TOKEN, "webhook_allow_private": True,
+        "alerter_port": free_port(), "notifier_port": free_port(), "data_dir": data_dir, "api_token": API_TOKEN,
+        "webhook_allow_private": True,
     }
     return Settings(**{**values, **overrides})
 
@@ -113,9 +114,9 @@ class TimedReceiver:
 
 
 def subscribe(stack: Stack, url: str) -> None:
-    """Subscribe ``url`` to every rule through the alerter's API, as a user would."""
+    """Subscribe ``url`` to every rule through the notifier's API, as a user would."""
     request = urllib.request.Request(
-        stack.url("alerter", "/api/subscriptions"), method="POST",
+        stack.url("notifier", "/api/subscriptions"), method="POST",
         data=json.dumps({"url": url, "secret": RECEIVER_SECRET}).encode(),
         headers={"Authorization": f"Bearer {API_TOKEN}", "Content-Type": "application/json"},
     )

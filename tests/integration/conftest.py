@@ -22,12 +22,16 @@ from newsmon.stack import Stack, service_environment
 from services.alerter.rule_engine.rules import default_rules_text
 from shared.kafka_clients import consumer, producer
 from shared.settings import Settings
+from tests.channel_receivers import ChatFormat, ChatReceiver
 from tests.integration.receiver import Receiver
 from tests.news_site import NewsSite, news_site_in_thread
+from tests.smtp_server import SmtpServer
+from tests.waiting import wait_until
 
 T = TypeVar("T")
 WEBHOOK_SECRET = "whsec_" + "c2VjcmV0LWZvci10ZXN0cy1vbmx5"  # base64 of "secret-for-tests-only"
 API_TOKEN = "token-for-tests-only"
+UPDATE_THRESHOLDS = [2, 3]
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +39,24 @@ def receiver() -> Iterator[Receiver]:
     receiver = Receiver().start()
     yield receiver
     receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpServer]:
+    """The session's SMTP server on loopback: the notifier sends email subscriptions' messages there."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def chat_receivers() -> Iterator[dict[ChatFormat, ChatReceiver]]:
+    """A Slack, a Teams and a Discord webhook on loopback, each checking what that service documents."""
+    formats: tuple[ChatFormat, ...] = ("slack", "teams", "discord")
+    receivers = {fmt: ChatReceiver(fmt).start() for fmt in formats}
+    yield receivers
+    for chat in receivers.values():
+        chat.stop()
 
 
 def free_ports(count: int) -> list[int]:
@@ -56,8 +78,9 @@ def news_site() -> Iterator[NewsSite]:
 
 
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver, news_site: NewsSite) -> Settings:
-    kafka, redis, fetcher, dedupe, ner, alerter = free_ports(6)
+def settings(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver, news_site: NewsSite,
+             smtp_server: SmtpServer) -> Settings:
+    kafka, redis, fetcher, dedupe, ner, alerter, notifier = free_ports(7)
     # A copy of the shipped rules that tests may edit (and must restore) to watch the alerter reload.
     rules_file = tmp_path_factory.mktemp("rules") / "watch.yaml"
     rules_file.write_text(default_rules_text())
@@ -71,6 +94,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver, news_
         dedupe_port=dedupe,
         ner_port=ner,
         alerter_port=alerter,
+        notifier_port=notifier,
         data_dir=tmp_path_factory.mktemp("newsmon"),
         webhook_urls=[receiver.url()],
         webhook_secret=WEBHOOK_SECRET,
@@ -83,6 +107,15 @@ def settings(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver, news_
         rules_path=rules_file,
         rules_reload_s=0.5,
         api_token=API_TOKEN,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_server.port,
+        smtp_tls="none",
+        smtp_from="newsmon@example.org",
+        # Small thresholds and no interval, so a handful of copies shows each update at once.
+        update_outlet_thresholds=UPDATE_THRESHOLDS,
+        update_min_interval_s=0,
+        digest_min_period_s=1,  # digest tests use periods of seconds
+        digest_poll_s=0.2,
     )
 
 
@@ -98,6 +131,23 @@ def stack(settings: Settings) -> Iterator[Stack]:
 def cli_env(stack: Stack) -> dict[str, str]:
     """Environment that points the ``newsmon`` CLI at the test stack."""
     return {**os.environ, **service_environment(stack.settings)}
+
+
+def reloads(stack: Stack, outcome: str) -> float:
+    """Rule file changes the alerter has seen, by outcome (ok: now active; error: previous rules kept)."""
+    return metric(stack, "alerter", "newsmon_rule_reloads_total", outcome=outcome)
+
+
+@pytest.fixture
+def rules_file(stack: Stack) -> Iterator[Path]:
+    """The running alerter's rule file; the shipped rules are back (and active) after the test."""
+    path = stack.settings.rules_path
+    assert path is not None
+    yield path
+    if path.read_text() != default_rules_text():
+        done = reloads(stack, "ok")
+        path.write_text(default_rules_text())
+        wait_until(lambda: reloads(stack, "ok") > done, 60, "the shipped rules to be active again")
 
 
 def metric(stack: Stack, service: str, name: str, **labels: str) -> float:

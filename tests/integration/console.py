@@ -12,7 +12,7 @@ from typing import IO
 
 from tests.integration.conftest import free_ports
 
-PORT_NAMES = ("EMBEDDED_KAFKA", "EMBEDDED_REDIS", "FETCHER", "DEDUPE", "NER", "ALERTER")
+PORT_NAMES = ("EMBEDDED_KAFKA", "EMBEDDED_REDIS", "FETCHER", "DEDUPE", "NER", "ALERTER", "NOTIFIER")
 
 
 def stack_ports() -> dict[str, int]:

@@ -17,8 +17,8 @@ from services.alerter.rule_engine.rule_store import RuleStore
 from services.alerter.rule_engine.rules import validate_rule
 from tests.integration.conftest import metric, produce
 from tests.integration.receiver import Receiver
-from tests.integration.test_alerter_api import call
 from tests.integration.test_alerter_rules import alerts_for, story
+from tests.integration.test_notifier_api import call
 from tests.waiting import wait_until
 
 

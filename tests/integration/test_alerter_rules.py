@@ -8,7 +8,6 @@ import json
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from services.alerter.rule_engine.rules import default_rules_text, load_rules
 from services.fetcher.files import read_articles
 from shared.kafka_clients import TopicReadError, read_last
 from shared.schemas import EnrichedArticle, ModelInfo, Sentence
-from tests.integration.conftest import metric, produce, read_json_topic, replay_cli
+from tests.integration.conftest import metric, produce, read_json_topic, reloads, replay_cli
 from tests.integration.receiver import Receiver
 from tests.waiting import wait_until
 
@@ -38,22 +37,6 @@ def story(text: str) -> tuple[bytes, bytes]:
 
 def alerts_for(receiver: Receiver, article: tuple[bytes, bytes]) -> list[str]:
     return sorted(hit.json["rule_id"] for hit in receiver.snapshot() if hit.json["article_id"] == article[0].decode())
-
-
-def reloads(stack: Stack, outcome: str) -> float:
-    return metric(stack, "alerter", "newsmon_rule_reloads_total", outcome=outcome)
-
-
-@pytest.fixture
-def rules_file(stack: Stack) -> Iterator[Path]:
-    """The running alerter's rule file; the shipped rules are back (and active) after the test."""
-    path = stack.settings.rules_path
-    assert path is not None
-    yield path
-    if path.read_text() != default_rules_text():
-        done = reloads(stack, "ok")
-        path.write_text(default_rules_text())
-        wait_until(lambda: reloads(stack, "ok") > done, 60, "the shipped rules to be active again")
 
 
 def test_a_broken_rule_file_is_reported_and_the_previous_rules_stay_active(

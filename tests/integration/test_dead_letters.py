@@ -27,8 +27,8 @@ from shared.redis_client import connect
 from shared.schemas import DeadLetter
 from tests.integration.conftest import produce, read_topic
 from tests.integration.receiver import Receiver
-from tests.integration.test_alerter_api import rafah_story
 from tests.integration.test_bad_input_and_duplicates import RAFAH_TEXT, raw
+from tests.integration.test_notifier_api import rafah_story
 from tests.waiting import wait_until
 
 

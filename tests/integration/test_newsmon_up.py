@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 from newsmon.embedded import port_open
-from services.alerter.webhooks.subscriptions import new_secret
+from services.notifier.webhooks.subscriptions import new_secret
 from tests.conftest import REPO
 from tests.integration.console import Console, stack_ports, up_environment
 from tests.waiting import wait_until
@@ -39,7 +39,7 @@ def test_up_prints_alerts_serves_the_api_and_stops_cleanly(
                                   "--port", "0"], dict(os.environ), tmp_path)
         [listening] = wait_until(lambda: receiver.starting("listening on "), 60, "the example receiver")
         request = urllib.request.Request(
-            f"http://127.0.0.1:{ports['ALERTER']}/api/subscriptions", method="POST",
+            f"http://127.0.0.1:{ports['NOTIFIER']}/api/subscriptions", method="POST",
             data=json.dumps({"url": listening.removeprefix("listening on ") + "/hook", "secret": secret,
                              "rules": ["iran-sanctions", "rafah"], "replay_hours": 1}).encode(),
             headers={"authorization": f"Bearer {token_file.read_text().strip()}", "content-type": "application/json"},

@@ -26,7 +26,7 @@ from shared.settings import SERVICE_NAMES, Settings
 from tests.conftest import REPO
 from tests.integration.conftest import free_ports, metric, produce, replay_cli
 from tests.integration.receiver import Receiver
-from tests.integration.test_alerter_api import call, rafah_story, subscribe
+from tests.integration.test_notifier_api import call, rafah_story, subscribe
 from tests.waiting import wait_until
 
 DEPLOY = REPO / "deploy"
@@ -111,6 +111,7 @@ def test_alerts_fire_for_a_failing_source_and_for_a_service_down_or_gone(tmp_pat
             series("up", "1x32"),
             series("up", "1 0x31", service="dedupe", instance="dedupe:8082"),
             series("up", "1x32", service="alerter", instance="alerter:8084"),  # and no replica of ner at all
+            series("up", "1x32", service="notifier", instance="notifier:8085"),
         ],
         "alert_rule_test": [
             {"eval_time": "10m", "alertname": "NewsmonSourceFailing", "exp_alerts": []},
@@ -201,7 +202,7 @@ def test_every_dashboard_and_alert_expression_runs_and_dashboards_show_data(
         return {labels["service"] for labels, _ in samples(prometheus, 'up{job="newsmon"} == 1')}
 
     # Scraped once before the traffic, so rates and quantiles see it as an increase.
-    wait_until(lambda: scraped() == set(SERVICE_NAMES), 60, "Prometheus to scrape all four services, named by DNS")
+    wait_until(lambda: scraped() == set(SERVICE_NAMES), 60, "Prometheus to scrape every service, named by DNS")
     replay_cli(cli_env, sample_dir)
     produce_failed_retried_and_dead_lettered_messages(stack)
 
@@ -228,15 +229,15 @@ def test_every_dashboard_and_alert_expression_runs_and_dashboards_show_data(
 
 def test_delivered_alerts_record_the_latency_from_fetch_to_webhook(stack: Stack, receiver: Receiver) -> None:
     name = "newsmon_webhook_delivered_latency_seconds"
-    count, total = metric(stack, "alerter", f"{name}_count"), metric(stack, "alerter", f"{name}_sum")
+    count, total = metric(stack, "notifier", f"{name}_count"), metric(stack, "notifier", f"{name}_sum")
     key, value = rafah_story(uuid.uuid4().hex[:8])
     produce(stack.settings, "articles.enriched", [(key, value)])
     wait_until(lambda: any(hit.json.get("article_id") == key.decode() for hit in receiver.snapshot()), 30,
                "the alert at the receiver")
 
-    wait_until(lambda: metric(stack, "alerter", f"{name}_count") > count, 30, "a delivered-latency observation")
-    observed = metric(stack, "alerter", f"{name}_count") - count
-    assert 0 < (metric(stack, "alerter", f"{name}_sum") - total) / observed < 60, "seconds, from a fetch just now"
+    wait_until(lambda: metric(stack, "notifier", f"{name}_count") > count, 30, "a delivered-latency observation")
+    observed = metric(stack, "notifier", f"{name}_count") - count
+    assert 0 < (metric(stack, "notifier", f"{name}_sum") - total) / observed < 60, "seconds, from a fetch just now"
 
 
 def test_status_command_reports_every_service_ready_and_caught_up(stack: Stack, cli_env: dict[str, str]) -> None:

@@ -38,7 +38,8 @@ def test_the_data_dir_its_logs_and_secrets_are_owner_only(stack: Stack) -> None:
     data_dir = stack.settings.data_dir
     assert mode(data_dir) == 0o700 and mode(stack.log_dir) == 0o700
     logs = list(stack.log_dir.glob("*.log"))
-    assert {path.stem for path in logs} >= {"broker", "broker-relay", "redis", "fetcher", "dedupe", "ner", "alerter"}
+    assert {path.stem for path in logs} >= {"broker", "broker-relay", "redis", "fetcher", "dedupe", "ner", "alerter",
+                                                 "notifier"}
     assert {path.name: mode(path) for path in logs} == {path.name: 0o600 for path in logs}
     assert mode(stack.settings.embedded_redis_password_path) == 0o600
     assert mode(stack.state_path) == 0o600
@@ -73,7 +74,8 @@ def test_every_process_of_the_stack_listens_on_loopback_only(stack: Stack) -> No
     addresses = {process.name: listening_addresses(process.pid) for process in processes}
     assert (("127.0.0.1", stack.settings.embedded_kafka_port) in addresses["broker-relay"]
             and ("127.0.0.1", stack.settings.embedded_redis_port) in addresses["redis"]
-            and ("127.0.0.1", stack.settings.alerter_port) in addresses["alerter"]), addresses
+            and ("127.0.0.1", stack.settings.alerter_port) in addresses["alerter"]
+            and ("127.0.0.1", stack.settings.notifier_port) in addresses["notifier"]), addresses
     assert {name: {address for address, _ in found} - {"127.0.0.1"} for name, found in addresses.items()} == {
         process.name: set() for process in processes}
 

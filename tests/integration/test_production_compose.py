@@ -28,7 +28,8 @@ REQUIRED = {
     "GRAFANA_ADMIN_PASSWORD": "grafana-pass-from-operator",
     "NEWSMON_WEBHOOK_SECRET": "whsec_c2lnbmluZy1rZXktZnJvbS1vcGVyYXRvcg==",
 }
-HTTP_PORTS = {"fetcher": 8081, "dedupe": 8082, "ner": 8083, "alerter": 8084, "prometheus": 9090, "grafana": 3000}
+HTTP_PORTS = {"fetcher": 8081, "dedupe": 8082, "ner": 8083, "alerter": 8084, "notifier": 8085, "prometheus": 9090,
+              "grafana": 3000}
 KAFKA_EXTERNAL_PORT = 9094
 # Environment variables that hold a credential, and the password part of a URL.
 CREDENTIAL_VARIABLE = re.compile(r"(PASSWORD|SECRET|TOKEN|_AUTH)$")

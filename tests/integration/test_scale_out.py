@@ -1,4 +1,4 @@
-"""Two instances each of dedupe, ner and alerter in one consumer group: the work is shared and every
+"""Two instances each of dedupe, ner, alerter and notifier in one consumer group: the work is shared and every
 guarantee holds, also while an instance is killed and the group rebalances.
 
 The second instances are ``newsmon service <name>`` processes this module starts against the
@@ -30,10 +30,10 @@ from tests.integration.conftest import (
     read_json_topic,
 )
 from tests.integration.receiver import Receiver
-from tests.integration.test_alerter_api import call, subscribe
+from tests.integration.test_notifier_api import call, subscribe
 from tests.waiting import wait_until
 
-SCALED = ("dedupe", "ner", "alerter")
+SCALED = ("dedupe", "ner", "alerter", "notifier")
 SUBSCRIBER_PATH = "scale-out"
 
 

@@ -23,10 +23,10 @@ from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 from newsmon.embedded import free_port, start_redis
-from services.alerter.webhooks.delivery import WebhookDelivery
-from services.alerter.webhooks.queue import Target
-from services.alerter.webhooks.subscriptions import Subscription, SubscriptionStore, new_subscription_id
-from services.alerter.webhooks.url_safety import redact_url
+from services.notifier.webhooks.delivery import WebhookDelivery
+from services.notifier.webhooks.queue import Target
+from services.notifier.webhooks.subscriptions import Subscription, SubscriptionStore, new_subscription_id
+from services.notifier.webhooks.url_safety import redact_url
 from shared.schemas import Alert, MatchedSentence
 from tests.integration.receiver import signature_valid
 from tests.waiting import wait_until_async
@@ -418,7 +418,7 @@ async def test_an_item_its_own_attempt_just_rescheduled_is_not_claimed_from_unde
 
 async def test_the_loop_survives_an_unreachable_redis(workers: Workers, caplog: pytest.LogCaptureFixture) -> None:
     unreachable = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.5)
-    caplog.set_level(logging.ERROR, logger="services.alerter.webhooks.delivery")
+    caplog.set_level(logging.ERROR, logger="services.notifier.webhooks.delivery")
     workers(redis_client=unreachable)
 
     async def logged() -> bool:

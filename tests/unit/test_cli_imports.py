@@ -25,7 +25,7 @@ HEAVY = ("spacy", "thinc", "faust", "mode", "aiokafka", "services.alerter.rule_e
          "datasketch", "trafilatura", "rich")
 # Run to the end in a fresh interpreter (no stack runs on the test's ports, so `status` says DOWN).
 LIGHT_COMMANDS = [["--help"], ["status"], ["status", "--json"], ["processes"], ["stop"], ["rules", "--help"],
-                  ["deliveries", "--help"], ["dead-letters", "--help"]]
+                  ["deliveries", "--help"], ["dead-letters", "--help"], ["silences", "--help"]]
 # Resolved only: running them reads a topic, and reading a topic needs aiokafka, but nothing else heavy.
 LIGHT_TO_RESOLVE = ["alerts", "status", "processes", "stop", "schema"]
 

@@ -36,7 +36,7 @@ def test_every_module_is_the_file_its_import_names(name: str) -> None:
     assert Path(module.__file__) in (expected.with_suffix(".py"), expected / "__init__.py")
 
 
-@pytest.mark.parametrize("service", ["fetcher", "dedupe", "ner", "alerter"])
+@pytest.mark.parametrize("service", ["fetcher", "dedupe", "ner", "alerter", "notifier"])
 def test_importing_a_service_app_needs_no_broker_no_redis_and_no_model(service: str, tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "KAFKA_BOOTSTRAP": "127.0.0.1:1", "REDIS_URL": "redis://127.0.0.1:1/0",
            "NEWSMON_SPACY_MODEL": "no_such_model", "NEWSMON_RULES_PATH": str(tmp_path / "missing.yaml"),

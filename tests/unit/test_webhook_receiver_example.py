@@ -11,15 +11,18 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO
 
 import pytest
 
-from services.alerter.api import trial_event_body
-from services.alerter.webhooks.signing import signed_headers
-from services.alerter.webhooks.subscriptions import new_secret
+from services.notifier.api import trial_event_body
+from services.notifier.channels.notice import AlertNotice, DigestNotice
+from services.notifier.digests import standard_digest_body
+from services.notifier.notice_bodies import notice_body
+from services.notifier.webhooks.signing import signed_headers
+from services.notifier.webhooks.subscriptions import new_secret
 from shared.article_ids import alert_id
 from shared.schemas import Alert, MatchedSentence
 
@@ -96,6 +99,19 @@ def test_a_signed_alert_is_verified_once_and_its_retry_is_a_duplicate(receiver: 
     assert next_line(receiver.stdout) == f"VERIFIED rafah {alert.alert_id} Troops move on Rafah"
     assert receiver.post(body, headers) == 204
     assert next_line(receiver.stdout) == f"DUPLICATE {alert.alert_id}"
+
+
+def test_an_update_and_a_digest_are_verified_and_described(receiver: Receiver) -> None:
+    alert = rafah_alert()
+    update = notice_body(AlertNotice("alert.updated", alert, outlets=3, update_sequence=1,
+                                     update_reason="now 3 outlets")).encode()
+    assert receiver.post(update, signed_headers(receiver.secret, f"{alert.alert_id}-u1", update)) == 204
+    assert next_line(receiver.stdout) == f"VERIFIED rafah {alert.alert_id} update 1: now 3 outlets"
+    end = datetime(2026, 1, 5, 13, 0, tzinfo=timezone.utc)
+    digest = standard_digest_body(DigestNotice("sub_1", end - timedelta(hours=1), end,
+                                               (AlertNotice("alert.fired", alert),)), "digest_sub_1_1").encode()
+    assert receiver.post(digest, signed_headers(receiver.secret, "digest_sub_1_1", digest)) == 204
+    assert next_line(receiver.stdout) == "VERIFIED digest digest_sub_1_1 1 stories"
 
 
 def test_a_signed_test_event_is_verified(receiver: Receiver) -> None:

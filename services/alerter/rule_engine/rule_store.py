@@ -2,7 +2,8 @@
 
 Each rule is stored as the JSON the user sent (validated first); a version counter moves on
 every change, so instances notice with one small read per reload tick. Rules from the rule file
-stay in the file: the API neither overrides nor deletes them.
+stay in the file: the API neither overrides nor deletes them. A change is entered in the rule
+directory (``shared.rule_directory``) in the same transaction, so the notifier knows the rule at once.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from redis.asyncio import Redis
 from services.alerter.rule_engine.rules import Rule
 from shared.logs import log_event
 from shared.redis_client import text
+from shared.rule_directory import RuleDirectory, RuleEntry
 
 logger = logging.getLogger(__name__)
 RULES_KEY = "newsmon:rules:api"
@@ -28,6 +30,7 @@ class RuleStore:
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
+        self.directory = RuleDirectory(redis)
 
     async def version(self) -> int:
         return int(await self.redis.get(VERSION_KEY) or 0)
@@ -50,6 +53,10 @@ class RuleStore:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(RULES_KEY, rule.id, json.dumps(document))
             pipe.incr(VERSION_KEY)
+            if rule.enabled:
+                self.directory.set_in(pipe, RuleEntry(rule.id, tuple(rule.webhooks), rule.priority))
+            else:
+                self.directory.remove_in(pipe, rule.id)
             await pipe.execute()
 
     async def delete(self, rule_id: str) -> bool:
@@ -57,6 +64,7 @@ class RuleStore:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hdel(RULES_KEY, rule_id)
             pipe.incr(VERSION_KEY)
-            removed, _ = await pipe.execute()
+            self.directory.remove_in(pipe, rule_id)
+            removed, *_ = await pipe.execute()
         return bool(removed)
 

@@ -7,6 +7,10 @@ directory in the file's place): the error is logged with file, rule and field, c
 (``newsmon_rule_reloads_total{outcome="error"}``), and the previous rules stay active until the
 file is fixed. API rules (``rule_store.py``) are validated before they are stored; a rule id in
 the file wins over the same id added through the API.
+
+With a ``RuleDirectory``, ``refresh`` also writes the active rules' ids, webhooks and priority to
+Redis whenever they changed (and until a write succeeds), so the notifier routes alerts to a rule's
+webhooks without the URLs ever travelling on the public ``alerts`` topic.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from services.alerter.rule_engine.matching import CompiledRule, compile_rules
 from services.alerter.rule_engine.rule_store import RuleStore
 from services.alerter.rule_engine.rules import Rule, RuleFileError, load_rules, parse_rule_file, read_rule_file
 from shared.logs import log_event
+from shared.rule_directory import RuleDirectory, RuleEntry
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +37,12 @@ class RuleBook:
     evaluates anything.
     """
 
-    def __init__(self, path: Path | None, store: RuleStore | None = None) -> None:
+    def __init__(self, path: Path | None, store: RuleStore | None = None,
+                 directory: RuleDirectory | None = None) -> None:
         self.path = path
         self.store = store
+        self.directory = directory
+        self._directory_stale = True
         content = self._read()
         if isinstance(content, RuleFileError):
             raise content
@@ -93,12 +101,20 @@ class RuleBook:
 
     async def refresh(self) -> bool:
         """Reload whatever changed, the file or the API rules; True when new rules became active."""
-        changed = self.reload_if_changed()
+        file_changed = self.reload_if_changed()
+        changed = await self._reload_api_rules() or file_changed
+        if self.directory is not None and self._directory_stale:
+            await self.directory.replace(RuleEntry(compiled.rule.id, tuple(compiled.rule.webhooks),
+                                                   compiled.rule.priority) for compiled in self.rules)
+            self._directory_stale = False
+        return changed
+
+    async def _reload_api_rules(self) -> bool:
         if self.store is None:
-            return changed
+            return False
         version = await self.store.version()
         if version == self._api_version:
-            return changed
+            return False
         self.api_rules = await self.store.rules()
         self._api_version = version
         self._activate()
@@ -114,6 +130,7 @@ class RuleBook:
                       reason="the rule file has rules with these ids; the file's are active")
         api_active = [rule for rule in self.api_rules if rule.enabled and rule.id not in file_ids]
         self.rules = compile_rules([*self.file_rules, *api_active])
+        self._directory_stale = True
         RULES_ACTIVE.set(len(self.rules))
 
     def _reload_failed(self, reason: str) -> None:

@@ -27,6 +27,7 @@ from pydantic import (
 from services.alerter.rule_engine.conditions import TAGS, Condition, is_positive
 from services.alerter.rule_engine.terms import CaseMode
 from shared.config_errors import decode_config, parse_entries_yaml, read_config_bytes, validate_entries
+from shared.schemas import Priority
 
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=64)]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -70,6 +71,9 @@ class Rule(BaseModel):
         default=None, description="After an alert, no alert of this rule (any story) for this long."
     )
     webhooks: list[str] = Field(default_factory=list, description="Extra URLs that receive this rule's alerts.")
+    priority: Priority = Field(
+        default="normal", description="urgent: the rule's alerts go at once, also to subscriptions that get digests."
+    )
 
     @model_validator(mode="before")
     @classmethod

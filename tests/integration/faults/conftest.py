@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from services.alerter.webhooks.subscriptions import new_secret
+from services.notifier.webhooks.subscriptions import new_secret
 from tests.integration.console import stack_ports, up_environment
 from tests.integration.faults.up_stack import Subscriber, UpStack
 from tests.integration.receiver import Receiver

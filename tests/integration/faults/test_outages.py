@@ -28,12 +28,12 @@ from shared.schemas import RawArticle
 from shared.settings import SERVICE_NAMES, ServiceName
 from tests.integration.conftest import metric, produce, read_json_topic
 from tests.integration.receiver import Receiver
-from tests.integration.test_alerter_api import call
+from tests.integration.test_notifier_api import call
 from tests.waiting import wait_until
 
 PAUSE_S = 20
 # Services whose /readyz checks Redis; ner uses none.
-REDIS_USERS: tuple[ServiceName, ...] = ("fetcher", "dedupe", "alerter")
+REDIS_USERS: tuple[ServiceName, ...] = ("fetcher", "dedupe", "alerter", "notifier")
 WORDS = ["harbour", "convoy", "ministry", "tariff", "glacier", "orchard", "vaccine", "satellite", "parliament",
          "drought", "refinery", "embassy", "festival", "reactor", "pipeline", "verdict", "ceasefire", "election"]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from services.alerter.webhooks.subscriptions import new_secret
+from services.notifier.webhooks.subscriptions import new_secret
 from shared.article_ids import article_id_for_content
 from shared.settings import SERVICE_NAMES
 from tests.integration.faults.articles import batch_titles, write_batch
@@ -70,7 +70,7 @@ def kill_mid_stream(up: UpStack, subscriber: Subscriber, victim: str, feed: Path
     return pid, killed_at
 
 
-@pytest.mark.parametrize("victim", ["fetcher", "dedupe", "ner", "alerter"])
+@pytest.mark.parametrize("victim", ["fetcher", "dedupe", "ner", "alerter", "notifier"])
 def test_a_service_killed_mid_stream_is_restarted_and_no_alert_is_lost_or_doubled(
     up: UpStack, subscriber: Subscriber, inbox: Path, victim: str
 ) -> None:
@@ -81,8 +81,8 @@ def test_a_service_killed_mid_stream_is_restarted_and_no_alert_is_lost_or_double
     titles = batch_titles(f"{victim}-before", BATCH) | batch_titles(f"{victim}-during", BATCH)
     recover(up, subscriber, victim, killed_at, titles)
 
-    # Only the alerter can die between sending an alert (or a webhook) and recording it sent.
-    assert_alerted_once(up, subscriber, titles, resend_allowed=victim == "alerter")
+    # Only the alerter (an alert) and the notifier (a webhook) can die between sending and recording it sent.
+    assert_alerted_once(up, subscriber, titles, resend_allowed=victim in ("alerter", "notifier"))
     assert_status_shows(up, victim, restarts + 1, "killed by SIGKILL")
     assert any(line.startswith(f"{victim} (pid {pid}) died: killed by SIGKILL; restarting in ")
                for line in up.console_lines()), up.tail()

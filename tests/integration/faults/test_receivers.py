@@ -20,8 +20,8 @@ import pytest
 from newsmon.stack import Stack
 from tests.integration.conftest import metric, produce, read_json_topic
 from tests.integration.receiver import Receiver
-from tests.integration.test_alerter_api import call, subscribe
 from tests.integration.test_alerter_rules import story
+from tests.integration.test_notifier_api import call, subscribe
 from tests.waiting import wait_until
 
 DOWN_S = 60
@@ -99,7 +99,7 @@ def test_a_receiver_down_for_60s_gets_every_alert_once_when_it_is_back(
     wait_until(lambda: len(healthy.accepted()) == 3, 60, "the healthy subscriber's alerts, meanwhile")
     expected = alert_ids(stack, articles)
     wait_for_every_alert(healthy, expected, 5, "the healthy subscriber")
-    retries = metric(stack, "alerter", "newsmon_webhook_deliveries_total", outcome="retry")
+    retries = metric(stack, "notifier", "newsmon_webhook_deliveries_total", outcome="retry")
     assert retries > 0
 
     time.sleep(max(0.0, DOWN_S - (time.monotonic() - went_down)))  # the outage itself lasts DOWN_S

@@ -111,10 +111,12 @@ class UpStack:
         assert result.returncode == 0, result.stdout + result.stderr
 
     def api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        """One call to the alerter's API with the token `newsmon up` keeps in the data dir."""
+        """One API call with the token `newsmon up` keeps in the data dir: rules to the alerter, the rest
+        (subscriptions, silences) to the notifier."""
         token = (self.data_dir / "api-token").read_text().strip()
+        port = self.ports["ALERTER" if path.startswith("/api/rules") else "NOTIFIER"]
         request = urllib.request.Request(
-            f"http://127.0.0.1:{self.ports['ALERTER']}{path}", method=method,
+            f"http://127.0.0.1:{port}{path}", method=method,
             data=None if body is None else json.dumps(body).encode(),
             headers={"content-type": "application/json", "authorization": f"Bearer {token}"},
         )

@@ -1,18 +1,15 @@
-"""The alerter's firing sequence on in-memory twins: each alert published once per story, its webhooks
-queued before it counts as published, and a crash anywhere in between sends it again, never loses it."""
+"""The alerter's firing sequence on in-memory twins: each alert published once per story, acknowledged
+before it counts as published, and a crash in between publishes it again, never loses it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from services.alerter.alert_log import MemoryAlertLog
-from services.alerter.firing import AlertFiring, AlertTargets
+from services.alerter.firing import AlertFiring
 from services.alerter.rule_engine.rulebook import RuleBook
-from services.alerter.webhooks.queue import Target
-from services.alerter.webhooks.subscriptions import Subscription
 from shared.schemas import Alert, EnrichedArticle, ModelInfo, Sentence
 
 RULES = """
@@ -45,39 +42,16 @@ class Broker:
         self.steps.append(f"publish {alert.rule_id}")
 
 
-class Outbox:
-    """The delivery queue's contract: one item per (alert, target), whatever is enqueued again."""
-
-    def __init__(self, steps: list[str]) -> None:
-        self.items: set[tuple[str, str]] = set()
-        self.steps = steps
-        self.fail_next = False
-
-    async def enqueue(self, alert: Alert, targets: Sequence[Target | str]) -> int:
-        if self.fail_next:
-            self.fail_next = False
-            raise ConnectionError("Redis went away")
-        new = {(alert.alert_id, target if isinstance(target, str) else target.url) for target in targets}
-        self.steps.append(f"enqueue {alert.rule_id}")
-        added = len(new - self.items)
-        self.items |= new
-        return added
-
-
-class Subscribers:
-    def __init__(self, subscriptions: list[Subscription]) -> None:
-        self.subscriptions = subscriptions
-
-    async def active_for(self, rule_id: str) -> list[Subscription]:
-        return [sub for sub in self.subscriptions if sub.active and sub.wants(rule_id)]
-
-
 class Log(MemoryAlertLog):
     def __init__(self, steps: list[str]) -> None:
         super().__init__()
         self.steps = steps
+        self.fail_next = False
 
     async def mark_published(self, alert_id: str) -> None:
+        if self.fail_next:
+            self.fail_next = False
+            raise ConnectionError("Redis went away")
         self.steps.append("mark published")
         await super().mark_published(alert_id)
 
@@ -91,21 +65,13 @@ def steps() -> list[str]:
 def firing(steps: list[str], tmp_path: Path) -> AlertFiring:
     rules_file = tmp_path / "watch.yaml"
     rules_file.write_text(RULES)
-    rulebook = RuleBook(rules_file)
-    subscribers = Subscribers([Subscription(id="sub_1", url="https://hooks.example/a", secret="s" * 16,
-                                            rules=["rafah"])])
-    return AlertFiring(rulebook, Log(steps), Broker(steps), Outbox(steps),
-                       AlertTargets(subscribers, ["https://hooks.example/all"]))
+    return AlertFiring(RuleBook(rules_file), Log(steps), Broker(steps))
 
 
-async def test_an_alert_is_published_then_queued_for_every_target_then_marked(
-    firing: AlertFiring, steps: list[str]
-) -> None:
+async def test_an_alert_is_published_then_marked(firing: AlertFiring, steps: list[str]) -> None:
     [alert] = await firing.on_article(article("a1", "s1", "Troops moved on Rafah."))
-    assert steps == ["publish rafah", "enqueue rafah", "mark published"]
-    assert isinstance(firing.outbox, Outbox)
-    assert firing.outbox.items == {(alert.alert_id, "https://hooks.example/all"),
-                                   (alert.alert_id, "https://hooks.example/a")}
+    assert steps == ["publish rafah", "mark published"]
+    assert alert.rule_id == "rafah" and alert.story_id == "s1"
 
 
 async def test_every_copy_and_redelivery_of_a_story_gives_one_alert(firing: AlertFiring) -> None:
@@ -117,18 +83,18 @@ async def test_every_copy_and_redelivery_of_a_story_gives_one_alert(firing: Aler
     assert first[0].alert_id != other_story[0].alert_id
 
 
-async def test_a_crash_after_publishing_sends_the_same_alert_again_and_loses_no_webhook(
+async def test_a_crash_after_publishing_publishes_the_same_alert_again(
     firing: AlertFiring, steps: list[str]
 ) -> None:
-    assert isinstance(firing.outbox, Outbox) and isinstance(firing.publish, Broker)
-    firing.outbox.fail_next = True
+    assert isinstance(firing.log, Log) and isinstance(firing.publish, Broker)
+    firing.log.fail_next = True
     with pytest.raises(ConnectionError):
         await firing.on_article(article("a1", "s1", "Troops moved on Rafah."))
     assert steps == ["publish rafah"], "not marked published: the redelivery must publish again"
 
     [alert] = await firing.on_article(article("a1", "s1", "Troops moved on Rafah."))
     assert [published.alert_id for published in firing.publish.published] == [alert.alert_id] * 2
-    assert len(firing.outbox.items) == 2 and steps[-1] == "mark published"
+    assert steps[-1] == "mark published"
 
 
 async def test_a_cooldown_holds_back_other_stories_for_good(firing: AlertFiring) -> None:

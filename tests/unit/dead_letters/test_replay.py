@@ -97,7 +97,7 @@ async def test_a_dead_letter_naming_another_topic_than_its_stage_input_is_refuse
     [result] = await run([stored(topic="alerts")], MemoryReplayLedger(), broker)
 
     assert result.outcome == "not_replayable"
-    assert result.detail == "its topic 'alerts' is not the input of alerter (articles.enriched)"
+    assert result.detail == "its topic 'alerts' is not an input of alerter (articles.enriched)"
     assert broker.sent == []
 
 
@@ -166,4 +166,4 @@ def test_an_unknown_service_is_one_line_naming_the_services_there_are() -> None:
 
     assert result.returncode == 2
     assert result.stderr == ("error: no dead letters for service 'fetcher'; "
-                             "the stages that dead-letter are dedupe, ner, alerter\n")
+                             "the stages that dead-letter are dedupe, ner, alerter, notifier\n")

@@ -1,41 +1,48 @@
-"""The subscription API, served by the alerter's web server (the port of ``/metrics``).
+"""The subscription API, served by the notifier's web server (``NEWSMON_NOTIFIER_PORT``, with ``/metrics``).
 
 ::
 
-    POST   /api/subscriptions            {url, secret?, rules?, replay_hours?}
+    POST   /api/subscriptions            {url, format?, secret?, rules?, updates?, digest?, replay_hours?}
                                                                    -> 201 (a generated secret is shown once)
     GET    /api/subscriptions                                      -> 200 (secrets masked)
     DELETE /api/subscriptions/{id}                                 -> 204
-    POST   /api/subscriptions/{id}/test                            -> 202 (a signed test event, queued)
-    GET/PUT/DELETE /api/rules[/{id}]                               -> watch rules (``rule_api.py``)
+    POST   /api/subscriptions/{id}/test                            -> 202 (a test message in its format, queued)
+    POST/GET /api/silences, DELETE /api/silences/{id}                  -> silences (``silence_api.py``)
+
+Watch rules are the alerter's API (``/api/rules`` on its port), with the same token.
 
 Every request needs ``Authorization: Bearer <NEWSMON_API_TOKEN>``; without that setting the API
 answers 503. While Redis is away it answers 503 too, with the reason and ``Retry-After``
-(``unless_unavailable``), instead of failing or hanging. ``replay_hours`` also queues the alerts
+(``shared.http_api``), instead of failing or hanging. ``replay_hours`` also queues the alerts
 of the last hours that the new subscription wants, so a subscriber that arrives after the news
 still gets it. ``SubscriptionAPI`` holds the behaviour as plain async methods returning an
-``ApiResponse``; ``register_routes`` only adapts them to faust views.
+``ApiResponse``; ``register_routes`` only adapts them to faust views. A subscription's rules must be
+active rules, as the alerters publish them in the rule directory (``shared.rule_directory``).
 """
 
 from __future__ import annotations
 
 import binascii
-import hmac
 import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import faust
 from faust.web import View
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.alerter.webhooks.queue import DeliveryQueue, Target
-from services.alerter.webhooks.signing import secret_key
-from services.alerter.webhooks.subscriptions import (
+from services.notifier.channels.notice import AlertNotice
+from services.notifier.digest_schedule import MIN_PERIOD_S, DigestRefused, parse_digest
+from services.notifier.dispatch import Routing
+from services.notifier.notice_bodies import notice_body
+from services.notifier.rendering import RenderError, mailto_address
+from services.notifier.webhooks.queue import DeliveryQueue, Target
+from services.notifier.webhooks.signing import secret_key
+from services.notifier.webhooks.subscriptions import (
+    Format,
     Subscription,
     SubscriptionStore,
     mask_secret,
@@ -43,32 +50,18 @@ from services.alerter.webhooks.subscriptions import (
     new_subscription_id,
     public_view,
 )
-from services.alerter.webhooks.url_safety import UnsafeWebhookURL, check_webhook_url, redact_url
+from services.notifier.webhooks.url_safety import UnsafeWebhookURL, check_webhook_url, redact_url
 from shared.article_ids import sha256_hex
-from shared.failure_policy import classify, describe_error
+from shared.http_api import ApiResponse, Endpoint, error_response, read_then
 from shared.kafka_clients import TopicReadError
 from shared.logs import log_event
-from shared.readiness import NotReady, ReadinessCheck
-from shared.schemas import Alert, describe_validation_error, utcnow
-
-if TYPE_CHECKING:
-    from services.alerter.rule_api import RuleAPI
+from shared.schemas import Alert, MatchedSentence, describe_validation_error, utcnow
 
 logger = logging.getLogger(__name__)
 MIN_SECRET_BYTES = 16
 MAX_REPLAY_HOURS = 7 * 24
-OUTAGE_RETRY_AFTER_S = 5
-
-
-@dataclass(frozen=True)
-class ApiResponse:
-    status: int
-    body: dict[str, Any] | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> ApiResponse:
-    return ApiResponse(status, {"error": message}, headers or {})
+# Routes a notice to one subscription (``Dispatcher.dispatch`` with ``only``).
+Route = Callable[[AlertNotice, Subscription], Awaitable[Routing]]
 
 
 class NewSubscription(BaseModel):
@@ -76,12 +69,32 @@ class NewSubscription(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(min_length=1)
+    url: str = Field(min_length=1, description="http(s) URL, or mailto:address for the email format.")
+    format: Format = Field(default="standard", description="How alerts are written for this receiver.")
     secret: str | None = Field(default=None, min_length=1)
     rules: list[str] = Field(default_factory=list, description="Rule ids; empty = every rule.")
+    updates: bool = Field(default=False, description="Also send alert.updated as an alerted story grows.")
+    digest: dict[str, Any] | None = Field(
+        default=None, description='One message per period instead of one per alert: {"every_s": N} or '
+        '{"at": "HH:MM", "timezone": "Area/City"}.')
     replay_hours: float | None = Field(
         default=None, gt=0, le=MAX_REPLAY_HOURS, description="Also send the wanted alerts of the last N hours."
     )
+
+
+def trial_alert(event_id: str, subscription_id: str) -> Alert:
+    """The alert a chat or email test message shows: clearly a test, with the parts a real alert has."""
+    sentence = "This is a test message from newsmon: your alerts will look like this."
+    return Alert(alert_id=event_id, rule_id="newsmon-test", rule_name="newsmon test", article_id=event_id,
+                 story_id=event_id, title=f"Test message for subscription {subscription_id}", source="newsmon",
+                 sentences=[MatchedSentence(text=sentence, start=0, end=len(sentence), matches=[])])
+
+
+def trial_message(event_id: str, subscription_id: str, fmt: Format) -> str:
+    """What ``POST /api/subscriptions/{id}/test`` queues: the signed test event, or a test alert for other formats."""
+    if fmt == "standard":
+        return trial_event_body(event_id, subscription_id)
+    return notice_body(AlertNotice("test", trial_alert(event_id, subscription_id)))
 
 
 def trial_event_body(event_id: str, subscription_id: str) -> str:
@@ -96,27 +109,21 @@ def trial_event_body(event_id: str, subscription_id: str) -> str:
 class SubscriptionAPI:
     """What the endpoints do; subscriptions from the settings are listed and testable, not deletable."""
 
-    def __init__(self, *, token: str | None, store: SubscriptionStore, queue: DeliveryQueue,
+    def __init__(self, *, store: SubscriptionStore, queue: DeliveryQueue, route: Route,
                  alerts_since: Callable[[datetime], Awaitable[list[Alert]]],
                  rule_ids: Callable[[], Awaitable[list[str]]], allow_private: bool, settings_urls: list[str],
-                 settings_secret: str | None) -> None:
-        self.token = token
+                 settings_secret: str | None, email_enabled: bool = False,
+                 digest_min_period_s: int = MIN_PERIOD_S) -> None:
+        self.email_enabled = email_enabled
+        self.digest_min_period_s = digest_min_period_s
         self.store = store
         self.queue = queue
+        self.route = route
         self.alerts_since = alerts_since
         self.rule_ids = rule_ids
         self.allow_private = allow_private
         self.settings_subscriptions = {f"settings-{sha256_hex(url)[:12]}": url for url in settings_urls}
         self.settings_secret = settings_secret
-
-    def refusal(self, authorization: str | None) -> ApiResponse | None:
-        """Why a request may not proceed (503 disabled, 401 bad token), or None when it may."""
-        if not self.token:
-            return error_response(503, "API disabled: set NEWSMON_API_TOKEN")
-        scheme, _, given = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token.encode()):
-            return error_response(401, "missing or wrong bearer token", {"WWW-Authenticate": 'Bearer realm="newsmon"'})
-        return None
 
     async def create(self, body: bytes) -> ApiResponse:
         try:
@@ -128,7 +135,9 @@ class SubscriptionAPI:
             return error_response(422, problem)
         generated = request.secret is None
         subscription = Subscription(id=new_subscription_id(), url=request.url.strip(),
-                                    secret=request.secret or new_secret(), rules=list(dict.fromkeys(request.rules)))
+                                    secret=request.secret or new_secret(), rules=list(dict.fromkeys(request.rules)),
+                                    format=request.format, updates=request.updates,
+                                    digest=self._digest(request.digest))
         await self.store.add(subscription)
         view: dict[str, Any] = {**public_view(subscription), "source": "api"}
         if request.replay_hours is not None:
@@ -146,12 +155,12 @@ class SubscriptionAPI:
         return ApiResponse(201, view)
 
     async def _replay(self, subscription: Subscription, hours: float) -> int:
-        """Queue the alerts of the last ``hours`` that the subscription wants; how many were queued."""
-        target = Target(subscription.url, subscription.id)
+        """Route the alerts of the last ``hours`` that the subscription wants to it alone, as they were routed
+        when they fired (silences and digests included); how many were queued."""
         queued = 0
         for alert in await self.alerts_since(utcnow() - timedelta(hours=hours)):
             if subscription.wants(alert.rule_id):
-                queued += await self.queue.enqueue(alert, [target])
+                queued += (await self.route(AlertNotice("alert.fired", alert), subscription)).queued
         return queued
 
     async def list(self) -> ApiResponse:
@@ -172,6 +181,7 @@ class SubscriptionAPI:
         return ApiResponse(204)
 
     async def send_test(self, subscription_id: str) -> ApiResponse:
+        fmt: Format = "standard"
         if subscription_id in self.settings_subscriptions:
             target = Target(self.settings_subscriptions[subscription_id])
         else:
@@ -181,20 +191,22 @@ class SubscriptionAPI:
             if not subscription.active:
                 return error_response(409, f"subscription {subscription_id} is disabled: "
                                            f"{subscription.disabled_reason}")
-            target = Target(subscription.url, subscription.id)
+            target, fmt = Target(subscription.url, subscription.id), subscription.format
         event_id = "test_" + secrets.token_hex(8)
-        await self.queue.enqueue_message(event_id, trial_event_body(event_id, subscription_id), [target])
+        await self.queue.enqueue_message(event_id, trial_message(event_id, subscription_id, fmt), [target])
         log_event(logger, "subscription.test_queued", subscription_id=subscription_id, alert_id=event_id)
         return ApiResponse(202, {"event_id": event_id, "subscription_id": subscription_id})
 
     async def _check(self, request: NewSubscription) -> str | None:
-        """Why the subscription cannot be created, in words, or None."""
-        try:
-            await check_webhook_url(request.url, self.allow_private)
-        except UnsafeWebhookURL as error:
-            return str(error)
-        except OSError as error:
-            return f"webhook host of {redact_url(request.url)} does not resolve: {error.strerror or error}"
+        """Why the subscription cannot be created, in words naming the field, or None."""
+        problem = await self._check_url(request)
+        if problem:
+            return problem
+        if request.digest is not None:
+            try:
+                parse_digest(request.digest, self.digest_min_period_s)
+            except DigestRefused as error:
+                return str(error)
         if request.secret is not None:
             try:
                 key = secret_key(request.secret)
@@ -208,77 +220,49 @@ class SubscriptionAPI:
             return f"rules: unknown rule id {unknown[0]!r}; active rules: {', '.join(active)}"
         return None
 
+    def _digest(self, digest: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The digest period as it is kept and shown: its canonical form (``daily_at`` is written ``at``)."""
+        return None if digest is None else parse_digest(digest, self.digest_min_period_s).model_dump()
 
-async def unless_unavailable(dependencies_ready: ReadinessCheck,
-                             handle: Callable[[], Awaitable[ApiResponse]]) -> ApiResponse:
-    """``handle()``, or 503 with the reason while a dependency (Redis) is unavailable.
-
-    The dependency is asked first, so a request is not half done when an outage is already under
-    way; one that meets an outage midway is answered 503 too (any step it did is idempotent to repeat).
-    """
-    try:
-        if not await dependencies_ready():
-            return _unavailable("a dependency is not ready")
-    except NotReady as error:
-        return _unavailable(str(error))
-    try:
-        return await handle()
-    except Exception as error:
-        if classify(error) != "transient":
-            raise
-        log_event(logger, "api.dependency_unavailable", logging.WARNING, error=describe_error(error))
-        return _unavailable(describe_error(error))
-
-
-def _unavailable(reason: str) -> ApiResponse:
-    return error_response(503, f"temporarily unavailable, try again shortly: {reason}",
-                          {"Retry-After": str(OUTAGE_RETRY_AFTER_S)})
+    async def _check_url(self, request: NewSubscription) -> str | None:
+        """Why the URL does not fit the format: an email address for email, a public http(s) URL otherwise."""
+        if request.format == "email":
+            try:
+                mailto_address(request.url)
+            except RenderError as error:
+                return f"url: {error}"
+            if not self.email_enabled:
+                return ("url: a mailto: subscription needs email set up on the notifier: NEWSMON_SMTP_HOST and "
+                        "NEWSMON_SMTP_FROM")
+            return None
+        if request.url.strip().lower().startswith("mailto:"):
+            return 'format: a mailto: url needs "format": "email"'
+        try:
+            await check_webhook_url(request.url, self.allow_private)
+        except UnsafeWebhookURL as error:
+            return f"url: {error}"
+        except OSError as error:
+            return f"url: webhook host of {redact_url(request.url)} does not resolve: {error.strerror or error}"
+        return None
 
 
-def register_routes(app: faust.App, api: SubscriptionAPI, rules: RuleAPI, dependencies_ready: ReadinessCheck) -> None:
-    """Serve the API (subscriptions and rules, one token) on the faust app's web server."""
-
-    async def answer(view: View, request: Any, handle: Callable[[], Awaitable[ApiResponse]]) -> Any:
-        response = api.refusal(request.headers.get("Authorization")) or await unless_unavailable(
-            dependencies_ready, handle)
-        if response.body is None:
-            return view.bytes(b"", status=response.status, headers=response.headers)
-        return view.json(response.body, status=response.status, headers=response.headers)
+def register_routes(app: faust.App, api: SubscriptionAPI, endpoint: Endpoint) -> None:
+    """Serve the subscription API on the notifier's web server, behind ``endpoint``'s token and readiness checks."""
 
     @app.page("/api/subscriptions")
     class Subscriptions(View):
         async def get(self, request: Any, **_: Any) -> Any:
-            return await answer(self, request, api.list)
+            return await endpoint.serve(self, request, api.list)
 
         async def post(self, request: Any, **_: Any) -> Any:
-            return await answer(self, request, lambda: _read_then(request, api.create))
+            return await endpoint.serve(self, request, lambda: read_then(request, api.create))
 
     @app.page("/api/subscriptions/{subscription_id}")
     class OneSubscription(View):
         async def delete(self, request: Any, subscription_id: str) -> Any:
-            return await answer(self, request, lambda: api.delete(subscription_id))
+            return await endpoint.serve(self, request, lambda: api.delete(subscription_id))
 
     @app.page("/api/subscriptions/{subscription_id}/test")
     class SubscriptionTest(View):
         async def post(self, request: Any, subscription_id: str) -> Any:
-            return await answer(self, request, lambda: api.send_test(subscription_id))
-
-    @app.page("/api/rules")
-    class Rules(View):
-        async def get(self, request: Any, **_: Any) -> Any:
-            return await answer(self, request, rules.list)
-
-    @app.page("/api/rules/{rule_id}")
-    class OneRule(View):
-        async def get(self, request: Any, rule_id: str) -> Any:
-            return await answer(self, request, lambda: rules.get(rule_id))
-
-        async def put(self, request: Any, rule_id: str) -> Any:
-            return await answer(self, request, lambda: _read_then(request, lambda body: rules.put(rule_id, body)))
-
-        async def delete(self, request: Any, rule_id: str) -> Any:
-            return await answer(self, request, lambda: rules.delete(rule_id))
-
-
-async def _read_then(request: Any, handle: Callable[[bytes], Awaitable[ApiResponse]]) -> ApiResponse:
-    return await handle(await request.read())
+            return await endpoint.serve(self, request, lambda: api.send_test(subscription_id))

@@ -14,15 +14,18 @@ import pytest
 from redis.asyncio import Redis
 
 from newsmon.embedded import free_port
-from services.alerter.api import ApiResponse, SubscriptionAPI, unless_unavailable
-from services.alerter.webhooks.queue import DeliveryQueue
-from services.alerter.webhooks.subscriptions import (
+from services.notifier.api import SubscriptionAPI
+from services.notifier.channels.notice import AlertNotice
+from services.notifier.dispatch import Routing
+from services.notifier.webhooks.queue import DeliveryQueue
+from services.notifier.webhooks.subscriptions import (
     Subscription,
     SubscriptionStore,
     mask_secret,
     new_secret,
     public_view,
 )
+from shared.http_api import ApiResponse, TokenCheck, unless_unavailable
 from shared.readiness import redis_answers
 from shared.schemas import Alert
 
@@ -33,13 +36,17 @@ async def default_rule_ids() -> list[str]:
     return ["iran-sanctions", "rafah"]
 
 
+async def no_routing(notice: AlertNotice, subscription: Subscription) -> Routing:
+    raise AssertionError("a refused request must not route anything")
+
+
 async def no_history(since: datetime) -> list[Alert]:
     raise AssertionError("a refused request must not read the alerts topic")
 
 
-def api(token: str | None = TOKEN, allow_private: bool = False) -> SubscriptionAPI:
+def api(allow_private: bool = False) -> SubscriptionAPI:
     unused = Redis.from_url("redis://127.0.0.1:9/0")
-    return SubscriptionAPI(token=token, store=SubscriptionStore(unused), queue=DeliveryQueue(unused),
+    return SubscriptionAPI(store=SubscriptionStore(unused), queue=DeliveryQueue(unused), route=no_routing,
                            alerts_since=no_history,
                            rule_ids=default_rule_ids, allow_private=allow_private,
                            settings_urls=[], settings_secret=None)
@@ -51,22 +58,22 @@ def error_of(response: ApiResponse) -> str:
 
 
 def test_without_a_configured_token_the_api_is_disabled() -> None:
-    response = api(token=None).refusal(f"Bearer {TOKEN}")
+    response = TokenCheck(None).refusal(f"Bearer {TOKEN}")
     assert response is not None and response.status == 503
     assert error_of(response) == "API disabled: set NEWSMON_API_TOKEN"
 
 
 @pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer wrong", f"Basic {TOKEN}", f"Bearer {TOKEN}x"])
 def test_a_missing_or_wrong_token_is_401(header: str | None) -> None:
-    response = api().refusal(header)
+    response = TokenCheck(TOKEN).refusal(header)
     assert response is not None and response.status == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert TOKEN not in json.dumps(response.body)
 
 
 def test_the_right_token_passes_in_any_scheme_case() -> None:
-    assert api().refusal(f"Bearer {TOKEN}") is None
-    assert api().refusal(f"bearer {TOKEN}") is None
+    assert TokenCheck(TOKEN).refusal(f"Bearer {TOKEN}") is None
+    assert TokenCheck(TOKEN).refusal(f"bearer {TOKEN}") is None
 
 
 @pytest.mark.parametrize(
@@ -85,6 +92,15 @@ def test_the_right_token_passes_in_any_scheme_case() -> None:
         (b'{"url": "https://93.184.216.34/h", "replay_hours": 0}', "replay_hours: Input should be greater than 0"),
         (b'{"url": "https://93.184.216.34/h", "replay_hours": 169}',
          "replay_hours: Input should be less than or equal to 168"),
+        (b'{"url": "https://93.184.216.34/h", "format": "mattermost"}',
+         "format: Input should be 'standard', 'slack', 'teams', 'discord' or 'email'"),
+        (b'{"url": "mailto:desk@example.org", "format": "email"}',
+         "url: a mailto: subscription needs email set up on the notifier: NEWSMON_SMTP_HOST"),
+        (b'{"url": "mailto:desk@example.org"}', 'format: a mailto: url needs "format": "email"'),
+        (b'{"url": "https://93.184.216.34/h", "format": "email"}', "url: an email subscription's url must be mailto:"),
+        (b'{"url": "https://93.184.216.34/h", "digest": {"every_s": 5}}', "digest.every_s: at least 60 s"),
+        (b'{"url": "https://93.184.216.34/h", "digest": {"at": "25:00", "timezone": "Europe/Paris"}}', "digest.at"),
+        (b'{"url": "https://93.184.216.34/h", "updates": "often"}', "updates: Input should be a valid boolean"),
     ],
 )
 async def test_bad_subscriptions_are_refused_with_a_readable_422(body: bytes, expected: str) -> None:

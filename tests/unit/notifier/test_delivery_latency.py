@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.alerter.api import trial_event_body
-from services.alerter.webhooks.delivery import fetch_to_delivery_s
+from services.notifier.api import trial_event_body
+from services.notifier.webhooks.delivery import fetch_to_delivery_s
 from shared.schemas import Alert, MatchedSentence
 
 

@@ -12,10 +12,10 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from services.alerter.webhooks.attempt_results import retry_after_s
-from services.alerter.webhooks.delivery import WebhookDelivery
-from services.alerter.webhooks.queue import Item
-from services.alerter.webhooks.scheduling import DestinationSlots, RetrySchedule
+from services.notifier.webhooks.attempt_results import retry_after_s
+from services.notifier.webhooks.delivery import WebhookDelivery
+from services.notifier.webhooks.queue import Item
+from services.notifier.webhooks.scheduling import DestinationSlots, RetrySchedule
 
 
 def test_retry_after_zero_cannot_burn_the_attempts_in_a_second() -> None:

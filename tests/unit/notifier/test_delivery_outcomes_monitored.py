@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from services.alerter.webhooks.queue import KEPT_OUTCOMES
+from services.notifier.webhooks.queue import KEPT_OUTCOMES
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 SELECTOR = re.compile(r'newsmon_webhook_deliveries_total\{outcome=~"([^"]+)"\}')

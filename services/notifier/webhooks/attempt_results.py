@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from services.alerter.webhooks.queue import Outcome
+from services.notifier.webhooks.queue import Outcome
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,13 @@
-"""Webhook subscriptions in Redis: a URL, its own signing secret, and the rules it wants.
+"""Subscriptions in Redis: a URL, its format, its own signing secret, and the rules it wants.
 
-Subscriptions are shared by every alerter instance. A subscription whose receiver answers
-``410 Gone`` is disabled (kept, marked with the reason) and receives nothing more; deleting it
-cancels what was still queued for it. Secrets are stored here because signing needs them, and
-leave Redis only once: in the answer that creates the subscription. Everything shown elsewhere
-goes through ``public_view``, which masks the secret and strips tokens from the URL.
+Subscriptions are shared by every notifier instance. ``format`` says how an alert is written for
+the receiver: ``standard`` (signed Standard Webhooks JSON), ``slack``, ``teams``, ``discord`` (chat
+webhook URLs, which carry their own token) or ``email`` (a ``mailto:`` URL); ``updates`` asks for
+``alert.updated`` messages as a story grows; ``digest`` collects alerts into one message per period.
+A subscription whose receiver answers ``410 Gone`` is disabled (kept, marked with the reason) and
+receives nothing more; deleting it cancels what was still queued for it. Secrets are stored here
+because signing needs them, and leave Redis only once: in the answer that creates the subscription.
+Everything shown elsewhere goes through ``public_view``, which masks the secret and strips tokens from the URL.
 """
 
 from __future__ import annotations
@@ -13,15 +16,18 @@ import base64
 import json
 import secrets
 from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
-from services.alerter.webhooks.signing import SECRET_PREFIX
-from services.alerter.webhooks.url_safety import redact_url
+from services.notifier.webhooks.signing import SECRET_PREFIX
+from services.notifier.webhooks.url_safety import redact_url
 from shared.schemas import utcnow
 
 KEY_PREFIX = "newsmon:subscriptions"
+Format = Literal["standard", "slack", "teams", "discord", "email"]
+FORMATS: tuple[Format, ...] = ("standard", "slack", "teams", "discord", "email")
 
 # KEYS: subscriptions hash, disabled hash; ARGV: id, disabled record. Only an existing one is disabled.
 _DISABLE = """
@@ -38,6 +44,9 @@ class Subscription(BaseModel):
     url: str
     secret: str = Field(repr=False)
     rules: list[str] = Field(default_factory=list)
+    format: Format = "standard"
+    updates: bool = False
+    digest: dict[str, Any] | None = Field(default=None, description="The digest period, as the API accepted it.")
     created_at: datetime = Field(default_factory=utcnow)
     disabled_at: datetime | None = None
     disabled_reason: str | None = None
@@ -72,6 +81,9 @@ def public_view(subscription: Subscription) -> dict[str, object]:
         "id": subscription.id,
         "url": redact_url(subscription.url),
         "rules": subscription.rules,
+        "format": subscription.format,
+        "updates": subscription.updates,
+        "digest": subscription.digest,
         "secret": mask_secret(subscription.secret),
         "created_at": subscription.created_at.isoformat(),
         "status": "active" if subscription.active else "disabled",

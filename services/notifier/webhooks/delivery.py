@@ -1,4 +1,8 @@
-"""Webhook delivery workers: signed POSTs from the durable queue, retried until a horizon, once per target.
+"""Delivery workers: each queued message, in its target's format, retried until a horizon, once per target.
+
+A target's format is its subscription's (``rendering.py``): standard targets get signed POSTs, chat
+targets their channel's JSON, email targets a message through the SMTP server (``NEWSMON_SMTP_*``);
+SMTP 4xx answers and outages are retried like a 5xx, SMTP 5xx fails like a 4xx.
 
 Every attempt has one deadline for everything (checking the URL, connecting, sending, the
 receiver's response headers); past it the attempt is a timeout, retried later. Attempts run side
@@ -23,25 +27,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
+from email.message import EmailMessage
 
 import httpx
 from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
-from services.alerter.metrics import (
+from services.notifier.channels.errors import PermanentSendError, TransientSendError
+from services.notifier.channels.smtp import SmtpSettings, send_email
+from services.notifier.metrics import (
     DELIVERED_LATENCY,
     DELIVERIES,
     DELIVERY_SECONDS,
+    NOTIFICATIONS,
     SUBSCRIPTIONS_DISABLED,
 )
-from services.alerter.webhooks.attempt_results import AttemptResult, classify_response, describe_attempt_error
-from services.alerter.webhooks.queue import DeliveryQueue, Item
-from services.alerter.webhooks.scheduling import DestinationSlots, RetrySchedule
-from services.alerter.webhooks.signing import signed_headers
-from services.alerter.webhooks.subscriptions import SubscriptionStore
-from services.alerter.webhooks.url_safety import UnsafeWebhookURL, check_webhook_url, redact_url
+from services.notifier.rendering import HttpPayload, RenderError, render
+from services.notifier.webhooks.attempt_results import AttemptResult, classify_response, describe_attempt_error
+from services.notifier.webhooks.queue import DeliveryQueue, Item
+from services.notifier.webhooks.scheduling import DestinationSlots, RetrySchedule
+from services.notifier.webhooks.signing import signed_headers
+from services.notifier.webhooks.subscriptions import Format, SubscriptionStore
+from services.notifier.webhooks.url_safety import UnsafeWebhookURL, check_webhook_url, redact_url
 from shared.address_guard import UnsafeAddress
 from shared.failure_policy import Backoff, retry_transient
 from shared.logs import log_event
@@ -74,6 +83,14 @@ def fetch_to_delivery_s(body: bytes, delivered_at: float) -> float | None:
     return None if fetched_at is None else delivered_at - fetched_at.timestamp()
 
 
+@dataclass(frozen=True)
+class Destination:
+    """How one item is sent: its format and, for the standard format, the secret that signs it."""
+
+    secret: str | None
+    format: Format = "standard"
+
+
 class WebhookDelivery(DeliveryQueue):
     """Deliver queued webhooks: each message once per target, signed with the target's secret."""
 
@@ -81,8 +98,9 @@ class WebhookDelivery(DeliveryQueue):
                  max_attempts: int, backoff_s: float, key_prefix: str = "newsmon:webhooks",
                  subscriptions: SubscriptionStore | None = None, horizon_s: float = DEFAULT_HORIZON_S,
                  attempt_deadline_s: float = DEFAULT_ATTEMPT_DEADLINE_S, per_destination: int = DEFAULT_PER_DESTINATION,
-                 max_in_flight: int = MAX_IN_FLIGHT) -> None:
+                 max_in_flight: int = MAX_IN_FLIGHT, smtp: SmtpSettings | None = None) -> None:
         super().__init__(redis, key_prefix)
+        self.smtp = smtp
         self.client = client
         self.secret = secret
         self.allow_private = allow_private
@@ -165,39 +183,74 @@ class WebhookDelivery(DeliveryQueue):
             return
         item, body = loaded
         item.attempts += 1
-        secret, refusal = await retry_transient(lambda: self._secret_for(item), "webhook.subscription",
-                                                alert_id=item.alert_id)
+        destination, refusal = await retry_transient(lambda: self._destination(item), "webhook.subscription",
+                                                     alert_id=item.alert_id)
         if refusal is not None:
             result = refusal
         elif body is None:
             result = AttemptResult("failed", error="message body expired")
         else:
-            result = await self._post(item, body, secret)
+            result = await self._deliver(item, body, destination)
             if result.outcome == "delivered" and (latency := fetch_to_delivery_s(body, time.time())) is not None:
                 DELIVERED_LATENCY.observe(latency)
         log_event(logger, "webhook.attempt", logging.INFO if result.outcome == "delivered" else logging.WARNING,
                   alert_id=item.alert_id, url=redact_url(item.url), subscription_id=item.subscription_id,
-                  status=result.status, attempt=item.attempts, outcome=result.outcome, error=result.error,
+                  format=destination.format, status=result.status, attempt=item.attempts, outcome=result.outcome,
+                  error=result.error,
                   latency_ms=None if result.latency_s is None else round(result.latency_s * 1000, 1))
-        await retry_transient(lambda: self._record(item_id, item, result), "webhook.record", alert_id=item.alert_id)
+        await retry_transient(lambda: self._record(item_id, item, result, destination.format), "webhook.record",
+                              alert_id=item.alert_id)
 
-    async def _secret_for(self, item: Item) -> tuple[str | None, AttemptResult | None]:
-        """The secret to sign with, or why the item must not be sent (subscription deleted or disabled)."""
+    async def _destination(self, item: Item) -> tuple[Destination, AttemptResult | None]:
+        """How to send the item (format, signing secret), or why it must not be sent (subscription deleted
+        or disabled)."""
         if item.subscription_id is None:
-            return self.secret, None
+            return Destination(self.secret), None
         subscription = await self.subscriptions.get(item.subscription_id) if self.subscriptions else None
         if subscription is None:
-            return None, AttemptResult("cancelled", error="subscription deleted")
+            return Destination(None), AttemptResult("cancelled", error="subscription deleted")
+        destination = Destination(subscription.secret, subscription.format)
         if not subscription.active:
-            return None, AttemptResult("disabled", error=f"subscription disabled: {subscription.disabled_reason}")
-        return subscription.secret, None
+            reason = f"subscription disabled: {subscription.disabled_reason}"
+            return destination, AttemptResult("disabled", error=reason)
+        return destination, None
 
-    async def _post(self, item: Item, body: bytes, secret: str | None) -> AttemptResult:
-        """The attempt under its deadline: URL check, POST, and the receiver's status, all within it."""
+    async def _deliver(self, item: Item, body: bytes, destination: Destination) -> AttemptResult:
+        """Render the message in the destination's format, then POST it or mail it."""
+        try:
+            payload = render(destination.format, item.alert_id, body, url=item.url,
+                             subscription_id=item.subscription_id, sender=self.smtp.sender if self.smtp else None)
+        except (RenderError, ValidationError) as error:
+            return AttemptResult("failed", error=f"cannot write it as {destination.format}: {error}"[:200])
+        if isinstance(payload, HttpPayload):
+            return await self._post(item, payload.content, destination.secret if payload.signed else None,
+                                    None if payload.signed else payload.headers)
+        return await self._mail(payload)
+
+    async def _mail(self, message: EmailMessage) -> AttemptResult:
+        """Hand an email to the SMTP server within the attempt deadline: 4xx and outages retry, 5xx fail."""
+        if self.smtp is None:
+            return AttemptResult("failed", error="email needs NEWSMON_SMTP_HOST")
+        started = time.monotonic()
+        try:
+            await send_email(message, self.smtp, timeout_s=self.attempt_deadline_s)
+            result = AttemptResult("delivered")
+        except TransientSendError as error:
+            result = AttemptResult("retry", error=str(error)[:200])
+        except PermanentSendError as error:
+            result = AttemptResult("failed", error=str(error)[:200])
+        result = replace(result, latency_s=time.monotonic() - started)
+        DELIVERY_SECONDS.observe(result.latency_s or 0.0)
+        return result
+
+    async def _post(self, item: Item, body: bytes, secret: str | None,
+                    headers: dict[str, str] | None = None) -> AttemptResult:
+        """The attempt under its deadline: URL check, POST, and the receiver's status, all within it.
+        Without ``headers``, the standard format's (signed with ``secret`` when there is one)."""
         started = time.monotonic()
         try:
             async with asyncio.timeout(self.attempt_deadline_s):
-                result = await self._send(item, body, secret)
+                result = await self._send(item, body, headers or signed_headers(secret, item.alert_id, body))
         except TimeoutError:
             result = AttemptResult("retry", latency_s=time.monotonic() - started,
                                    error=f"no response within the {self.attempt_deadline_s:g}s attempt deadline")
@@ -205,8 +258,8 @@ class WebhookDelivery(DeliveryQueue):
             DELIVERY_SECONDS.observe(result.latency_s)
         return result
 
-    async def _send(self, item: Item, body: bytes, secret: str | None) -> AttemptResult:
-        """Check the URL, POST the signed body, and classify the answer (the response body is never read)."""
+    async def _send(self, item: Item, body: bytes, headers: dict[str, str]) -> AttemptResult:
+        """Check the URL, POST the body, and classify the answer (the response body is never read)."""
         try:
             await check_webhook_url(item.url, self.allow_private)
         except UnsafeWebhookURL as error:
@@ -216,7 +269,7 @@ class WebhookDelivery(DeliveryQueue):
         started = time.monotonic()
         try:
             async with self.client.stream(
-                "POST", item.url, content=body, headers=signed_headers(secret, item.alert_id, body),
+                "POST", item.url, content=body, headers=headers,
                 timeout=self.attempt_deadline_s, follow_redirects=False,
             ) as response:
                 result = classify_response(response)
@@ -228,7 +281,7 @@ class WebhookDelivery(DeliveryQueue):
             result = AttemptResult("failed", error=describe_attempt_error(error))
         return replace(result, latency_s=time.monotonic() - started)
 
-    async def _record(self, item_id: str, item: Item, result: AttemptResult) -> None:
+    async def _record(self, item_id: str, item: Item, result: AttemptResult, fmt: Format = "standard") -> None:
         """Reschedule a retry within the limits, or settle the final outcome."""
         outcome = result.outcome
         if outcome == "retry":
@@ -243,6 +296,7 @@ class WebhookDelivery(DeliveryQueue):
             await self._disable(item)  # first: once the outcome is recorded, the subscription is disabled
         await self.settle(item_id, item, outcome, result.error)
         DELIVERIES.labels(outcome).inc()
+        NOTIFICATIONS.labels(fmt, outcome).inc()
         if outcome not in ("delivered", "cancelled"):
             log_event(logger, "webhook.given_up", logging.WARNING, alert_id=item.alert_id,
                       url=redact_url(item.url), subscription_id=item.subscription_id, outcome=outcome,

@@ -1,4 +1,4 @@
-"""Subscriptions through the running alerter's API: created with a token, signed with their own secret,
+"""Subscriptions through the running notifier's API: created with a token, signed with their own secret,
 delivered once each even when the receiver was down, disabled by 410."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from newsmon.stack import Stack
 from services.fetcher.files import read_articles
 from shared.schemas import EnrichedArticle, ModelInfo, Sentence
+from shared.settings import ServiceName
 from tests.integration.conftest import (
     API_TOKEN,
     WEBHOOK_SECRET,
@@ -28,9 +29,13 @@ from tests.waiting import wait_until
 
 
 def call(stack: Stack, method: str, path: str, body: Any = None, token: str | None = API_TOKEN) -> tuple[int, Any]:
-    """One API request as a user's HTTP client makes it: (status, decoded JSON body or None)."""
+    """One API request as a user's HTTP client makes it: (status, decoded JSON body or None).
+
+    Rules are the alerter's API, everything else (subscriptions, silences) the notifier's.
+    """
+    service: ServiceName = "alerter" if path.startswith("/api/rules") else "notifier"
     request = urllib.request.Request(
-        stack.url("alerter", path), method=method, data=None if body is None else json.dumps(body).encode(),
+        stack.url(service, path), method=method, data=None if body is None else json.dumps(body).encode(),
         headers={"content-type": "application/json", **({"authorization": f"Bearer {token}"} if token else {})},
     )
     try:
@@ -203,11 +208,11 @@ def test_a_late_subscription_gets_the_samples_alerts_by_replay(
 def test_a_receiver_down_then_back_gets_every_alert_once_per_subscription(stack: Stack) -> None:
     subscriber = Receiver()  # not listening yet: connections are refused
     first, second = subscribe(stack, subscriber.url("first")), subscribe(stack, subscriber.url("second"))
-    retries = metric(stack, "alerter", "newsmon_webhook_deliveries_total", outcome="retry")
+    retries = metric(stack, "notifier", "newsmon_webhook_deliveries_total", outcome="retry")
     tag = uuid.uuid4().hex[:8]
     stories = [rafah_story(f"{tag}-{n}") for n in range(3)]
     produce(stack.settings, "articles.enriched", stories)
-    wait_until(lambda: metric(stack, "alerter", "newsmon_webhook_deliveries_total", outcome="retry") >= retries + 12,
+    wait_until(lambda: metric(stack, "notifier", "newsmon_webhook_deliveries_total", outcome="retry") >= retries + 12,
                60, "every delivery to fail twice while the receiver is down")
     subscriber.start()
     try:

@@ -11,7 +11,8 @@ Keys under ``key_prefix``:
 - ``:items`` hash of item id -> JSON state (url, subscription id, attempts, last error) while unfinished;
 - ``:done:<message id>:<target key>`` the final outcome (``delivered``, ``failed``, ``gone``, ...),
   kept for days so a redelivered alert queues nothing that was already settled;
-- ``:failed`` list of JSON records of deliveries given up on, newest last (``newsmon deliveries``).
+- ``:failed`` list of JSON records of deliveries given up on, newest last (``newsmon deliveries``);
+- ``:silenced`` list of JSON records of (message, subscription) pairs a silence held back, newest last.
 
 A worker claims due items in one Lua script, which puts each back with a lease score in the
 future: if the worker dies mid-POST the item falls due again after the lease instead of being
@@ -36,7 +37,7 @@ from typing import Any, Literal
 
 from redis.asyncio import Redis
 
-from services.alerter.webhooks.url_safety import redact_url
+from services.notifier.webhooks.url_safety import redact_url
 from shared.article_ids import sha256_hex
 from shared.redis_client import text
 from shared.schemas import Alert
@@ -63,6 +64,15 @@ for j = 1, #KEYS - 3 do
 end
 if queued > 0 and redis.call('TTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return queued
+"""
+
+# KEYS: done, silenced list; ARGV: record, done ttl, how many records to keep. A pair already settled
+# (or silenced) is left as it is: recording a silence is idempotent.
+_SILENCE = """
+if redis.call('SET', KEYS[1], 'silenced', 'NX', 'EX', ARGV[2]) == false then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
+return 1
 """
 
 # KEYS: queue, items; ARGV: now, lease deadline, batch size, due items to look at, free slots of a
@@ -169,9 +179,11 @@ class DeliveryQueue:
         self.queue_key = f"{key_prefix}:queue"
         self.items_key = f"{key_prefix}:items"
         self.failed_key = f"{key_prefix}:failed"
+        self.silenced_key = f"{key_prefix}:silenced"
         self._enqueue = redis.register_script(_ENQUEUE)
         self._claim = redis.register_script(_CLAIM)
         self._requeue = redis.register_script(_REQUEUE)
+        self._silence = redis.register_script(_SILENCE)
         # Set when items are queued (or a delivery slot frees up): the delivery loop claims at once.
         self.wake = asyncio.Event()
 
@@ -204,6 +216,18 @@ class DeliveryQueue:
         if queued:
             self.wake.set()
         return queued
+
+    async def record_silenced(self, message_id: str, target: Target, silence_id: str) -> bool:
+        """Record that a silence held this (message, target) back, so it is never sent; False if already settled."""
+        record = {"alert_id": message_id, "target": target.key, "subscription_id": target.subscription_id,
+                  "url": redact_url(target.url), "outcome": "silenced", "silence_id": silence_id,
+                  "silenced_at": datetime.now(timezone.utc).isoformat()}
+        return bool(await self._silence(keys=[self.done_key(message_id, target), self.silenced_key],
+                                        args=[json.dumps(record), DONE_TTL_S, FAILED_KEEP]))
+
+    async def silenced(self) -> list[dict[str, Any]]:
+        """The silenced list, oldest first."""
+        return [json.loads(raw) for raw in await self.redis.lrange(self.silenced_key, 0, -1)]
 
     async def claim(self, now: float, lease_s: float, batch: int, free: Mapping[str, int] | None = None,
                     unlisted_free: int | None = None, held: Collection[str] = ()) -> list[tuple[str, str]]:

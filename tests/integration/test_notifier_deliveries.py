@@ -11,7 +11,7 @@ import uuid
 from newsmon.stack import Stack
 from tests.integration.conftest import produce
 from tests.integration.receiver import Receiver, signature_valid
-from tests.integration.test_alerter_api import rafah_story, subscribe
+from tests.integration.test_notifier_api import rafah_story, subscribe
 from tests.waiting import wait_until
 
 

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import hmac
 
-from services.alerter.webhooks.signing import sign, signed_headers
+from services.notifier.webhooks.signing import sign, signed_headers
 
 RAW_KEY = b"secret-for-tests-only"
 WHSEC = "whsec_" + base64.b64encode(RAW_KEY).decode()

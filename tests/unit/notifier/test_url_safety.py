@@ -12,9 +12,9 @@ import pytest
 from aiohttp import web
 from redis.asyncio import Redis
 
-from services.alerter.webhooks.delivery import WebhookDelivery
-from services.alerter.webhooks.queue import Item
-from services.alerter.webhooks.url_safety import (
+from services.notifier.webhooks.delivery import WebhookDelivery
+from services.notifier.webhooks.queue import Item
+from services.notifier.webhooks.url_safety import (
     UnsafeWebhookURL,
     check_webhook_url,
     redact_url,
@@ -91,6 +91,14 @@ def test_redacted_urls_keep_host_and_path_only() -> None:
      "https://ops.example.org/hooks/***/alerts"),
     ("https://alice:hunter2@ops.example.org/newsmon/alerts-2025", "https://ops.example.org/newsmon/alerts-2025"),
     ("http://[bad/hook?token=s3cret", "<unreadable URL>"),
+    # Teams: a Workflows URL signs in the query string, a legacy connector in the path.
+    ("https://prod-42.westeurope.logic.azure.com:443/workflows/1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d/triggers/manual/"
+     "paths/invoke?api-version=2016-06-01&sp=%2Ftriggers&sig=AbC123",
+     "https://prod-42.westeurope.logic.azure.com:443/workflows/***/triggers/manual/paths/invoke"),
+    ("https://contoso.webhook.office.com/webhookb2/0a1b2c3d-1111-2222-3333-444455556666@0a1b2c3d-1111-2222-3333-"
+     "444455556666/IncomingWebhook/9f8e7d6c5b4a39281706f5e4d3c2b1a0/0a1b2c3d-1111-2222-3333-444455556666",
+     "https://contoso.webhook.office.com/webhookb2/***/IncomingWebhook/***/***"),
+    ("mailto:desk@example.org", "mailto:desk@example.org"),
 ])
 def test_tokens_in_the_path_are_redacted_and_plain_paths_stay_readable(url: str, shown: str) -> None:
     assert redact_url(url) == shown

@@ -1,0 +1,1 @@
+"""The notifier: who hears an alert, in which format and when (subscriptions, channels, digests, silences)."""
