@@ -1,0 +1,72 @@
+"""The pipeline for each language, loaded once per process and only when a text first needs it.
+
+The configured English pipeline (``NEWSMON_SPACY_MODEL``) is loaded at start and also annotates
+text whose language is unknown. A language with a trained pipeline of its own
+(``NEWSMON_SPACY_LANGUAGE_MODELS``, French by default) gets it, with statistical NER and lemmas;
+every other language gets spaCy's tokenizer and sentence rules for it, lookup lemmas where
+``spacy-lookups-data`` has them, and the watched names (``pipeline.blank_pipeline``). Each worker
+process has its own ``Pipelines``, so each loads a language the first time one of its texts is in it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from spacy.language import Language
+
+from services.ner.pipeline import blank_pipeline, has_statistical_ner, load_pipeline
+
+NerMode = Literal["full", "patterns_only", "none"]
+
+
+@dataclass(frozen=True)
+class LanguagePipeline:
+    """The pipeline a language's texts go through, and the annotation level it gives (``ner_mode``)."""
+
+    nlp: Language
+    mode: NerMode
+
+
+class Pipelines:
+    """The primary pipeline, and one more per language met so far; safe to use from several threads."""
+
+    def __init__(self, primary: Language, models: Mapping[str, str] | None = None,
+                 extra_patterns: Path | None = None) -> None:
+        self.primary = primary
+        self.models = dict(models or {})
+        self.extra_patterns = extra_patterns
+        self._loaded: dict[str, LanguagePipeline] = {}
+        if primary.lang:
+            self._loaded[primary.lang] = LanguagePipeline(primary, "full")
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> list[str]:
+        """The languages whose pipelines are loaded in this process."""
+        return sorted(self._loaded)
+
+    def for_language(self, language: str | None) -> LanguagePipeline:
+        """The pipeline for text in ``language`` (an ISO 639-1 code; None: the primary one), loading it
+        on first use. Raises ``ModelNotInstalled`` for a configured model that is not installed."""
+        if language is None:
+            return LanguagePipeline(self.primary, "full")
+        found = self._loaded.get(language)
+        if found is not None:
+            return found
+        with self._lock:
+            found = self._loaded.get(language)
+            if found is None:
+                found = self._loaded[language] = self._load(language)
+            return found
+
+    def _load(self, language: str) -> LanguagePipeline:
+        model = self.models.get(language)
+        if model is not None:
+            nlp = load_pipeline(model, self.extra_patterns)
+        else:
+            nlp = blank_pipeline(language, self.extra_patterns)
+        return LanguagePipeline(nlp, "full" if has_statistical_ner(nlp) else "patterns_only")
