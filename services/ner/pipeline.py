@@ -153,7 +153,7 @@ def blank_pipeline(language: str, extra_patterns: Path | None = None) -> Languag
         nlp.remove_pipe("lemmatizer")
     nlp.add_pipe("sentencizer")
     nlp.meta["name"] = BLANK_NAME
-    nlp.meta["version"] = spacy.__version__
+    nlp.meta["version"] = spacy.about.__version__
     _add_ruler(nlp, patterns)
     return nlp
 

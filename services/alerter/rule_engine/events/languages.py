@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cache, lru_cache, partial
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -77,7 +77,7 @@ class Lexicon(BaseModel):
         return sorted((word for word in self.words if " " in word), key=len, reverse=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def lexicon(language: str) -> Lexicon | None:
     """The shipped lexicon of ``language``, or None when there is none."""
     path = resources.files("services.alerter.rule_engine.events").joinpath("lexicons", f"{language}.yaml")
@@ -95,13 +95,13 @@ def shipped_lexicons() -> list[str]:
 def _tag(token: Token) -> str:
     """A Penn tag from the universal part of speech and the morphology (VBN for a past participle, ...)."""
     if token.pos_ in ("VERB", "AUX"):
-        form, tense = token.morph.get("VerbForm"), token.morph.get("Tense")
+        form, tense = token.morph.get("VerbForm", []), token.morph.get("Tense", [])
         if "Part" in form:
             return "VBN" if "Past" in tense else "VBG"
         if "Inf" in form:
             return "VB"
         return "VBD" if {"Past", "Imp"} & set(tense) else "VBZ"
-    if token.pos_ == "NOUN" and "Plur" in token.morph.get("Number"):
+    if token.pos_ == "NOUN" and "Plur" in token.morph.get("Number", []):
         return "NNS"
     return _POS_TAGS.get(token.pos_, token.tag_)
 
@@ -203,8 +203,7 @@ def event_languages(models: Mapping[str, str]) -> dict[str, EventLanguage]:
     for code, model in models.items():
         words = lexicon(code)
         if words is not None:
-            found[code] = EventLanguage(code, SpacySentenceParser(model, read=lambda doc, words=words: read_parse(
-                doc, words)), words)
+            found[code] = EventLanguage(code, SpacySentenceParser(model, read=partial(read_parse, words=words)), words)
     return found
 
 
