@@ -29,6 +29,7 @@ class Script:
     letters: re.Pattern[str]
     proclitics: re.Pattern[str]
     fold: dict[int, str]
+    languages: frozenset[str]
 
 
 @lru_cache(maxsize=1)
@@ -38,7 +39,7 @@ def scripts() -> tuple[Script, ...]:
     return tuple(
         Script(name=name, letters=re.compile(f"[{''.join(entry['ranges'])}]"),
                proclitics=re.compile(f"(?:{entry['proclitics']})"),
-               fold=str.maketrans(dict(entry.get("fold") or {})))
+               fold=str.maketrans(dict(entry.get("fold") or {})), languages=frozenset(entry["languages"]))
         for name, entry in document["scripts"].items()
     )
 
@@ -66,6 +67,13 @@ def stems(word: str) -> list[str]:
         if script.proclitics.fullmatch(word, 0, length):
             found.append(word[length:])
     return found
+
+
+def written_in(word: str, language: str) -> bool:
+    """Whether ``word`` is in a script with proclitics that ``language`` is written in (any such script
+    for the multi-language ``xx``)."""
+    script = script_of(word)
+    return script is not None and (language == "xx" or language in script.languages)
 
 
 def proclitic_pattern(name_word: str, proclitics: bool = True) -> str | None:

@@ -25,7 +25,7 @@ from spacy.language import Language
 from spacy.pipeline import EntityRuler
 
 from shared.schemas import ModelInfo
-from shared.scripts import proclitic_pattern
+from shared.scripts import proclitic_pattern, written_in
 
 SHIPPED_PATTERNS = Path(__file__).with_name("patterns.jsonl")
 RULER_NAME = "watched_names"
@@ -80,11 +80,13 @@ def read_patterns(path: Path) -> list[dict[str, Any]]:
     return patterns
 
 
-def ruler_pattern(pattern: dict[str, Any]) -> dict[str, Any]:
-    """The pattern as the entity ruler gets it: a phrase whose words are in a script with proclitics
-    becomes a token pattern accepting them before its first word and variant letters in every word."""
+def ruler_pattern(pattern: dict[str, Any], language: str) -> dict[str, Any]:
+    """The pattern as the entity ruler of ``language``'s pipeline gets it: in a language written in a
+    script with proclitics, a phrase in that script becomes a token pattern accepting them before its
+    first word and variant letters in every word. Elsewhere it stays a phrase (matched as written):
+    token patterns cost every token a regular expression, which a text in another script never needs."""
     phrase = pattern["pattern"]
-    if not isinstance(phrase, str):
+    if not isinstance(phrase, str) or not written_in(phrase, language):
         return pattern
     words = phrase.split()
     regexes = [proclitic_pattern(word, proclitics=index == 0) for index, word in enumerate(words)]
@@ -96,9 +98,9 @@ def ruler_pattern(pattern: dict[str, Any]) -> dict[str, Any]:
 
 
 def watched_patterns(extra_patterns: Path | None) -> dict[Path, list[dict[str, Any]]]:
-    """The shipped patterns and those of ``extra_patterns``, per file, ready for the entity ruler."""
+    """The shipped patterns and those of ``extra_patterns``, per file, as written."""
     pattern_files = [SHIPPED_PATTERNS, *([extra_patterns] if extra_patterns is not None else [])]
-    return {path: [ruler_pattern(pattern) for pattern in read_patterns(path)] for path in pattern_files}
+    return {path: read_patterns(path) for path in pattern_files}
 
 
 def _add_ruler(nlp: Language, patterns: dict[Path, list[dict[str, Any]]]) -> None:
@@ -110,7 +112,7 @@ def _add_ruler(nlp: Language, patterns: dict[Path, list[dict[str, Any]]]) -> Non
     with nlp.select_pipes(enable=[]):
         for path, file_patterns in patterns.items():
             try:
-                ruler.add_patterns(file_patterns)
+                ruler.add_patterns([ruler_pattern(pattern, nlp.lang or "xx") for pattern in file_patterns])
             except ValueError as error:  # spaCy's validation of token patterns names the bad attribute
                 raise PatternFileError(f"{path}: {error}") from error
 

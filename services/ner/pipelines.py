@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import spacy
 from spacy.language import Language
 
-from services.ner.pipeline import blank_pipeline, has_statistical_ner, load_pipeline
+from services.ner.pipeline import ModelNotInstalled, blank_pipeline, has_statistical_ner, load_pipeline
 
 NerMode = Literal["full", "patterns_only", "none"]
 
@@ -36,8 +37,14 @@ class Pipelines:
 
     def __init__(self, primary: Language, models: Mapping[str, str] | None = None,
                  extra_patterns: Path | None = None) -> None:
+        """Raises ``ModelNotInstalled`` at once for a configured model that is not installed (checked
+        without loading it), rather than on the first article in its language."""
         self.primary = primary
         self.models = dict(models or {})
+        for language, model in self.models.items():
+            if not (spacy.util.is_package(model) or Path(model).is_dir()):
+                raise ModelNotInstalled(f"spaCy pipeline {model!r} for language {language!r} is not installed "
+                                        "(setting NEWSMON_SPACY_LANGUAGE_MODELS); run `make install` or pip install it")
         self.extra_patterns = extra_patterns
         self._loaded: dict[str, LanguagePipeline] = {}
         if primary.lang:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from spacy.language import Language
 
-from services.ner.annotate import enrich
+from services.ner.annotate import ModelNotInstalled, enrich
 from services.ner.pipelines import Pipelines
 from shared.schemas import EnrichedArticle, UniqueArticle
 
@@ -94,3 +94,9 @@ def test_pipelines_load_only_for_the_languages_met(nlp: Language) -> None:
     assert pipelines.loaded == ["en", "es"]
     first = pipelines.for_language("es").nlp
     assert pipelines.for_language("es").nlp is first, "loaded once"
+
+
+def test_a_configured_model_that_is_not_installed_fails_at_start(nlp: Language) -> None:
+    with pytest.raises(ModelNotInstalled, match="'fr_core_news_xl' for language 'fr' is not installed .setting "
+                                                "NEWSMON_SPACY_LANGUAGE_MODELS."):
+        Pipelines(nlp, {"fr": "fr_core_news_xl"})
