@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from spacy.language import Language
+
 from services.ner.annotate import enrich
 from services.ner.language import identifier
 from services.ner.pipeline import ModelNotInstalled, PatternFileError, load_pipeline
@@ -45,7 +47,7 @@ class PipelineConfig:
         identifier()
         return Pipelines(load_pipeline(self.model, self.extra_patterns), self.language_models, self.extra_patterns)
 
-    def enrich(self, nlp: Pipelines, articles: Sequence[UniqueArticle]) -> list[EnrichedArticle]:
+    def enrich(self, nlp: Pipelines | Language, articles: Sequence[UniqueArticle]) -> list[EnrichedArticle]:
         return enrich(nlp, articles, self.batch_size, self.max_chars)
 
 
