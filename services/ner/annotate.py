@@ -19,7 +19,7 @@ from spacy.tokens import Doc
 
 from services.ner.canonical import FoundMention, canonical_mentions, summarize
 from services.ner.language import article_language, detect_language
-from services.ner.pipeline import ModelNotInstalled, PatternFileError, load_pipeline, model_info
+from services.ner.pipeline import ModelNotInstalled, PatternFileError, load_pipeline
 from services.ner.pipelines import LanguagePipeline, NerMode, Pipelines
 from shared.schemas import WORD, EnrichedArticle, ModelInfo, Sentence, UniqueArticle
 
@@ -125,7 +125,7 @@ def _enriched(plan: _Plan, doc: Doc | None, primary: ModelInfo, ner_ms: float) -
     lemmas: list[tuple[int, str]] = []
     info = primary
     if doc is not None and plan.pipeline is not None:  # blank text has no doc
-        info = model_info(plan.pipeline.nlp)
+        info = plan.pipeline.info
         sentences = [Sentence(start=start, end=end) for start, end in _sentence_spans(doc, plan.text)]
         found = list(_found_mentions(doc, [sentence.start for sentence in sentences]))
         lemmas = _lemmas(doc) if "lemmatizer" in plan.pipeline.nlp.pipe_names else []
@@ -159,7 +159,7 @@ def enrich(
     docs = _annotate(plans, batch_size)
     spacy_ms = (time.perf_counter() - started) * 1000
     total_chars = sum(len(plan.text) for plan in plans) or 1
-    info = model_info(pipelines.primary)
+    info = pipelines.primary_info
     return [
         _enriched(plan, docs.get(index), info, spacy_ms * len(plan.text) / total_chars)
         for index, plan in enumerate(plans)

@@ -19,17 +19,24 @@ from typing import Literal
 import spacy
 from spacy.language import Language
 
-from services.ner.pipeline import ModelNotInstalled, blank_pipeline, has_statistical_ner, load_pipeline
+from services.ner.pipeline import ModelNotInstalled, blank_pipeline, has_statistical_ner, load_pipeline, model_info
+from shared.schemas import ModelInfo
 
 NerMode = Literal["full", "patterns_only", "none"]
 
 
 @dataclass(frozen=True)
 class LanguagePipeline:
-    """The pipeline a language's texts go through, and the annotation level it gives (``ner_mode``)."""
+    """The pipeline a language's texts go through, the annotation level it gives (``ner_mode``), and its
+    name and version (read once: spaCy's ``Language.meta`` gathers every component's labels)."""
 
     nlp: Language
     mode: NerMode
+    info: ModelInfo
+
+    @classmethod
+    def of(cls, nlp: Language, mode: NerMode) -> LanguagePipeline:
+        return cls(nlp, mode, model_info(nlp))
 
 
 class Pipelines:
@@ -46,10 +53,16 @@ class Pipelines:
                 raise ModelNotInstalled(f"spaCy pipeline {model!r} for language {language!r} is not installed "
                                         "(setting NEWSMON_SPACY_LANGUAGE_MODELS); run `make install` or pip install it")
         self.extra_patterns = extra_patterns
+        self._primary = LanguagePipeline.of(primary, "full")
         self._loaded: dict[str, LanguagePipeline] = {}
         if primary.lang:
-            self._loaded[primary.lang] = LanguagePipeline(primary, "full")
+            self._loaded[primary.lang] = self._primary
         self._lock = threading.Lock()
+
+    @property
+    def primary_info(self) -> ModelInfo:
+        """Name and version of the primary pipeline."""
+        return self._primary.info
 
     @property
     def loaded(self) -> list[str]:
@@ -60,7 +73,7 @@ class Pipelines:
         """The pipeline for text in ``language`` (an ISO 639-1 code; None: the primary one), loading it
         on first use. Raises ``ModelNotInstalled`` for a configured model that is not installed."""
         if language is None:
-            return LanguagePipeline(self.primary, "full")
+            return self._primary
         found = self._loaded.get(language)
         if found is not None:
             return found
@@ -76,4 +89,4 @@ class Pipelines:
             nlp = load_pipeline(model, self.extra_patterns)
         else:
             nlp = blank_pipeline(language, self.extra_patterns)
-        return LanguagePipeline(nlp, "full" if has_statistical_ner(nlp) else "patterns_only")
+        return LanguagePipeline.of(nlp, "full" if has_statistical_ner(nlp) else "patterns_only")

@@ -52,11 +52,12 @@ SENTENCES = [
 
 
 def french_payloads(count: int, seed: int) -> list[tuple[bytes, bytes]]:
-    """``count`` French articles of 8 to 16 sentences as articles.unique messages (key, value)."""
+    """``count`` French articles of 24 to 36 sentences (about 600 words, the length of the English
+    corpus's articles) as articles.unique messages (key, value)."""
     chooser = random.Random(seed)
     found = []
     for number in range(count):
-        text = " ".join(chooser.sample(SENTENCES, chooser.randint(8, 16)))
+        text = " ".join(chooser.choices(SENTENCES, k=chooser.randint(24, 36)))
         article = first_of_story(RawArticle(article_id=f"fr-{seed}-{number}", text=text, source="bench",
                                             language="fr"))
         found.append((article.article_id.encode(), article.model_dump_json().encode()))
