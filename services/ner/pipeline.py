@@ -33,6 +33,7 @@ RULER_NAME = "watched_names"
 # the morphologizer stays, since French lemmas are found from its parts of speech.
 _UNUSED_COMPONENTS = ("textcat", "textcat_multilabel")
 BLANK_NAME = "blank"
+MULTI_LANGUAGE = "xx"  # spaCy's rules for text of any language
 
 
 class ModelNotInstalled(RuntimeError):
@@ -147,7 +148,7 @@ def blank_pipeline(language: str, extra_patterns: Path | None = None) -> Languag
     try:
         nlp = spacy.blank(language)
     except ImportError:
-        nlp = spacy.blank("xx")
+        nlp = spacy.blank(MULTI_LANGUAGE)
     try:
         nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
         nlp.initialize()

@@ -10,6 +10,7 @@ process has its own ``Pipelines``, so each loads a language the first time one o
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,10 +20,18 @@ from typing import Literal
 import spacy
 from spacy.language import Language
 
-from services.ner.pipeline import ModelNotInstalled, blank_pipeline, has_statistical_ner, load_pipeline, model_info
+from services.ner.pipeline import (
+    MULTI_LANGUAGE,
+    ModelNotInstalled,
+    blank_pipeline,
+    has_statistical_ner,
+    load_pipeline,
+    model_info,
+)
 from shared.schemas import ModelInfo
 
 NerMode = Literal["full", "patterns_only", "none"]
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,8 @@ class Pipelines:
         on first use. Raises ``ModelNotInstalled`` for a configured model that is not installed."""
         if language is None:
             return self._primary
+        if not _LANGUAGE_CODE.fullmatch(language):  # not an ISO 639 code: no language's rules apply
+            language = MULTI_LANGUAGE
         found = self._loaded.get(language)
         if found is not None:
             return found
@@ -87,6 +98,13 @@ class Pipelines:
         model = self.models.get(language)
         if model is not None:
             nlp = load_pipeline(model, self.extra_patterns)
+        elif language == MULTI_LANGUAGE:
+            nlp = blank_pipeline(MULTI_LANGUAGE, self.extra_patterns)
         else:
             nlp = blank_pipeline(language, self.extra_patterns)
+            if nlp.lang == MULTI_LANGUAGE:
+                # A declared language spaCy has no rules for ("zz", a typo) shares the one multi-language
+                # pipeline, so odd tags from feeds cannot make a process load pipelines without bound.
+                return self._loaded.get(MULTI_LANGUAGE) or self._loaded.setdefault(
+                    MULTI_LANGUAGE, LanguagePipeline.of(nlp, "patterns_only"))
         return LanguagePipeline.of(nlp, "full" if has_statistical_ner(nlp) else "patterns_only")

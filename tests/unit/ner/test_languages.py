@@ -100,3 +100,9 @@ def test_a_configured_model_that_is_not_installed_fails_at_start(nlp: Language) 
     with pytest.raises(ModelNotInstalled, match="'fr_core_news_xl' for language 'fr' is not installed .setting "
                                                 "NEWSMON_SPACY_LANGUAGE_MODELS."):
         Pipelines(nlp, {"fr": "fr_core_news_xl"})
+
+
+def test_languages_spacy_has_no_rules_for_share_one_multilingual_pipeline(nlp: Language) -> None:
+    pipelines = Pipelines(nlp)
+    odd = [pipelines.for_language(code).nlp for code in ("zz", "qq", "not a language")]
+    assert odd[0] is odd[1] is odd[2] and odd[0].lang == "xx"
