@@ -54,6 +54,7 @@ class Lexicon(BaseModel):
     words: dict[str, str] = Field(description="Word or lemma -> the grammar's English word.")
     negation: list[str] = Field(default_factory=list, description="Adverbs that negate their verb.")
     months: dict[str, str] = Field(default_factory=dict, description="Month names -> English month names.")
+    compounds: list[str] = Field(default_factory=list, description="Nouns written as phrases, read as one noun.")
     cues: list[str] = Field(description="Newness cues when a rule names none.")
     listing: list[str] = Field(description="Listing verbs when a rule names none.")
     terms: dict[str, list[str]] = Field(description="English event term -> this language's terms.")
@@ -123,7 +124,28 @@ def read_parse(doc: Doc, words: Lexicon) -> ParsedSentence:
                                   lemma=norm or lemma, pos=pos, tag=_tag(token), dep=dep, head=token.head.i,
                                   norm=norm or ""))
     raw = ParsedSentence(doc.text, tuple(tokens))
-    return _off_time_words(_raise_prepositions(raw, [token.dep_ for token in doc], words))
+    rewritten = _off_time_words(_raise_prepositions(raw, [token.dep_ for token in doc], words))
+    return _compounds_as_one_noun(rewritten, words.compounds)
+
+
+def _compounds_as_one_noun(sentence: ParsedSentence, compounds: list[str]) -> ParsedSentence:
+    """What the parser hung on an inner word of a compound written as a phrase belongs to the whole:
+    in "un gel des avoirs visant huit responsables" the clause describes the freeze, not the assets.
+    The compound's first word is its head (French compounds are noun + "de" + noun)."""
+    words = [token for token in sentence.tokens if WORD.search(token.text)]
+    tokens = list(sentence.tokens)
+    for compound in compounds:
+        spelled = [word.lower() for word in WORD.findall(compound)]
+        for first in range(len(words) - len(spelled) + 1):
+            run = words[first:first + len(spelled)]
+            if [WORD.findall(token.text.lower()) for token in run] != [[word] for word in spelled]:
+                continue
+            inside = {token.index for token in run}
+            for token in run[1:]:
+                for kid in sentence.children[token.index]:
+                    if kid.index not in inside and kid.dep != "punct":
+                        tokens[kid.index] = replace(tokens[kid.index], head=run[0].index)
+    return ParsedSentence(sentence.text, tuple(tokens))
 
 
 def _off_time_words(sentence: ParsedSentence) -> ParsedSentence:
