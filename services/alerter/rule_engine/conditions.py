@@ -137,6 +137,18 @@ class AliasCondition(_Condition):
         return [self.aliases] if isinstance(self.aliases, str) else list(self.aliases)
 
 
+class EventWordsInLanguage(_Condition):
+    """An event condition's words in one more language: ``languages: {fr: {action: [...], object: [...]}}``.
+
+    A list left out is inherited: the language's words for the condition's English terms (its
+    lexicon, ``events/lexicons/<code>.yaml``), and its default cues and listing verbs."""
+
+    action: list[CheckedTerm] | None = Field(default=None, min_length=1, description="Verbs and nouns, by lemma.")
+    object: list[CheckedTerm] | None = Field(default=None, min_length=1, description="What the action is about.")
+    cue: list[CheckedTerm] | None = Field(default=None, description="Newness cues; [] for none.")
+    listing: list[CheckedTerm] | None = Field(default=None, description="Listing verbs; [] for none.")
+
+
 class EventSpec(_Condition):
     """What an event condition asks of a sentence's parse: an action on an object, optionally by a
     source and against a target, reported as news (see ``docs/rules.md``)."""
@@ -162,6 +174,23 @@ class EventSpec(_Condition):
     allow: list[OptionalNewsCheck] = Field(
         default_factory=list, description="Checks to switch off: past (a past date), relief, evasion."
     )
+    languages: dict[str, EventWordsInLanguage] = Field(
+        default_factory=dict, description="The words in other languages the event condition reads (those with a "
+        "lexicon and a trained pipeline: fr); a language left out inherits its lexicon's words for the "
+        "English terms."
+    )
+
+    @field_validator("languages")
+    @classmethod
+    def _languages_with_a_lexicon(cls, languages: dict[str, EventWordsInLanguage]) -> dict[str, EventWordsInLanguage]:
+        from services.alerter.rule_engine.events.languages import shipped_lexicons
+
+        known = shipped_lexicons()
+        for code in languages:
+            if code not in known:
+                raise ValueError(f"no event lexicon for language {code!r} (known: {', '.join(known)}); in a language "
+                                 "without one an event condition cannot be read: use terms and near instead")
+        return languages
 
     @field_validator("target", "source", mode="before")
     @classmethod

@@ -11,7 +11,7 @@ absent from an article is skipped without evaluating it: with a large watchlist 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
@@ -24,11 +24,14 @@ from services.alerter.rule_engine.conditions import (
     Condition,
     EntityCondition,
     EventCondition,
+    EventSpec,
     NearCondition,
     NoneGroup,
     TermCondition,
 )
-from services.alerter.rule_engine.events.node import EventFinding, EventNode
+from services.alerter.rule_engine.events.constructions import EventWords
+from services.alerter.rule_engine.events.languages import EventLanguage, configured_event_languages
+from services.alerter.rule_engine.events.node import EventFinding, EventNode, Reading
 from services.alerter.rule_engine.events.sentence_parse import SentenceParser, configured_parser
 from services.alerter.rule_engine.nodes import (
     ARTICLE_UNIT,
@@ -59,9 +62,11 @@ class RuleMatch:
 class _Compiler:
     """Turns conditions into nodes, with the alias sets and the sentence parser they may need."""
 
-    def __init__(self, aliases: AliasTable | None, parser: SentenceParser | None) -> None:
+    def __init__(self, aliases: AliasTable | None, parser: SentenceParser | None,
+                 languages: Mapping[str, EventLanguage] | None) -> None:
         self._aliases = aliases
         self._parser = parser
+        self._languages = languages
         self.event_nodes: list[EventNode] = []
 
     def node(self, condition: Condition, case: CaseMode) -> Node:
@@ -99,9 +104,33 @@ class _Compiler:
         objects = AnyNode([self._object_words(term) for term in spec.object], None)
         target = self.node(spec.target, "insensitive") if spec.target is not None else None
         source = self.node(spec.source, "insensitive") if spec.source is not None else None
-        node = EventNode(spec, objects, target, source, self._parser or configured_parser())
+        languages = configured_event_languages() if self._languages is None else self._languages
+        readings = {code: reading for code, language in languages.items()
+                    if (reading := self._reading(spec, language)) is not None}
+        node = EventNode(spec, objects, target, source, self._parser or configured_parser(), readings)
         self.event_nodes.append(node)
         return node
+
+    def _reading(self, spec: EventSpec, language: EventLanguage) -> Reading | None:
+        """How the condition reads ``language``: the rule's words for it, else its lexicon's (inherited);
+        None when it has no action or no object there."""
+        given = spec.languages.get(language.code)
+        lexicon = language.lexicon
+
+        def chosen(own: list[str] | None, english: list[str]) -> list[str]:
+            return own if own is not None else lexicon.inherited(english)
+
+        actions = chosen(given.action if given else None, spec.action)
+        objects = chosen(given.object if given else None, spec.object)
+        if not actions or not objects:
+            return None
+        cues = given.cue if given and given.cue is not None else lexicon.cues
+        listing = given.listing if given and given.listing is not None else lexicon.listing
+        words = EventWords.of([lexicon.term(term) for term in actions], [lexicon.term(term) for term in objects],
+                              [lexicon.term(term) for term in cues], [lexicon.term(term) for term in listing])
+        # Candidate sentences are found in the text, so the object terms are matched there as written.
+        found = AnyNode([self._object_words(term) for term in objects], None)
+        return Reading(language.parser, words, found)
 
     @staticmethod
     def _object_words(term: str) -> Node:
@@ -126,13 +155,15 @@ class _Compiler:
 class CompiledRule:
     """A rule with its conditions compiled, so evaluation does no rule parsing per article.
 
-    ``aliases`` and ``parser`` default to the process's configured ones (``NEWSMON_ALIASES_PATH``,
-    ``NEWSMON_SPACY_MODEL``); the parser loads its model only when an event condition first needs it.
+    ``aliases``, ``parser`` and ``languages`` default to the process's configured ones
+    (``NEWSMON_ALIASES_PATH``, ``NEWSMON_SPACY_MODEL``, ``NEWSMON_SPACY_LANGUAGE_MODELS`` with the shipped
+    lexicons); a parser loads its model only when an event condition first needs it.
     """
 
-    def __init__(self, rule: Rule, aliases: AliasTable | None = None, parser: SentenceParser | None = None) -> None:
+    def __init__(self, rule: Rule, aliases: AliasTable | None = None, parser: SentenceParser | None = None,
+                 languages: Mapping[str, EventLanguage] | None = None) -> None:
         self.rule = rule
-        compiler = _Compiler(aliases, parser)
+        compiler = _Compiler(aliases, parser, languages)
         self.sentence = compiler.node(rule.sentence, rule.case) if rule.sentence is not None else None
         self.article = compiler.node(rule.article, rule.case) if rule.article is not None else None
         self.event_nodes = compiler.event_nodes
@@ -221,10 +252,11 @@ def _matched_sentences(words: ArticleWords, units: Units) -> list[MatchedSentenc
     return matched
 
 
-def compile_rules(rules: list[Rule], aliases: AliasTable | None = None,
-                  parser: SentenceParser | None = None) -> list[CompiledRule]:
-    """Compile rules once at load time (aliases and parser: the configured ones unless given)."""
-    return [CompiledRule(rule, aliases, parser) for rule in rules]
+def compile_rules(rules: list[Rule], aliases: AliasTable | None = None, parser: SentenceParser | None = None,
+                  languages: Mapping[str, EventLanguage] | None = None) -> list[CompiledRule]:
+    """Compile rules once at load time (aliases, parser and the other languages' parsers and lexicons:
+    the configured ones unless given)."""
+    return [CompiledRule(rule, aliases, parser, languages) for rule in rules]
 
 
 def evaluate(rules: list[CompiledRule], article: EnrichedArticle) -> list[RuleMatch]:

@@ -88,14 +88,16 @@ def test_truncation_cuts_between_words() -> None:
     assert truncate("x" * 5_000, 1_000) == "x" * 1_000, "no word boundary near the cap: cut at the cap"
 
 
-def test_other_languages_get_sentences_and_watched_names_only(nlp: Language) -> None:
+def test_other_languages_get_sentences_watched_names_and_their_own_lemmas(nlp: Language) -> None:
     (enriched,) = enrich(nlp, [article(SPANISH)])
     assert (enriched.language, enriched.language_detected, enriched.ner_mode) == ("es", "es", "patterns_only")
+    assert enriched.model.name == "es_blank", "spaCy's Spanish rules, not the English pipeline"
     assert len(enriched.sentences) >= 2
     assert_offsets_consistent(enriched)
     assert [(m.text, m.label) for m in enriched.mentions] == [("Rafah", "GPE")]
     assert [(e.name, e.label) for e in enriched.entities] == [("Rafah", "GPE")]
-    assert enriched.lemmas == [], "English lemmas of Spanish words would be wrong"
+    words = {re.match(r"\w+", enriched.text[start:])[0]: lemma for start, lemma in enriched.lemmas}  # type: ignore[index]
+    assert words["dijo"] == "decir", "Spanish lemmas from spacy-lookups-data, not English ones"
 
 
 def test_words_whose_dictionary_form_differs_carry_it(nlp: Language) -> None:

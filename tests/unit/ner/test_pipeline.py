@@ -41,9 +41,12 @@ def test_extra_patterns_from_the_setting_are_added(tmp_path: Path, monkeypatch: 
     extra.write_text(json.dumps({"label": "ORG", "pattern": "Zorblax Foundation"}) + "\n\n"
                      + json.dumps({"label": "GPE", "pattern": [{"LOWER": "quxville"}]}) + "\n")
     monkeypatch.setenv("NEWSMON_NER_PATTERNS_PATH", str(extra))
-    nlp = PipelineConfig.from_settings(Settings(_env_file=None)).load()
-    assert labels(nlp, "The Zorblax Foundation sent aid to Quxville and Rafah.") == {
+    pipelines = PipelineConfig.from_settings(Settings(_env_file=None)).load()
+    assert labels(pipelines.primary, "The Zorblax Foundation sent aid to Quxville and Rafah.") == {
         "Zorblax Foundation": "ORG", "Quxville": "GPE", "Rafah": "GPE"}
+    spanish = pipelines.for_language("es").nlp
+    assert labels(spanish, "La Fundación Zorblax llegó a Quxville.") == {"Quxville": "GPE"}, \
+        "every language's pipeline has the extra watched names"
 
 
 @pytest.mark.parametrize(("content", "problem"), [

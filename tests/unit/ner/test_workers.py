@@ -8,8 +8,9 @@ import pytest
 from spacy.language import Language
 
 from services.ner.pipeline import ModelNotInstalled
+from services.ner.pipelines import Pipelines
 from services.ner.workers import PipelineConfig, ProcessPoolEnricher, ThreadEnricher, make_enricher
-from shared.schemas import EnrichedArticle
+from shared.schemas import EnrichedArticle, UniqueArticle
 from shared.settings import Settings
 from tests.unit.ner.conftest import unique_article
 
@@ -43,3 +44,20 @@ def test_a_missing_model_fails_the_pool_at_start_with_its_name() -> None:
     config = PipelineConfig("en_no_such_model", None, 16, 100_000)
     with pytest.raises(ModelNotInstalled, match="en_no_such_model"):
         ProcessPoolEnricher(config, processes=2)
+
+
+async def test_worker_processes_load_each_language_when_its_first_text_comes(pipelines: Pipelines) -> None:
+    config = PipelineConfig.from_settings(Settings(_env_file=None))
+    articles = [UniqueArticle(article_id=f"lang-{language}", title="", text=text, source="test", language=language,
+                              story_id=f"lang-{language}", content_hash=language) for language, text in (
+        ("fr", "L'Union européenne a adopté de nouvelles sanctions contre l'Iran et ses Gardiens de la révolution."),
+        ("ar", "وفي رفح قال مسؤولون إن الغارات استمرت طوال الليل في جنوب قطاع غزة."),
+    )]
+    pool = ProcessPoolEnricher(config, processes=1)
+    try:
+        enriched = await pool.enrich(articles)
+    finally:
+        pool.close()
+    assert [(article.model.name, article.ner_mode) for article in enriched] == [
+        ("fr_core_news_md", "full"), ("ar_blank", "patterns_only")]
+    assert comparable(enriched) == comparable(config.enrich(pipelines, articles))

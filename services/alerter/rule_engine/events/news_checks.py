@@ -6,8 +6,8 @@ news, or None. Two always apply, because without them a sentence does not report
 - ``background``: the action is a relative or participle clause describing a noun ("sanctions
   imposed by ...", "the bank, which Washington sanctioned ...") or a clause that makes it the time
   another event is measured from ("since", "before", "until");
-- ``negated``: "not", "no", or a verb or noun of refusal above it ("failed to agree", "vetoed a
-  resolution that would have imposed", "opposition to new sanctions").
+- ``negated``: "not", "no", or a verb or noun of refusal or threat above it ("failed to agree", "vetoed a
+  resolution that would have imposed", "opposition to new sanctions", "threatened Iran with new sanctions").
 
 Three apply unless a rule lists them in ``allow``: ``past`` (a date or adverb that pins the action
 before the article: "in 2018", "two years ago", "earlier this year", "previously"), ``relief``
@@ -29,7 +29,7 @@ from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, P
 NEGATING = frozenset({
     "fail", "refuse", "decline", "reject", "rejection", "block", "veto", "oppose", "opposition", "resist", "avoid",
     "postpone", "delay", "shelve", "abandon", "drop", "deny", "halt", "stop", "without", "rule out", "hold off",
-    "back away",
+    "back away", "threaten", "threat", "warn",
 })
 RELIEF = frozenset({
     "lift", "lifting", "ease", "easing", "relax", "relaxation", "loosen", "remove", "removal", "waive", "waiver",

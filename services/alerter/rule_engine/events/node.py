@@ -10,11 +10,13 @@ matched: a target in a party's own words, or named as an actor (a name, a posses
 phrase of the target's terms such as an alias set's "Iranian crude"; not a nationality adjective
 on another noun) in a reason or a description (``parties``). Every
 finding, kept or rejected with its reason, is cached per article, so ``rules eval`` can say why
-a sentence did not fire.
+a sentence did not fire. An article in another language is read with that language's parser and
+words (a ``Reading``, ``languages.py``); in a language without one, the condition never holds.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from services.alerter.rule_engine.article_words import ArticleWords, Span
@@ -26,7 +28,7 @@ from services.alerter.rule_engine.events.news_checks import NewsContext, why_not
 from services.alerter.rule_engine.events.object_phrases import ObjectPhrase, parse_with_phrases
 from services.alerter.rule_engine.events.parse_repairs import repaired
 from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, ParsedToken, Phrase, SentenceParser
-from services.alerter.rule_engine.nodes import ARTICLE_UNIT, Node, Required, Scope, Units
+from services.alerter.rule_engine.nodes import ARTICLE_UNIT, AnyNode, Node, Required, Scope, Units
 from shared.schemas import EventPart, MatchedEvent
 
 Offsets = tuple[int, int]
@@ -67,15 +69,39 @@ class EventFinding:
                             source=part(self.source))
 
 
+@dataclass(frozen=True)
+class Reading:
+    """How an event condition reads one language: its parser, its event words, and the object terms
+    that make a sentence of the article a candidate."""
+
+    parser: SentenceParser
+    words: EventWords
+    objects: Node
+
+
+# Articles of these languages, and of none identified, are read with the condition's own (English) words.
+PRIMARY_LANGUAGES = frozenset({None, "en"})
+
+
 class EventNode:
     """An event condition: an action on an object, aimed at the target, by the source, reported as news."""
 
     def __init__(self, spec: EventSpec, objects: Node, target: Node | None, source: Node | None,
-                 parser: SentenceParser) -> None:
+                 parser: SentenceParser, languages: Mapping[str, Reading] | None = None) -> None:
         self.words = EventWords.of(spec.action, spec.object, spec.cue, spec.listing)
         self.allow = frozenset(spec.allow)
-        self.objects, self.target, self.source = objects, target, source
+        self.target, self.source = target, source
         self.parser = parser
+        self.primary = Reading(parser, self.words, objects)
+        self.languages = dict(languages or {})
+        self.objects = AnyNode([objects, *(reading.objects for reading in self.languages.values())], None) \
+            if self.languages else objects
+
+    def reading(self, language: str | None) -> Reading | None:
+        """How an article in ``language`` is read; None for a language the condition cannot read."""
+        if language in PRIMARY_LANGUAGES:
+            return self.primary
+        return self.languages.get(language or "")
 
     def evaluate(self, words: ArticleWords, scope: Scope) -> Units:
         units: Units = {}
@@ -97,32 +123,38 @@ class EventNode:
 
     def _findings(self, words: ArticleWords) -> list[EventFinding]:
         article = words.article
-        candidates = set(self.objects.evaluate(words, "sentence"))
+        reading = self.reading(article.language)
+        if reading is None:
+            return []
+        candidates = set(reading.objects.evaluate(words, "sentence"))
         targets = self.target.evaluate(words, "sentence") if self.target is not None else None
         sources = self.source.evaluate(words, "sentence") if self.source is not None else None
         for required in (targets, sources):
             if required is not None:
                 candidates &= required.keys()
         context = NewsContext(published=(article.published_at or article.fetched_at).date(), allow=self.allow,
-                              action_lemmas=self.words.action_lemmas)
+                              action_lemmas=reading.words.action_lemmas)
         nationalities = [span for _, span in words.entity_spans(frozenset(), _NATIONALITIES)]
         found = []
         for index in sorted(candidates):
             sentence = article.sentences[index]
             end = min(sentence.end, sentence.start + MAX_PARSED_CHARS)
             start = sentence.start + dateline_length(article.text[sentence.start:end])
-            parse = repaired(parse_with_phrases(self.parser, article.text[start:end],
-                                                self._object_phrases(words, start, end)))
-            for event in find_events(parse, self.words):
+            # The stand-in noun for multiword objects is English, so only English sentences get it.
+            phrases = self._object_phrases(reading.words, words, start, end) if reading is self.primary else ()
+            parse = repaired(parse_with_phrases(reading.parser, article.text[start:end], phrases))
+            for event in find_events(parse, reading.words):
                 target_spans = None if targets is None else _TargetSpans(targets[index], nationalities)
                 found.append(self._finding(index, start, event, parse, context, target_spans,
                                            None if sources is None else sources[index]))
         return found
 
-    def _object_phrases(self, words: ArticleWords, start: int, end: int) -> tuple[ObjectPhrase, ...]:
+    @staticmethod
+    def _object_phrases(event_words: EventWords, words: ArticleWords, start: int,
+                        end: int) -> tuple[ObjectPhrase, ...]:
         """Where the multiword objects are written as phrases in characters ``start..end``, from there."""
         return tuple(ObjectPhrase(span.start - start, span.end - start, " ".join(pattern.lemmas))
-                     for pattern in self.words.objects if len(pattern.lemmas) > 1
+                     for pattern in event_words.objects if len(pattern.lemmas) > 1
                      for span in words.term_spans(pattern.forms, pattern.lemmas)
                      if start <= span.start and span.end <= end)
 

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 DEFAULT_CACHE_SENTENCES = 4096
 # What a parse needs; the rest of the ner pipeline (ner, senter, the entity ruler) is left out.
-_PARSE_COMPONENTS = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer")
+# (French has a morphologizer where English has a tagger.)
+_PARSE_COMPONENTS = ("tok2vec", "tagger", "morphologizer", "parser", "attribute_ruler", "lemmatizer")
 
 
 class ParserNotInstalled(RuntimeError):
@@ -48,10 +49,11 @@ class ParsedToken:
     tag: str  # fine-grained (Penn) tag: VBD, VBN, NNS, ...
     dep: str  # dependency label: nsubj, dobj, prep, pobj, acl, relcl, neg, ...
     head: int  # index of the head token; a root is its own head
+    norm: str = ""  # in another language, the English word this one is read as ("contre": "against")
 
     @property
     def lower(self) -> str:
-        return self.text.lower()
+        return self.norm or self.text.lower()
 
     @property
     def is_verb(self) -> bool:
@@ -138,11 +140,15 @@ class SpacySentenceParser:
     """The configured spaCy pipeline's parser, loaded on the first sentence, with an LRU cache.
 
     Loading takes a second or two; ``warm_up`` does it ahead (the alerter calls it at start when a
-    rule has an event condition). Safe to call from several threads.
+    rule has an event condition). Safe to call from several threads. ``read`` turns a parsed doc
+    into what the event code reads (``parsed``; another language's parse is read in the English
+    scheme by ``languages.read_parse``).
     """
 
-    def __init__(self, model: str, cache_sentences: int = DEFAULT_CACHE_SENTENCES) -> None:
+    def __init__(self, model: str, cache_sentences: int = DEFAULT_CACHE_SENTENCES,
+                 read: Callable[[Doc], ParsedSentence] | None = None) -> None:
         self.model = model
+        self.read = read or parsed
         self.cache_sentences = cache_sentences
         self._cache: OrderedDict[str, ParsedSentence] = OrderedDict()
         self._nlp: Language | None = None
@@ -159,7 +165,7 @@ class SpacySentenceParser:
             if found is not None:
                 self._cache.move_to_end(sentence)
                 return found
-            found = parsed(self.pipeline()(sentence))
+            found = self.read(self.pipeline()(sentence))
             self.parses += 1
             self._cache[sentence] = found
             if len(self._cache) > self.cache_sentences:
@@ -172,8 +178,7 @@ class SpacySentenceParser:
             import spacy  # here, so that a process without event conditions never loads spaCy (about 60 MB)
 
             try:
-                nlp = spacy.load(self.model, exclude=["ner", "senter", "morphologizer", "textcat",
-                                                      "textcat_multilabel"])
+                nlp = spacy.load(self.model, exclude=["ner", "senter", "textcat", "textcat_multilabel"])
             except OSError as error:
                 raise ParserNotInstalled(
                     f"spaCy pipeline {self.model!r} is not installed (setting NEWSMON_SPACY_MODEL); "
