@@ -4,7 +4,8 @@
 is aimed at and who carries it out:
 
 - ``targets``: the parties named explicitly ("on Iran", the object of "sanctioned", "hit Iran
-  with ...", whom "added to the list" adds), each only in its own words ("four Iranian companies",
+  with ...", whom "added to the list" adds, whom a clause joined to the action aims it at:
+  "..., targeting five entities"), each only in its own words ("four Iranian companies",
   "a network of Iranian firms"): what describes a party (a clause, a phrase other than "of") is
   one of the ``reasons``;
 - ``reasons``: where a target counts only when named as an actor, a name, a possessive or a
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from services.alerter.rule_engine.events.dates import names_a_time
+from services.alerter.rule_engine.events.framing_words import framing_words
 from services.alerter.rule_engine.events.lists import container_of, is_container, new_members
 from services.alerter.rule_engine.events.parties import (
     MODIFIER_ROLES,
@@ -42,11 +44,13 @@ from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, P
 EventKind = Literal["verb", "noun", "object-verb", "cue"]
 
 # Prepositions that name whom an event is aimed at, and those that give its reason or its time.
-TARGET_PREPOSITIONS = frozenset({"on", "against", "at", "upon"})
+TARGET_PREPOSITIONS = frozenset({"on", "against", "at", "upon", "toward", "towards"})
 REASON_PREPOSITIONS = frozenset({"over", "for", "after", "because", "amid", "following"})
 CLAUSES_ON_NOUNS = frozenset({"acl", "relcl"})
 _SUBJECTS = frozenset({"nsubj", "nsubjpass"})
 _POSSESSIVE_PRONOUNS = frozenset({"its", "their"})
+# Clauses joined to the action's clause, which may say whom it is aimed at ("..., targeting five firms").
+_JOINED_CLAUSES = frozenset({"advcl", "xcomp", "conj"})
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,10 @@ def event_arguments(sentence: ParsedSentence, kind: EventKind, action: Phrase, f
         parties += _aimed_at(sentence, action_head)
     elif kind == "verb" and is_container(role):  # "extended the list of ... to include nine officials"
         parties += new_members(sentence, action_head)
+    parties += _aiming_parties(sentence, action_head)
+    if anchor.lemma in framing_words().aiming and anchor.is_verb and any(  # "a new round of sanctions targets X"
+            sentence.head(token) == anchor and token.dep == "nsubj" for token in (obj, role, action_head)):
+        parties += _dependents(sentence, anchor, frozenset({"dobj"}))
     for linked in (role, action_head):  # "hit Iran with a new wave of sanctions", "Iran was hit by sanctions"
         if (verb := instrument_verb(sentence, linked)) is not None:
             parties += _aimed_at(sentence, verb)
@@ -176,6 +184,27 @@ def _aimed_at(sentence: ParsedSentence, verb: ParsedToken) -> list[ParsedToken]:
     found = _dependents(sentence, verb, frozenset({"dobj"}))
     if sentence.is_passive(verb):
         found += _dependents(sentence, verb, frozenset({"nsubjpass"}))
+    return found
+
+
+def _aiming_parties(sentence: ParsedSentence, action_head: ParsedToken) -> list[ParsedToken]:
+    """Whom a clause joined to the action aims it at: "imposed new sanctions yesterday, targeting five
+    entities ...", "took aim at Iran's shadow fleet, imposing sanctions on 29 vessels" (``aiming`` verbs
+    of ``news_framing_en.yaml``, or one of them as the object: "took aim at")."""
+    aiming = framing_words().aiming
+    clauses = [kid for kid in sentence.children[action_head.index] if kid.dep in _JOINED_CLAUSES]
+    head = sentence.head(action_head)
+    if head is not None and action_head.dep in _JOINED_CLAUSES:
+        clauses.append(head)
+    found: list[ParsedToken] = []
+    for verb in clauses:
+        if not verb.is_verb:
+            continue
+        if verb.lemma in aiming:
+            found += _dependents(sentence, verb, frozenset({"dobj"}))
+            found += _prepositional(sentence, verb, TARGET_PREPOSITIONS)
+        elif any(kid.dep == "dobj" and kid.lemma in aiming for kid in sentence.children[verb.index]):
+            found += _prepositional(sentence, verb, TARGET_PREPOSITIONS)
     return found
 
 

@@ -79,7 +79,7 @@ def _background(event: Event, sentence: ParsedSentence, context: NewsContext) ->
     action = event.action_head
     clause = action if event.kind in ("verb", "object-verb") else event.anchor
     for _ in range(4):  # "production, which fell after the US imposed an embargo": inside a relative clause
-        if _describes_a_noun(sentence, clause):
+        if _describes_a_noun(sentence, clause, event.object_head):
             return f"'{action.text}' is in a clause describing '{sentence.tokens[clause.head].text}'"
         head = sentence.head(clause)
         if head is None or clause.dep not in _EMBEDDING:
@@ -95,12 +95,15 @@ def _background(event: Event, sentence: ParsedSentence, context: NewsContext) ->
     return None
 
 
-def _describes_a_noun(sentence: ParsedSentence, verb: ParsedToken) -> bool:
-    """A relative clause, or a participle (not an infinitive: "plans to impose" is not background)."""
+def _describes_a_noun(sentence: ParsedSentence, verb: ParsedToken, obj: ParsedToken) -> bool:
+    """A relative clause, or a participle (not an infinitive: "plans to impose" is not background). A present
+    participle on another noun gives what that thing does ("an executive order reimposing sanctions on
+    Iran") and stays news; on the object itself it describes the sanctions ("sanctions targeting Iran")."""
     head = sentence.head(verb)
     if head is None or head.pos not in ("NOUN", "PROPN", "PRON"):
         return False
-    return verb.dep == "relcl" or (verb.dep == "acl" and verb.tag in ("VBN", "VBG", "VBD"))
+    return verb.dep == "relcl" or (verb.dep == "acl" and (verb.tag in ("VBN", "VBD")
+                                                          or (verb.tag == "VBG" and head.index == obj.index)))
 
 
 def _negated(event: Event, sentence: ParsedSentence, context: NewsContext) -> str | None:

@@ -15,19 +15,30 @@ a sentence did not fire.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 from services.alerter.rule_engine.article_words import ArticleWords, Span
 from services.alerter.rule_engine.conditions import EventSpec
 from services.alerter.rule_engine.events.arguments import EventKind
+from services.alerter.rule_engine.events.article_scope import article_date, lede_sentences
 from services.alerter.rule_engine.events.constructions import Event, EventWords, find_events
 from services.alerter.rule_engine.events.datelines import dateline_length
+from services.alerter.rule_engine.events.framing import (
+    framed_as_background,
+    intended,
+    recently_anchored,
+    refers_back,
+)
+from services.alerter.rule_engine.events.framing_words import framing_words
 from services.alerter.rule_engine.events.news_checks import NewsContext, why_not_news
 from services.alerter.rule_engine.events.object_phrases import ObjectPhrase, parse_with_phrases
 from services.alerter.rule_engine.events.parse_repairs import repaired
 from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, ParsedToken, Phrase, SentenceParser
 from services.alerter.rule_engine.nodes import ARTICLE_UNIT, Node, Required, Scope, Units
 from shared.schemas import EventPart, MatchedEvent
+
+EventScope = Literal["headline", "lede", "anchored", "anywhere"]
 
 Offsets = tuple[int, int]
 # spaCy's label for nationalities ("Iranian"), and the roles of a word that modifies a noun.
@@ -36,6 +47,7 @@ _ON_A_NOUN = frozenset({"amod", "compound", "nmod", "npadvmod"})
 # A "sentence" longer than this (a scraped table, a list of names) is parsed up to here, so that no
 # candidate costs the alerter more than a few tens of milliseconds; news sentences are far shorter.
 MAX_PARSED_CHARS = 1500
+_REFERS_BACK = "refers back: "
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,7 @@ class EventFinding:
     source: Offsets | None
     matched: tuple[Offsets, ...]  # what the alert highlights: action, object, target and source words
     rejected: str | None
+    scope: EventScope | None = None  # why it counts as the article's news, when kept
 
     def explained(self, words: ArticleWords) -> MatchedEvent:
         """The finding as the alert shows it."""
@@ -64,7 +77,7 @@ class EventFinding:
         assert action is not None and obj is not None
         return MatchedEvent(sentence=text[sentence.start:sentence.end].strip(), sentence_start=sentence.start,
                             kind=self.kind, action=action, object=obj, target=part(self.target),
-                            source=part(self.source))
+                            source=part(self.source), scope=self.scope)
 
 
 class EventNode:
@@ -74,6 +87,7 @@ class EventNode:
                  parser: SentenceParser) -> None:
         self.words = EventWords.of(spec.action, spec.object, spec.cue, spec.listing)
         self.allow = frozenset(spec.allow)
+        self.scope = spec.scope
         self.objects, self.target, self.source = objects, target, source
         self.parser = parser
 
@@ -103,8 +117,9 @@ class EventNode:
         for required in (targets, sources):
             if required is not None:
                 candidates &= required.keys()
-        context = NewsContext(published=(article.published_at or article.fetched_at).date(), allow=self.allow,
+        context = NewsContext(published=article_date(article), allow=self.allow,
                               action_lemmas=self.words.action_lemmas)
+        lede = lede_sentences(article)
         nationalities = [span for _, span in words.entity_spans(frozenset(), _NATIONALITIES)]
         found = []
         for index in sorted(candidates):
@@ -115,9 +130,47 @@ class EventNode:
                                                 self._object_phrases(words, start, end)))
             for event in find_events(parse, self.words):
                 target_spans = None if targets is None else _TargetSpans(targets[index], nationalities)
-                found.append(self._finding(index, start, event, parse, context, target_spans,
-                                           None if sources is None else sources[index]))
-        return found
+                finding = self._finding(index, start, event, parse, context, target_spans,
+                                        None if sources is None else sources[index])
+                found.append(self._placed(finding, index, event, parse, context, lede))
+        return self._resolved(found)
+
+    def _placed(self, finding: EventFinding, index: int, event: Event, parse: ParsedSentence, context: NewsContext,
+                lede: frozenset[int]) -> EventFinding:
+        """The finding with the framing checks and the rule's scope applied: kept with the scope that makes it
+        the article's news, or rejected with why it is not. A finding rejected only for its target still
+        gets the framing checks, so that a later "the sanctions ..." knows whether it was news."""
+        if finding.rejected is not None and not finding.rejected.startswith("target:"):
+            return finding
+        rejected = finding.rejected
+        if "intended" not in self.allow and (why := intended(event, parse, context.action_lemmas)) is not None:
+            rejected = f"intended: {why}"
+        elif (why := framed_as_background(event, parse, context.published)) is not None:
+            rejected = f"background: {why}"
+        elif rejected is None and (why := refers_back(event, parse)) is not None:
+            rejected = f"{_REFERS_BACK}{why}"
+        scope = _scope_of(self.scope, index, index in lede, recently_anchored(event, parse, context.published))
+        if rejected is None and scope is None:
+            rejected = (f"scope: not in the {'headline' if self.scope == 'headline' else 'headline or lede'}"
+                        + ("" if self.scope == "headline" else ", and no present or recent time anchors it"))
+        return replace(finding, rejected=rejected, scope=scope)
+
+    @staticmethod
+    def _resolved(found: list[EventFinding]) -> list[EventFinding]:
+        """"The sanctions ..." stands for sanctions named earlier: it is news when the earlier mentions that were
+        read include one reported as news (whatever its target), taking that report's scope when it has none of
+        its own, or when none was read (a first mention, or earlier ones without the target's words)."""
+        resolved: list[EventFinding] = []
+        for finding in found:
+            if finding.rejected is not None and finding.rejected.startswith(_REFERS_BACK):
+                earlier = [before for before in resolved if before.sentence < finding.sentence]
+                news = next((before for before in earlier if before.scope is not None and (
+                    before.rejected is None or before.rejected.startswith("target:"))), None)
+                if news is not None or not earlier:
+                    scope = finding.scope or (news.scope if news is not None else None)
+                    finding = replace(finding, rejected=None if scope is not None else finding.rejected, scope=scope)
+            resolved.append(finding)
+        return [replace(finding, scope=None) if finding.rejected is not None else finding for finding in resolved]
 
     def _object_phrases(self, words: ArticleWords, start: int, end: int) -> tuple[ObjectPhrase, ...]:
         """Where the multiword objects are written as phrases in characters ``start..end``, from there."""
@@ -138,6 +191,9 @@ class EventNode:
                 named = _named_in(event.reasons, target_spans.actors(parse, offset), offset)
             if named is None:
                 rejected = rejected or _not_named("target", phrases, offset, parse.text, event.reasons)
+            elif (acting := _named_in(_doers(parse, event), target_spans.spans, offset)) is not None:
+                # "Tehran imposed sanctions on ten US officials": the target is the one who acts.
+                rejected = rejected or f"target: {_written((acting[0],), parse.text)} is the one who acts"
             else:
                 target = _offsets(named[0], offset)
                 matched.append(named[1])
@@ -172,12 +228,66 @@ class _TargetSpans:
             # A phrase the rule or its alias set names as a whole ("Iranian crude" in "Iranian crude oil"):
             # it names the target by what it adds to a nationality, whatever the tagger calls those words.
             return any(not self._in_nationality(token, offset) for token in tokens)
-        return any(not (token.pos == "ADJ" or (token.dep in _ON_A_NOUN and self._in_nationality(token, offset)))
-                   for token in tokens)
+        return any(_on_state_body(token, parse) or not (
+            token.pos == "ADJ" or (token.dep in _ON_A_NOUN and self._in_nationality(token, offset))
+            or _names_a_patron(token, parse))
+            for token in tokens)
 
     def _in_nationality(self, token: ParsedToken, offset: int) -> bool:
         start, end = offset + token.start, offset + token.end
         return any(word.start < end and start < word.end for word in self.nationalities)
+
+
+def _doers(parse: ParsedSentence, event: Event) -> tuple[Phrase, ...]:
+    """Who carries the action out, as the sentence's grammar says: the subject of the acting verb (or of the
+    verb it completes: "Tehran decided to impose"), or the "by" of its passive. Words on the object
+    ("Iran sanctions") say whose programme it is, not who acts."""
+    if event.kind not in ("verb", "object-verb"):
+        return ()
+    verb: ParsedToken | None = event.action_head
+    for _ in range(3):
+        if verb is None:
+            break
+        for kid in parse.children[verb.index]:
+            if kid.dep == "nsubj":
+                return (tuple(parse.subtree(kid)),)
+            if kid.dep == "agent":
+                return tuple(tuple(parse.subtree(by)) for by in parse.children[kid.index] if by.dep == "pobj")
+        verb = parse.head(verb) if verb.dep in ("xcomp", "conj") else None
+    return ()
+
+
+def _names_a_patron(token: ParsedToken, parse: ParsedSentence) -> bool:
+    """A name in "Iran-backed", "Iran-aligned" (``patronage`` of ``news_framing_en.yaml``): the group it
+    qualifies is another party, whose patron it names."""
+    head = parse.head(token)
+    return head is not None and token.dep in _ON_A_NOUN and head.lemma in framing_words().patronage \
+        and head.tag in ("VBN", "JJ")
+
+
+def _on_state_body(token: ParsedToken, parse: ParsedSentence) -> bool:
+    """A nationality word on a noun that names the state itself ("the Iranian drone program", "the Iranian
+    regime"; ``state_bodies`` of ``news_framing_en.yaml``), through compounds ("drone" in "drone program")."""
+    bodies = framing_words().state_bodies
+    current = token
+    for _ in range(3):
+        head = parse.head(current)
+        if head is None or current.dep not in _ON_A_NOUN:
+            return False
+        if head.lemma in bodies:
+            return True
+        current = head
+    return False
+
+
+def _scope_of(rule_scope: str, index: int, in_lede: bool, anchored: bool) -> EventScope | None:
+    if rule_scope == "anywhere":
+        return "anywhere"
+    if index == 0:
+        return "headline"
+    if rule_scope == "headline":
+        return None
+    return "lede" if in_lede else "anchored" if anchored else None
 
 
 def _named_in(phrases: tuple[Phrase, ...], spans: list[Span], offset: int) -> tuple[Phrase, Offsets] | None:

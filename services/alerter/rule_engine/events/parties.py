@@ -20,8 +20,9 @@ MODIFIER_ROLES = frozenset({"compound", "amod", "poss", "nmod", "npadvmod"})
 CAUSE_PREPOSITIONS = frozenset({"over", "for", "because"})
 # "in view of", "in response to", "in retaliation for": a preposition and a noun that say why.
 CAUSE_NOUNS = frozenset({"view", "response", "retaliation", "reaction", "connection", "light", "protest"})
-# Verbs whose clause on the action gives its reason: "..., citing their role in Iran's drone programme".
-CAUSE_VERBS = frozenset({"cite", "accuse"})
+# Verbs whose clause on the action gives its reason: "..., citing their role in Iran's drone programme",
+# "..., saying they shipped Iranian crude", "..., asserting that the ships carried Iranian petroleum".
+CAUSE_VERBS = frozenset({"cite", "accuse", "say", "assert", "allege", "charge", "claim"})
 # Dependents that describe a party rather than name it: clauses, and phrases other than "of".
 _DESCRIBING = frozenset({"acl", "relcl", "advcl", "ccomp", "xcomp", "parataxis", "prep"})
 _MISATTACHED_CLAUSES = frozenset({"ccomp", "parataxis"})
@@ -36,8 +37,9 @@ def causes(sentence: ParsedSentence, holder: ParsedToken,
 
 
 def _says_why(sentence: ParsedSentence, kid: ParsedToken, prepositions: frozenset[str]) -> bool:
-    if kid.dep in ("advcl", "xcomp"):
-        return kid.lemma in CAUSE_VERBS
+    if kid.dep in ("advcl", "xcomp"):  # "citing ...", or a purpose: "to counter Iran's military support"
+        return kid.lemma in CAUSE_VERBS or (kid.dep == "advcl" and any(
+            aux.dep == "aux" and aux.lower == "to" for aux in sentence.children[kid.index]))
     return kid.dep == "prep" and (kid.lower in prepositions or any(
         noun.dep == "pobj" and noun.lemma in CAUSE_NOUNS for noun in sentence.children[kid.index]))
 

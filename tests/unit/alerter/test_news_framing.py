@@ -1,0 +1,131 @@
+"""Fire on the news, not on its background (issue #23): intention, background framing, the article-level
+scope, and how far a link from a sanctioned party to Iran may reach.
+
+Sentences are written for these tests; the real check is ``tests/real_reporting`` (``rules eval --texts``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.alerter.conftest import Enrich, events, iran_sanctions, one_rule, rejections
+
+BODY = ("Officials in several capitals spent the morning talking about shipping routes, oil prices and the "
+        "weather over the Gulf, which has been calm for weeks now.\n"
+        "Markets in Asia opened lower and traders said they were waiting for more signals from central banks "
+        "before making any large moves this quarter.\n")
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("The United States is considering additional sanctions against Iran, officials said.", "'considering'"),
+    ("Officials say Washington plans to impose new sanctions on Iran in the coming days.", "'plans'"),
+    ("Lawmakers called for tougher sanctions on Iran after the attack.", "'called'"),
+    ("Senators urged the White House to impose new sanctions on Iran.", "'urged'"),
+    ("The White House is expected to impose additional sanctions on Iranian entities.", "'expected'"),
+    ("European leaders appeared poised to reimpose sanctions on Tehran.", "'poised'"),
+    ("The president vowed to impose fresh sanctions on Iran.", "'vowed'"),
+    ("A new law would impose sanctions on Iran's central bank.", "'would impose'"),
+    ("Iran could face new sanctions over the missile test.", "'could face'"),
+    ("Iran faces fresh sanctions within weeks.", "'within weeks'"),
+    ("Proposed new sanctions on Iranian airlines were discussed in Brussels.", "'Proposed'"),
+    ("The UK has the power to impose sanctions on Iranians who threaten dissidents.", "'power'"),
+])
+def test_what_is_only_intended_or_hypothetical_does_not_fire(enrich: Enrich, text: str, why: str) -> None:
+    assert events(iran_sanctions(), enrich, text) == []
+    assert any(reason.startswith("intended: ") and why in reason
+               for reason in rejections(iran_sanctions(), enrich, text)), rejections(iran_sanctions(), enrich, text)
+
+
+@pytest.mark.parametrize("text", [
+    "Japan will freeze the assets of twelve Iranian firms, the government spokesman said.",
+    "The European Union and Canada announced yesterday they would adopt new sanctions on Iran.",
+    "EU to sanction nine Iranian entities over drone deliveries",
+    "Iran said the new sanctions imposed on its oil ministry on Monday would fail.",
+])
+def test_a_decision_announced_for_the_future_is_news(enrich: Enrich, text: str) -> None:
+    assert events(iran_sanctions(), enrich, text), rejections(iran_sanctions(), enrich, text)
+
+
+def test_intended_can_be_allowed_by_a_watch_on_threats(enrich: Enrich) -> None:
+    rule = one_rule("""
+      event:
+        action: [impose]
+        object: [sanction]
+        target: [Iran]
+        allow: [intended]""")
+    assert events(rule, enrich, "The United States plans to impose new sanctions on Iran.")
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("Oil prices rose after Washington reimposed sanctions on Iran.", "'after ... reimposed'"),
+    ("Following the decision to reimpose sanctions on Iran, exporters left the market.", "'Following ...'"),
+    ("Iran's car makers have been hit hard by the sanctions on Iran.", "already in place"),
+    ("Former President Trump reimposed sanctions on Iran.", "former office holder"),
+    ("The US left the deal in 2018 and reimposed sanctions on Iran.", "past: 'in 2018'"),
+])
+def test_background_framing_does_not_fire(enrich: Enrich, text: str, why: str) -> None:
+    assert events(iran_sanctions(), enrich, text) == []
+    assert any(why in reason for reason in rejections(iran_sanctions(), enrich, text)), \
+        rejections(iran_sanctions(), enrich, text)
+
+
+def test_sanctions_imposed_by_iran_are_not_sanctions_on_iran(enrich: Enrich) -> None:
+    text = "Tehran imposed sanctions on ten US officials over interference in Iran's internal affairs."
+    assert events(iran_sanctions(), enrich, text) == []
+    assert any("is the one who acts" in reason for reason in rejections(iran_sanctions(), enrich, text))
+
+
+def test_the_sanctions_named_again_are_news_only_when_first_reported_as_news(enrich: Enrich) -> None:
+    planned = ("Washington is expected to impose additional sanctions on Iranian entities.\n"
+               "The additional sanctions are a response to Iran's missile test on Sunday.")
+    assert events(iran_sanctions(), enrich, planned) == []
+    reported = ("The Treasury on Tuesday imposed sanctions on an Iraqi militia group.\n"
+                "The sanctions also target an official of the IRGC who trains its fighters.")
+    assert events(iran_sanctions(), enrich, reported)
+
+
+def test_scope_lede_keeps_the_lede_and_anchored_sentences_and_drops_undated_background(enrich: Enrich) -> None:
+    undated = BODY + "Shipping lines changed course.\nBritain imposed sanctions on Iran's oil minister."
+    assert events(iran_sanctions(), enrich, undated) == []
+    assert any(reason.startswith("scope: ") for reason in rejections(iran_sanctions(), enrich, undated))
+    anchored = BODY + "Britain imposed sanctions on Iran's oil minister on Tuesday."
+    [event] = events(iran_sanctions(), enrich, anchored)
+    assert event.scope == "anchored"
+    lede = "Britain imposed sanctions on Iran's oil minister.\n" + BODY
+    [event] = events(iran_sanctions(), enrich, lede)
+    assert event.scope == "headline"
+
+
+@pytest.mark.parametrize(("scope", "fires"), [("anywhere", True), ("headline", False), ("lede", False)])
+def test_the_scope_is_an_option_of_the_event_condition(enrich: Enrich, scope: str, fires: bool) -> None:
+    rule = one_rule(f"""
+      event:
+        action: [impose]
+        object: [sanction]
+        target: [Iran]
+        scope: {scope}""")
+    found = events(rule, enrich, BODY + "Britain imposed sanctions on Iran's oil minister.")
+    assert bool(found) is fires
+    if fires:
+        assert found[0].scope == scope
+
+
+@pytest.mark.parametrize("text", [
+    "The Treasury imposed new sanctions yesterday targeting five entities and one individual for supporting "
+    "the Iranian drone program.",
+    "The US on Thursday took aim at Iran's shadow fleet of tankers, imposing sanctions on 29 vessels.",
+    "A new round of sanctions targets a refinery and ships that are part of Iran's shadow fleet.",
+    "Britain sanctioned four shipping firms on Monday, saying they carried Iranian crude to Syria.",
+])
+def test_a_party_linked_to_iran_in_the_same_sentence_is_on_iran(enrich: Enrich, text: str) -> None:
+    assert events(iran_sanctions(), enrich, text), rejections(iran_sanctions(), enrich, text)
+
+
+@pytest.mark.parametrize("text", [
+    # The link does not reach the next sentence: it may be a place, a reaction or another story.
+    "The Treasury imposed new sanctions on five companies on Tuesday.\nThe companies operate in Iran and Turkey.",
+    "The Treasury imposed sanctions on seven Lebanese nationals it said were tied to the Iran-backed Hezbollah.",
+    "Washington imposed sanctions on two Houthi leaders accused of smuggling Iranian weapons.",
+])
+def test_a_party_not_linked_to_iran_in_its_own_sentence_is_not(enrich: Enrich, text: str) -> None:
+    assert events(iran_sanctions(), enrich, text) == []
