@@ -103,6 +103,7 @@ def event_arguments(sentence: ParsedSentence, kind: EventKind, action: Phrase, f
         targets.append(own)
         reasons += described + trailing_clause(sentence, party, holders)
     reasons += [phrase for holder in holders for phrase in causes(sentence, holder)]
+    reasons += _means_of(sentence, action_head)
     reasons += [phrase for noun in unique([obj, role]) for phrase in names_on(sentence, noun, action)]
     fallback = [phrase for holder in holders for phrase in causes(sentence, holder, REASON_PREPOSITIONS)]
     fallback += _modifiers(sentence, obj, action)
@@ -124,13 +125,36 @@ def role_token(sentence: ParsedSentence, obj: ParsedToken) -> ParsedToken:
         if head is None or role.dep != "conj":
             break
         role = head
+    counted = _counted_by(sentence, role)
+    if counted is not None:  # "reinstating a wide range of restrictive measures": the range is what is acted on
+        role = counted
     container = container_of(sentence, role)
-    if container is not None:
-        return container
+    if container is not None:  # "broaden the scope of the framework for restrictive measures": the scope
+        return _counted_by(sentence, container) or container
     head = sentence.head(role)
     if role.dep == "compound" and head is not None and not head.is_verb:
         return head
     return role
+
+
+def _means_of(sentence: ParsedSentence, action_head: ParsedToken) -> list[Phrase]:
+    """What the action is the means of, as a reason: "is countering Iran's destabilizing activities by
+    designating a network" gives "Iran's destabilizing activities"."""
+    by = sentence.head(action_head)
+    verb = sentence.head(by) if by is not None else None
+    if action_head.dep != "pcomp" or by is None or by.lower != "by" or verb is None or not verb.is_verb:
+        return []
+    return [tuple(sentence.subtree(kid)) for kid in sentence.children[verb.index] if kid.dep == "dobj"]
+
+
+def _counted_by(sentence: ParsedSentence, token: ParsedToken) -> ParsedToken | None:
+    """The noun of quantity ``token`` is counted by ("a range of measures", ``quantities`` in
+    ``news_framing_en.yaml``), or None."""
+    of = sentence.head(token)
+    if token.dep != "pobj" or of is None or of.lower != "of":
+        return None
+    quantity = sentence.head(of)
+    return quantity if quantity is not None and quantity.lemma in framing_words().quantities else None
 
 
 def anchor_of(sentence: ParsedSentence, token: ParsedToken) -> ParsedToken:
@@ -148,6 +172,11 @@ def instrument_verb(sentence: ParsedSentence, token: ParsedToken) -> ParsedToken
     holder = sentence.head(prep)
     if holder is None or holder.is_verb:
         return holder
+    for _ in range(6):  # "hit 52 ministers, leaders and officers with visa restrictions": from the last conjunct
+        head = sentence.head(holder)
+        if holder.dep not in ("conj", "appos") or head is None:
+            break
+        holder = head
     verb = sentence.head(holder)
     if prep.lower == "with" and holder.dep == "dobj" and verb is not None and verb.is_verb:
         return verb
@@ -174,9 +203,18 @@ def _sources(sentence: ParsedSentence, doer: ParsedToken | None, obj: ParsedToke
 
 
 def _prepositional(sentence: ParsedSentence, holder: ParsedToken, prepositions: frozenset[str]) -> list[ParsedToken]:
-    """The objects of the holder's prepositions among ``prepositions``; a time is never one ("on Tuesday")."""
-    return [pobj for prep in sentence.children[holder.index] if prep.dep == "prep" and prep.lower in prepositions
-            for pobj in sentence.children[prep.index] if pobj.dep == "pobj" and not names_a_time(pobj)]
+    """The objects of the holder's prepositions among ``prepositions``, or of a verb they take ("aimed at
+    cutting off the networks that fund Iran's militias"); a time is never one ("on Tuesday")."""
+    found = []
+    for prep in sentence.children[holder.index]:
+        if prep.dep != "prep" or prep.lower not in prepositions:
+            continue
+        for kid in sentence.children[prep.index]:
+            if kid.dep == "pobj" and not names_a_time(kid):
+                found.append(kid)
+            elif kid.dep == "pcomp" and kid.is_verb:
+                found += _dependents(sentence, kid, frozenset({"dobj"}))
+    return found
 
 
 def _aimed_at(sentence: ParsedSentence, verb: ParsedToken) -> list[ParsedToken]:

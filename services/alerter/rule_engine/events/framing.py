@@ -81,7 +81,10 @@ def framed_as_background(event: Event, sentence: ParsedSentence, published: date
     "a former president's"), or None."""
     words = framing_words()
     action = event.action_head
-    for subject in sentence.children[action.index]:
+    doer = sentence.head(action) if action.dep == "conj" and sentence.head(action) is not None else action
+    assert doer is not None
+    subjects = [kid for kid in (*sentence.children[action.index], *sentence.children[doer.index])]
+    for subject in subjects:  # the subject of the action, or of the verb it is coordinated with
         if subject.dep == "nsubj" and any(kid.lower.rstrip("-") in words.former
                                           for kid in sentence.subtree(subject) if kid.dep in ("amod", "compound")):
             return f"done by a former office holder: '{' '.join(t.text for t in sentence.subtree(subject))}'"

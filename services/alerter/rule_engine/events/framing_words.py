@@ -36,6 +36,7 @@ class FramingWords:
     state_bodies: frozenset[str]
     places: frozenset[str]
     back_references: frozenset[str]
+    quantities: frozenset[str]
 
 
 @lru_cache(maxsize=1)

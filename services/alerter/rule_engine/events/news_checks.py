@@ -102,6 +102,8 @@ def _describes_a_noun(sentence: ParsedSentence, verb: ParsedToken, obj: ParsedTo
     head = sentence.head(verb)
     if head is None or head.pos not in ("NOUN", "PROPN", "PRON"):
         return False
+    if head.dep == "ROOT" and verb.dep == "acl" and any(kid.dep == "dobj" for kid in sentence.children[verb.index]):
+        return False  # no verb governs the noun: the participle is the sentence's verb the parser missed
     return verb.dep == "relcl" or (verb.dep == "acl" and (verb.tag in ("VBN", "VBD")
                                                           or (verb.tag == "VBG" and head.index == obj.index)))
 
