@@ -106,6 +106,7 @@ def event_arguments(sentence: ParsedSentence, kind: EventKind, action: Phrase, f
     reasons += _means_of(sentence, action_head)
     reasons += [phrase for noun in unique([obj, role]) for phrase in names_on(sentence, noun, action)]
     fallback = [phrase for holder in holders for phrase in causes(sentence, holder, REASON_PREPOSITIONS)]
+    fallback += reasons if not parties else []  # no party named: the reason in any form ("given Iran's support")
     fallback += _modifiers(sentence, obj, action)
     acting_verb = action_head if kind in ("verb", "object-verb") else anchor if kind == "noun" and anchor.is_verb \
         else None
