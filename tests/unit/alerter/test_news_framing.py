@@ -116,6 +116,10 @@ def test_the_scope_is_an_option_of_the_event_condition(enrich: Enrich, scope: st
     "The US on Thursday took aim at Iran's shadow fleet of tankers, imposing sanctions on 29 vessels.",
     "A new round of sanctions targets a refinery and ships that are part of Iran's shadow fleet.",
     "Britain sanctioned four shipping firms on Monday, saying they carried Iranian crude to Syria.",
+    "The UK announced a new round of sanctions aimed at cutting off the networks that fund Iran's militias.",
+    "The Council decided to expand the scope of its sanctions framework, given Iran's support for the war.",
+    "Canada expanded its restrictive measures on Tuesday to counter Tehran's supply of missiles.",
+    "The Treasury is countering Iran's weapons trade by designating a network of brokers on Friday.",
 ])
 def test_a_party_linked_to_iran_in_the_same_sentence_is_on_iran(enrich: Enrich, text: str) -> None:
     assert events(iran_sanctions(), enrich, text), rejections(iran_sanctions(), enrich, text)
@@ -129,3 +133,13 @@ def test_a_party_linked_to_iran_in_the_same_sentence_is_on_iran(enrich: Enrich, 
 ])
 def test_a_party_not_linked_to_iran_in_its_own_sentence_is_not(enrich: Enrich, text: str) -> None:
     assert events(iran_sanctions(), enrich, text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "The Council is reinstating a wide range of restrictive measures against Iran, it said on Monday.",
+    "The State Department said on Friday it had hit ministers, generals and prison officers of Iran with visa "
+    "restrictions.",
+    "The United States imposed visa bans on Iranian officials on Wednesday.",
+])
+def test_shapes_of_the_object_real_reports_use(enrich: Enrich, text: str) -> None:
+    assert events(iran_sanctions(), enrich, text), rejections(iran_sanctions(), enrich, text)

@@ -104,6 +104,7 @@ def event_arguments(sentence: ParsedSentence, kind: EventKind, action: Phrase, f
         reasons += described + trailing_clause(sentence, party, holders)
     reasons += [phrase for holder in holders for phrase in causes(sentence, holder)]
     reasons += _means_of(sentence, action_head)
+    reasons += [phrase for verb in _aiming_clauses(sentence, action_head) for phrase in causes(sentence, verb)]
     reasons += [phrase for noun in unique([obj, role]) for phrase in names_on(sentence, noun, action)]
     fallback = [phrase for holder in holders for phrase in causes(sentence, holder, REASON_PREPOSITIONS)]
     fallback += reasons if not parties else []  # no party named: the reason in any form ("given Iran's support")
@@ -226,24 +227,27 @@ def _aimed_at(sentence: ParsedSentence, verb: ParsedToken) -> list[ParsedToken]:
     return found
 
 
-def _aiming_parties(sentence: ParsedSentence, action_head: ParsedToken) -> list[ParsedToken]:
-    """Whom a clause joined to the action aims it at: "imposed new sanctions yesterday, targeting five
-    entities ...", "took aim at Iran's shadow fleet, imposing sanctions on 29 vessels" (``aiming`` verbs
-    of ``news_framing_en.yaml``, or one of them as the object: "took aim at")."""
+def _aiming_clauses(sentence: ParsedSentence, action_head: ParsedToken) -> list[ParsedToken]:
+    """The verbs of clauses joined to the action that aim it: "imposed new sanctions yesterday, targeting five
+    entities ...", "took aim at Iran's shadow fleet, imposing sanctions on 29 vessels" (``aiming`` verbs of
+    ``news_framing_en.yaml``, or one of them as the object: "took aim at")."""
     aiming = framing_words().aiming
     clauses = [kid for kid in sentence.children[action_head.index] if kid.dep in _JOINED_CLAUSES]
     head = sentence.head(action_head)
     if head is not None and action_head.dep in _JOINED_CLAUSES:
         clauses.append(head)
+    return [verb for verb in clauses if verb.is_verb and (verb.lemma in aiming or any(
+        kid.dep == "dobj" and kid.lemma in aiming for kid in sentence.children[verb.index]))]
+
+
+def _aiming_parties(sentence: ParsedSentence, action_head: ParsedToken) -> list[ParsedToken]:
+    """Whom the clauses joined to the action aim it at (``_aiming_clauses``): their object, or the object of
+    their "at", "on", "against"."""
     found: list[ParsedToken] = []
-    for verb in clauses:
-        if not verb.is_verb:
-            continue
-        if verb.lemma in aiming:
+    for verb in _aiming_clauses(sentence, action_head):
+        if verb.lemma in framing_words().aiming:
             found += _dependents(sentence, verb, frozenset({"dobj"}))
-            found += _prepositional(sentence, verb, TARGET_PREPOSITIONS)
-        elif any(kid.dep == "dobj" and kid.lemma in aiming for kid in sentence.children[verb.index]):
-            found += _prepositional(sentence, verb, TARGET_PREPOSITIONS)
+        found += _prepositional(sentence, verb, TARGET_PREPOSITIONS)
     return found
 
 
