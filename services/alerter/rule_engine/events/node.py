@@ -30,11 +30,11 @@ from services.alerter.rule_engine.events.framing import (
     recently_anchored,
     refers_back,
 )
-from services.alerter.rule_engine.events.framing_words import framing_words
 from services.alerter.rule_engine.events.news_checks import NewsContext, why_not_news
 from services.alerter.rule_engine.events.object_phrases import ObjectPhrase, parse_with_phrases
 from services.alerter.rule_engine.events.parse_repairs import repaired
-from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, ParsedToken, Phrase, SentenceParser
+from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, Phrase, SentenceParser
+from services.alerter.rule_engine.events.target_spans import TargetSpans, doers, named_in
 from services.alerter.rule_engine.nodes import ARTICLE_UNIT, Node, Required, Scope, Units
 from shared.schemas import EventPart, MatchedEvent
 
@@ -43,7 +43,6 @@ EventScope = Literal["headline", "lede", "anchored", "anywhere"]
 Offsets = tuple[int, int]
 # spaCy's label for nationalities ("Iranian"), and the roles of a word that modifies a noun.
 _NATIONALITIES = frozenset({"NORP"})
-_ON_A_NOUN = frozenset({"amod", "compound", "nmod", "npadvmod"})
 # A "sentence" longer than this (a scraped table, a list of names) is parsed up to here, so that no
 # candidate costs the alerter more than a few tens of milliseconds; news sentences are far shorter.
 MAX_PARSED_CHARS = 1500
@@ -129,7 +128,7 @@ class EventNode:
             parse = repaired(parse_with_phrases(self.parser, article.text[start:end],
                                                 self._object_phrases(words, start, end)))
             for event in find_events(parse, self.words):
-                target_spans = None if targets is None else _TargetSpans(targets[index], nationalities)
+                target_spans = None if targets is None else TargetSpans(targets[index], nationalities)
                 finding = self._finding(index, start, event, parse, context, target_spans,
                                         None if sources is None else sources[index])
                 found.append(self._placed(finding, index, event, parse, context, lede))
@@ -180,25 +179,25 @@ class EventNode:
                      if start <= span.start and span.end <= end)
 
     def _finding(self, index: int, offset: int, event: Event, parse: ParsedSentence, context: NewsContext,
-                 target_spans: _TargetSpans | None, source_spans: list[Span] | None) -> EventFinding:
+                 target_spans: TargetSpans | None, source_spans: list[Span] | None) -> EventFinding:
         rejected = why_not_news(event, parse, context)
         target = source = None
         matched = [_offsets(event.action, offset), _offsets(event.object, offset)]
         if target_spans is not None:
             phrases = event.targets or event.fallback_targets
-            named = _named_in(phrases, target_spans.spans, offset)
+            named = named_in(phrases, target_spans.spans, offset)
             if named is None and event.targets:
-                named = _named_in(event.reasons, target_spans.actors(parse, offset), offset)
+                named = named_in(event.reasons, target_spans.actors(parse, offset), offset)
             if named is None:
                 rejected = rejected or _not_named("target", phrases, offset, parse.text, event.reasons)
-            elif (acting := _named_in(_doers(parse, event), target_spans.spans, offset)) is not None:
+            elif (acting := named_in(doers(parse, event), target_spans.spans, offset)) is not None:
                 # "Tehran imposed sanctions on ten US officials": the target is the one who acts.
                 rejected = rejected or f"target: {_written((acting[0],), parse.text)} is the one who acts"
             else:
                 target = _offsets(named[0], offset)
                 matched.append(named[1])
         if source_spans is not None:
-            named = _named_in(event.sources, source_spans, offset)
+            named = named_in(event.sources, source_spans, offset)
             if named is None:
                 rejected = rejected or _not_named("source", event.sources, offset, parse.text)
             else:
@@ -206,78 +205,6 @@ class EventNode:
                 matched.append(named[1])
         return EventFinding(sentence=index, kind=event.kind, action=matched[0], object=matched[1], target=target,
                             source=source, matched=tuple(matched), rejected=rejected)
-
-
-@dataclass(frozen=True)
-class _TargetSpans:
-    """Where a condition (the target) matched in a sentence, and the article's nationality words."""
-
-    spans: list[Span]
-    nationalities: list[Span]
-
-    def actors(self, parse: ParsedSentence, offset: int) -> list[Span]:
-        """The spans that name an actor: a name or a possessive ("Tehran", "Iran's", "the IRGC", "Iran-related"),
-        or a phrase of the target's terms that says more than a nationality ("Iranian crude", "Iran's oil
-        exports"); not a nationality word alone on another noun ("Iranian weapons", "Iranian-made missiles")."""
-        return [span for span in self.spans if self._names_actor(span, parse, offset)]
-
-    def _names_actor(self, span: Span, parse: ParsedSentence, offset: int) -> bool:
-        tokens = [token for token in parse.tokens
-                  if offset + token.start < span.end and span.start < offset + token.end]
-        if span.last > span.first:
-            # A phrase the rule or its alias set names as a whole ("Iranian crude" in "Iranian crude oil"):
-            # it names the target by what it adds to a nationality, whatever the tagger calls those words.
-            return any(not self._in_nationality(token, offset) for token in tokens)
-        return any(_on_state_body(token, parse) or not (
-            token.pos == "ADJ" or (token.dep in _ON_A_NOUN and self._in_nationality(token, offset))
-            or _names_a_patron(token, parse))
-            for token in tokens)
-
-    def _in_nationality(self, token: ParsedToken, offset: int) -> bool:
-        start, end = offset + token.start, offset + token.end
-        return any(word.start < end and start < word.end for word in self.nationalities)
-
-
-def _doers(parse: ParsedSentence, event: Event) -> tuple[Phrase, ...]:
-    """Who carries the action out, as the sentence's grammar says: the subject of the acting verb (or of the
-    verb it completes: "Tehran decided to impose"), or the "by" of its passive. Words on the object
-    ("Iran sanctions") say whose programme it is, not who acts."""
-    if event.kind not in ("verb", "object-verb"):
-        return ()
-    verb: ParsedToken | None = event.action_head
-    for _ in range(3):
-        if verb is None:
-            break
-        for kid in parse.children[verb.index]:
-            if kid.dep == "nsubj":
-                return (tuple(parse.subtree(kid)),)
-            if kid.dep == "agent":
-                return tuple(tuple(parse.subtree(by)) for by in parse.children[kid.index] if by.dep == "pobj")
-        verb = parse.head(verb) if verb.dep in ("xcomp", "conj") else None
-    return ()
-
-
-def _names_a_patron(token: ParsedToken, parse: ParsedSentence) -> bool:
-    """A name in "Iran-backed", "Iran-aligned" (``patronage`` of ``news_framing_en.yaml``): the group it
-    qualifies is another party, whose patron it names."""
-    head = parse.head(token)
-    return head is not None and token.dep in _ON_A_NOUN and head.lemma in framing_words().patronage \
-        and head.tag in ("VBN", "JJ")
-
-
-def _on_state_body(token: ParsedToken, parse: ParsedSentence) -> bool:
-    """A nationality word on a noun that names the state itself ("the Iranian drone program", "the Iranian
-    regime"; ``state_bodies`` of ``news_framing_en.yaml``), through compounds ("drone" in "drone program")."""
-    bodies = framing_words().state_bodies
-    current = token
-    for _ in range(3):
-        head = parse.head(current)
-        if head is None or current.dep not in _ON_A_NOUN:
-            return False
-        if head.lemma in bodies:
-            return True
-        current = head
-    return False
 
 
 def _scope_of(rule_scope: str, index: int, in_lede: bool, anchored: bool) -> EventScope | None:
@@ -288,15 +215,6 @@ def _scope_of(rule_scope: str, index: int, in_lede: bool, anchored: bool) -> Eve
     if rule_scope == "headline":
         return None
     return "lede" if in_lede else "anchored" if anchored else None
-
-
-def _named_in(phrases: tuple[Phrase, ...], spans: list[Span], offset: int) -> tuple[Phrase, Offsets] | None:
-    """The first phrase that holds one of the spans (as article offsets), with that span."""
-    for phrase in phrases:
-        for span in spans:
-            if any(offset + token.start < span.end and span.start < offset + token.end for token in phrase):
-                return phrase, (span.start, span.end)
-    return None
 
 
 def _not_named(role: str, phrases: tuple[Phrase, ...], offset: int, sentence: str,
