@@ -143,3 +143,18 @@ def test_a_party_not_linked_to_iran_in_its_own_sentence_is_not(enrich: Enrich, t
 ])
 def test_shapes_of_the_object_real_reports_use(enrich: Enrich, text: str) -> None:
     assert events(iran_sanctions(), enrich, text), rejections(iran_sanctions(), enrich, text)
+
+
+@pytest.mark.parametrize(("text", "fires"), [
+    ("The Treasury sanctioned 12 tankers and their managers on Thursday.\nThe move is aimed at Iran's oil exports.",
+     True),
+    ("Canada imposed sanctions on six shipping firms on Monday.\nThe sanctions respond to Tehran's drone deliveries.",
+     True),
+    # The party named again, a place, or a sentence further on: no link.
+    ("The Treasury sanctioned 12 tankers on Thursday.\nThe tankers carried cargo for Iran's navy.", False),
+    ("The Treasury sanctioned 12 tankers on Thursday.\nThe move was discussed at length in Tehran.", False),
+    ("The Treasury sanctioned 12 tankers on Thursday.\nPort officials counted the ships.\n"
+     "The move is aimed at Iran's oil exports.", False),
+])
+def test_the_link_reaches_the_next_sentence_only_through_the_measure(enrich: Enrich, text: str, fires: bool) -> None:
+    assert bool(events(iran_sanctions(), enrich, text)) is fires, rejections(iran_sanctions(), enrich, text)

@@ -37,6 +37,7 @@ class FramingWords:
     places: frozenset[str]
     back_references: frozenset[str]
     quantities: frozenset[str]
+    measure_references: frozenset[str]
 
 
 @lru_cache(maxsize=1)

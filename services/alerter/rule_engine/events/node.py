@@ -31,6 +31,7 @@ from services.alerter.rule_engine.events.framing import (
     refers_back,
 )
 from services.alerter.rule_engine.events.news_checks import NewsContext, why_not_news
+from services.alerter.rule_engine.events.next_sentence import linkable, measure_subject, opens_with_measure
 from services.alerter.rule_engine.events.object_phrases import ObjectPhrase, parse_with_phrases
 from services.alerter.rule_engine.events.parse_repairs import repaired
 from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, Phrase, SentenceParser
@@ -110,29 +111,61 @@ class EventNode:
 
     def _findings(self, words: ArticleWords) -> list[EventFinding]:
         article = words.article
-        candidates = set(self.objects.evaluate(words, "sentence"))
+        with_object = set(self.objects.evaluate(words, "sentence"))
         targets = self.target.evaluate(words, "sentence") if self.target is not None else None
         sources = self.source.evaluate(words, "sentence") if self.source is not None else None
-        for required in (targets, sources):
-            if required is not None:
-                candidates &= required.keys()
+        candidates = set(with_object) if sources is None else with_object & sources.keys()
+        linked_next: set[int] = set()
+        if targets is not None:
+            linked_next = {index for index in candidates - targets.keys()
+                           if self._measure_follows(words, index, targets)}
+            candidates = (candidates & targets.keys()) | linked_next
         context = NewsContext(published=article_date(article), allow=self.allow,
                               action_lemmas=self.words.action_lemmas)
         lede = lede_sentences(article)
         nationalities = [span for _, span in words.entity_spans(frozenset(), _NATIONALITIES)]
         found = []
         for index in sorted(candidates):
-            sentence = article.sentences[index]
-            end = min(sentence.end, sentence.start + MAX_PARSED_CHARS)
-            start = sentence.start + dateline_length(article.text[sentence.start:end])
-            parse = repaired(parse_with_phrases(self.parser, article.text[start:end],
-                                                self._object_phrases(words, start, end)))
+            start, parse = self._parse(words, index)
             for event in find_events(parse, self.words):
-                target_spans = None if targets is None else TargetSpans(targets[index], nationalities)
+                target_spans = None if targets is None else TargetSpans(targets.get(index, []), nationalities)
                 finding = self._finding(index, start, event, parse, context, target_spans,
                                         None if sources is None else sources[index])
-                found.append(self._placed(finding, index, event, parse, context, lede))
+                finding = self._placed(finding, index, event, parse, context, lede)
+                if targets is not None and finding.rejected is not None and finding.rejected.startswith("target:") \
+                        and finding.scope is not None and self._measure_follows(words, index, targets):
+                    finding = self._linked_by_next(words, finding, targets[index + 1], nationalities)
+                found.append(finding)
         return self._resolved(found)
+
+    def _parse(self, words: ArticleWords, index: int) -> tuple[int, ParsedSentence]:
+        """Where the parsed text of sentence ``index`` starts (after a dateline), and its parse."""
+        sentence = words.article.sentences[index]
+        end = min(sentence.end, sentence.start + MAX_PARSED_CHARS)
+        start = sentence.start + dateline_length(words.article.text[sentence.start:end])
+        return start, repaired(parse_with_phrases(self.parser, words.article.text[start:end],
+                                                  self._object_phrases(words, start, end)))
+
+    @staticmethod
+    def _measure_follows(words: ArticleWords, index: int, targets: Units) -> bool:
+        """The next sentence names the target and opens with the measure named again ("The move ...")."""
+        sentences = words.article.sentences
+        if index + 1 not in targets or index + 1 >= len(sentences):
+            return False
+        following = sentences[index + 1]
+        return opens_with_measure(words.article.text[following.start:following.end])
+
+    def _linked_by_next(self, words: ArticleWords, finding: EventFinding, spans: list[Span],
+                        nationalities: list[Span]) -> EventFinding:
+        """The finding kept when the next sentence, about the measure itself, names the target as an actor."""
+        start, parse = self._parse(words, finding.sentence + 1)
+        subject = measure_subject(parse)
+        if subject is None:
+            return finding
+        actors = TargetSpans(linkable(parse, subject, spans, start), nationalities).actors(parse, start)
+        if not actors:
+            return finding
+        return replace(finding, rejected=None, target=(actors[0].start, actors[0].end))
 
     def _placed(self, finding: EventFinding, index: int, event: Event, parse: ParsedSentence, context: NewsContext,
                 lede: frozenset[int]) -> EventFinding:
