@@ -120,6 +120,8 @@ class EventNode:
             linked_next = {index for index in candidates - targets.keys()
                            if self._measure_follows(words, index, targets)}
             candidates = (candidates & targets.keys()) | linked_next
+        if not candidates:
+            return []
         context = NewsContext(published=article_date(article), allow=self.allow,
                               action_lemmas=self.words.action_lemmas)
         lede = lede_sentences(article)
