@@ -29,6 +29,7 @@ BODY = ("Officials in several capitals spent the morning talking about shipping 
     ("Iran faces fresh sanctions within weeks.", "'within weeks'"),
     ("Proposed new sanctions on Iranian airlines were discussed in Brussels.", "'Proposed'"),
     ("The UK has the power to impose sanctions on Iranians who threaten dissidents.", "'power'"),
+    ("EU experts provisionally agreed to impose sanctions on four Iranian officials.", "'provisionally'"),
 ])
 def test_what_is_only_intended_or_hypothetical_does_not_fire(enrich: Enrich, text: str, why: str) -> None:
     assert events(iran_sanctions(), enrich, text) == []
@@ -140,6 +141,7 @@ def test_a_party_not_linked_to_iran_in_its_own_sentence_is_not(enrich: Enrich, t
     "The State Department said on Friday it had hit ministers, generals and prison officers of Iran with visa "
     "restrictions.",
     "The United States imposed visa bans on Iranian officials on Wednesday.",
+    "EU foreign ministers agreed on new sanctions against Iranian drone makers on Monday.",
 ])
 def test_shapes_of_the_object_real_reports_use(enrich: Enrich, text: str) -> None:
     assert events(iran_sanctions(), enrich, text), rejections(iran_sanctions(), enrich, text)

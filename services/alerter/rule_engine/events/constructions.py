@@ -46,7 +46,7 @@ _GOVERNED_ROLES = frozenset({"dobj", "nsubjpass", "nsubj", "attr", "oprd"})
 _GOVERNED_CONTAINER_ROLES = frozenset({"dobj", "nsubjpass"})
 # Prepositions that link an object to a verb or noun that governs it ("a round of sanctions",
 # "added firms to its sanctions list"), by the kind of governor.
-_VERB_LINKS = frozenset({"with", "by", "to", "under"})
+_VERB_LINKS = frozenset({"with", "by", "to", "under", "on"})
 _NOUN_LINKS = frozenset({"of"})
 _PREMODIFIER_ROLES = MODIFIER_ROLES | {"advmod", "det", "nummod", "quantmod"}
 
