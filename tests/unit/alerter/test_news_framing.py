@@ -85,6 +85,14 @@ def test_the_sanctions_named_again_are_news_only_when_first_reported_as_news(enr
     assert events(iran_sanctions(), enrich, reported)
 
 
+def test_the_sanctions_named_again_after_a_mere_mention_are_the_ledes(enrich: Enrich) -> None:
+    text = ("The United States imposed sanctions on Friday on six members of a militia in Iraq.\n" + BODY
+            + "Those targeted by the sanctions include an officer who worked with Iran's Revolutionary Guard.\n"
+            "The sanctions also target an official of the Quds Force who trains the militia's fighters.")
+    [event] = events(iran_sanctions(), enrich, text)
+    assert event.scope == "lede"
+
+
 def test_scope_lede_keeps_the_lede_and_anchored_sentences_and_drops_undated_background(enrich: Enrich) -> None:
     undated = BODY + "Shipping lines changed course.\nBritain imposed sanctions on Iran's oil minister."
     assert events(iran_sanctions(), enrich, undated) == []
@@ -117,6 +125,8 @@ def test_the_scope_is_an_option_of_the_event_condition(enrich: Enrich, scope: st
     "The US on Thursday took aim at Iran's shadow fleet of tankers, imposing sanctions on 29 vessels.",
     "A new round of sanctions targets a refinery and ships that are part of Iran's shadow fleet.",
     "Britain sanctioned four shipping firms on Monday, saying they carried Iranian crude to Syria.",
+    "The US has imposed sanctions on six people and three companies it says have ties to Iran's Revolutionary "
+    "Guard Corps.",
     "The UK announced a new round of sanctions aimed at cutting off the networks that fund Iran's militias.",
     "The Council decided to expand the scope of its sanctions framework, given Iran's support for the war.",
     "Canada expanded its restrictive measures on Tuesday to counter Tehran's supply of missiles.",

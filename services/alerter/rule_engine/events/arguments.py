@@ -73,6 +73,7 @@ def event_arguments(sentence: ParsedSentence, kind: EventKind, action: Phrase, f
     action_head = sentence.head_of(action)
     holders = unique([obj, role, action_head, anchor])
     parties = [pobj for holder in holders for pobj in _prepositional(sentence, holder, TARGET_PREPOSITIONS)]
+    parties += _misattached_conjuncts(sentence, obj, parties)
     for clause in sentence.children[obj.index]:  # "sanctions targeting Iran's oil", "sanctions aimed at Iran"
         if clause.dep in CLAUSES_ON_NOUNS and clause is not action_head:
             parties += _dependents(sentence, clause, frozenset({"dobj"}))
@@ -147,6 +148,15 @@ def _means_of(sentence: ParsedSentence, action_head: ParsedToken) -> list[Phrase
     if action_head.dep != "pcomp" or by is None or by.lower != "by" or verb is None or not verb.is_verb:
         return []
     return [tuple(sentence.subtree(kid)) for kid in sentence.children[verb.index] if kid.dep == "dobj"]
+
+
+def _misattached_conjuncts(sentence: ParsedSentence, obj: ParsedToken, parties: list[ParsedToken]) -> list[ParsedToken]:
+    """In "sanctions on six people and three companies it says ...", the parser may join "companies" to the
+    object instead of to "people": a noun joined to the object after one of its parties is another party."""
+    first = min((party.index for party in parties), default=None)
+    return [kid for kid in sentence.children[obj.index]
+            if first is not None and kid.dep == "conj" and kid.index > first and kid.pos in ("NOUN", "PROPN")
+            and kid.lemma != obj.lemma]
 
 
 def _counted_by(sentence: ParsedSentence, token: ParsedToken) -> ParsedToken | None:

@@ -138,7 +138,7 @@ class EventNode:
                         and finding.scope is not None and self._measure_follows(words, index, targets):
                     finding = self._linked_by_next(words, finding, targets[index + 1], nationalities)
                 found.append(finding)
-        return self._resolved(found)
+        return self._resolved(found, any(index in lede for index in with_object))
 
     def _parse(self, words: ArticleWords, index: int) -> tuple[int, ParsedSentence]:
         """Where the parsed text of sentence ``index`` starts (after a dateline), and its parse."""
@@ -190,18 +190,20 @@ class EventNode:
         return replace(finding, rejected=rejected, scope=scope)
 
     @staticmethod
-    def _resolved(found: list[EventFinding]) -> list[EventFinding]:
-        """"The sanctions ..." stands for sanctions named earlier: it is news when the earlier mentions that were
-        read include one reported as news (whatever its target), taking that report's scope when it has none of
-        its own, or when none was read (a first mention, or earlier ones without the target's words)."""
+    def _resolved(found: list[EventFinding], named_in_lede: bool) -> list[EventFinding]:
+        """"The sanctions ..." stands for sanctions named earlier: it is news unless the earlier mentions that were
+        read only planned, refused, lifted, evaded or dated them (then so are these), taking the scope of an
+        earlier report of news, or the lede's when the headline or lede named the object (a first mention, or
+        earlier ones without the target's words, are not read)."""
         resolved: list[EventFinding] = []
         for finding in found:
             if finding.rejected is not None and finding.rejected.startswith(_REFERS_BACK):
                 earlier = [before for before in resolved if before.sentence < finding.sentence]
                 news = next((before for before in earlier if before.scope is not None and (
                     before.rejected is None or before.rejected.startswith("target:"))), None)
-                if news is not None or not earlier:
-                    scope = finding.scope or (news.scope if news is not None else None)
+                if news is not None or not any(_not_a_new_measure(before.rejected) for before in earlier):
+                    inherited = news.scope if news is not None else "lede" if named_in_lede else None
+                    scope = finding.scope or inherited
                     finding = replace(finding, rejected=None if scope is not None else finding.rejected, scope=scope)
             resolved.append(finding)
         return [replace(finding, scope=None) if finding.rejected is not None else finding for finding in resolved]
@@ -240,6 +242,17 @@ class EventNode:
                 matched.append(named[1])
         return EventFinding(sentence=index, kind=event.kind, action=matched[0], object=matched[1], target=target,
                             source=source, matched=tuple(matched), rejected=rejected)
+
+
+def _not_a_new_measure(rejected: str | None) -> bool:
+    """A rejection that says the sanctions mentioned were not a new measure (planned, refused, lifted, evaded,
+    dated, told as background); a participle describing something ("those targeted by the sanctions") is
+    only another mention."""
+    if rejected is None:
+        return False
+    if rejected.startswith("background:"):
+        return "clause describing" not in rejected
+    return rejected.startswith(("intended:", "negated:", "relief:", "evasion:", "past:"))
 
 
 def _scope_of(rule_scope: str, index: int, in_lede: bool, anchored: bool) -> EventScope | None:
