@@ -70,6 +70,10 @@ def test_background_framing_does_not_fire(enrich: Enrich, text: str, why: str) -
         rejections(iran_sanctions(), enrich, text)
 
 
+def test_a_new_sanctions_regime_is_a_framework_not_new_sanctions(enrich: Enrich) -> None:
+    assert events(iran_sanctions(), enrich, "Britain to target Iranian officials with a new sanctions regime") == []
+
+
 def test_sanctions_imposed_by_iran_are_not_sanctions_on_iran(enrich: Enrich) -> None:
     text = "Tehran imposed sanctions on ten US officials over interference in Iran's internal affairs."
     assert events(iran_sanctions(), enrich, text) == []

@@ -204,6 +204,9 @@ def _events_through(sentence: ParsedSentence, found: Phrase, container: ParsedTo
 
 def _cue_event(sentence: ParsedSentence, found: Phrase, cues: dict[int, Phrase]) -> list[Event]:
     obj = sentence.head_of(found)
+    holder = sentence.head(obj)
+    if obj.dep == "compound" and holder is not None and is_container(holder):
+        return []  # "a new sanctions regime": what is new is the regime, a framework, not sanctions
     cue = next((token for token in _premodifiers(sentence, obj) if token.index in cues), None)
     return [] if cue is None else [_event(sentence, "cue", cues[cue.index], found, anchor_of(sentence, obj))]
 
