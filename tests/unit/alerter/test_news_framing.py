@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from services.alerter.rule_engine.matching import evaluate
 from tests.unit.alerter.conftest import Enrich, events, iran_sanctions, one_rule, rejections
 
 BODY = ("Officials in several capitals spent the morning talking about shipping routes, oil prices and the "
@@ -174,3 +175,14 @@ def test_shapes_of_the_object_real_reports_use(enrich: Enrich, text: str) -> Non
 ])
 def test_the_link_reaches_the_next_sentence_only_through_the_measure(enrich: Enrich, text: str, fires: bool) -> None:
     assert bool(events(iran_sanctions(), enrich, text)) is fires, rejections(iran_sanctions(), enrich, text)
+
+
+@pytest.mark.parametrize(("text", "fires"), [
+    ("The United States on March 20 sanctioned a refinery that bought Iranian crude.", True),
+    ("Last month the United States sanctioned a refinery that bought Iranian crude.", False),
+    ("In 2019 the United States sanctioned a refinery that bought Iranian crude, records show from 2024.", False),
+])
+def test_an_undated_article_is_dated_by_its_text_and_a_month_alone_says_nothing(
+        enrich: Enrich, text: str, fires: bool) -> None:
+    article = enrich(text, None)
+    assert bool(evaluate([iran_sanctions()], article)) is fires

@@ -46,17 +46,18 @@ def lede_sentences(article: EnrichedArticle) -> frozenset[int]:
     return frozenset(index for index, sentence in enumerate(article.sentences) if sentence.start < end)
 
 
-def article_date(article: EnrichedArticle) -> date:
-    """The date the article's "past" and "recent" are measured from (see the module docstring)."""
+def article_date(article: EnrichedArticle) -> tuple[date, bool]:
+    """The date the article's "past" and "recent" are measured from (see the module docstring), and whether
+    anything dated it (False when only the fetch time is known: then a month alone says nothing)."""
     if article.published_at is not None:
-        return article.published_at.date()
+        return article.published_at.date(), True
     fetched = article.fetched_at.date()
     named = [found for found in (_named_date(match) for pattern in _DATES for match in pattern.finditer(article.text))
              if found is not None and found <= fetched]
     if named:
-        return max(named)
+        return max(named), True
     years = [int(year) for year in _YEAR.findall(article.text) if int(year) <= fetched.year]
-    return min(date(max(years), 12, 31), fetched) if years else fetched
+    return (min(date(max(years), 12, 31), fetched), True) if years else (fetched, False)
 
 
 def _named_date(match: re.Match[str]) -> date | None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.alerter.rule_engine.events.constructions import Event
-from services.alerter.rule_engine.events.dates import pins_to_past
+from services.alerter.rule_engine.events.dates import MONTHS, YEAR, pins_to_past
 from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, ParsedToken, unique
 
 NEGATING = frozenset({
@@ -58,6 +58,7 @@ class NewsContext:
     published: date
     allow: frozenset[str]
     action_lemmas: frozenset[str]
+    dated: bool = True  # False when neither the article nor its text gives its date: a month says nothing then
 
 
 def why_not_news(event: Event, sentence: ParsedSentence, context: NewsContext) -> str | None:
@@ -157,9 +158,16 @@ def _past(event: Event, sentence: ParsedSentence, context: NewsContext) -> str |
             if kid.dep == "advmod" and kid.lower in PAST_ADVERBS:
                 return f"'{kid.text}'"
             phrase = sentence.subtree(kid, keep=lambda token: token.dep not in ("relcl", "acl", "advcl", "ccomp"))
+            if not context.dated and _names_a_month_not_a_year(phrase):
+                continue  # "on March 20" in an undated article may be this week's news; "last month" is not
             if pins_to_past(phrase, context.published):
                 return "'" + " ".join(token.text for token in phrase) + "'"
     return None
+
+
+def _names_a_month_not_a_year(phrase: list[ParsedToken]) -> bool:
+    return any(token.lower.rstrip(".") in MONTHS and token.pos == "PROPN" for token in phrase) \
+        and not any(YEAR.match(token.text) for token in phrase)
 
 
 def _relief(event: Event, sentence: ParsedSentence, context: NewsContext) -> str | None:

@@ -122,8 +122,9 @@ class EventNode:
             candidates = (candidates & targets.keys()) | linked_next
         if not candidates:
             return []
-        context = NewsContext(published=article_date(article), allow=self.allow,
-                              action_lemmas=self.words.action_lemmas)
+        published, dated = article_date(article)
+        context = NewsContext(published=published, allow=self.allow, action_lemmas=self.words.action_lemmas,
+                              dated=dated)
         lede = lede_sentences(article)
         nationalities = [span for _, span in words.entity_spans(frozenset(), _NATIONALITIES)]
         found = []
