@@ -98,6 +98,14 @@ def test_the_sanctions_named_again_after_a_mere_mention_are_the_ledes(enrich: En
     assert event.scope == "lede"
 
 
+def test_the_sanctions_after_a_mere_mention_of_sanctions_in_place_are_not_news(enrich: Enrich) -> None:
+    text = ("Iran's oil exports rose in March despite US sanctions, tanker trackers said.\n"
+            "The sanctions target Iran's oil sales and the ships that carry them.")
+    assert events(iran_sanctions(), enrich, text) == []
+    first = "The latest US sanctions target twelve firms that run Iran's drone engine production."
+    assert events(iran_sanctions(), enrich, first), "a first mention is the story itself"
+
+
 def test_scope_lede_keeps_the_lede_and_anchored_sentences_and_drops_undated_background(enrich: Enrich) -> None:
     undated = BODY + "Shipping lines changed course.\nBritain imposed sanctions on Iran's oil minister."
     assert events(iran_sanctions(), enrich, undated) == []

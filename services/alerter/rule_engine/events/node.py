@@ -139,7 +139,15 @@ class EventNode:
                         and finding.scope is not None and self._measure_follows(words, index, targets):
                     finding = self._linked_by_next(words, finding, targets[index + 1], nationalities)
                 found.append(finding)
-        return self._resolved(found, any(index in lede for index in with_object))
+        return self._resolved(found, with_object, {index for index in with_object & self._reporting(words)
+                                                   if index in lede})
+
+    def _reporting(self, words: ArticleWords) -> set[int]:
+        """The sentences that hold an action or a cue word of the condition ("imposed", "new"): where the object
+        is more than mentioned ("despite US sanctions" is not a report of them)."""
+        spans = [span for pattern in (*self.words.actions, *self.words.cues)
+                 for span in words.term_spans(pattern.forms, pattern.lemmas)]
+        return set(words.sentence_spans(spans))
 
     def _parse(self, words: ArticleWords, index: int) -> tuple[int, ParsedSentence]:
         """Where the parsed text of sentence ``index`` starts (after a dateline), and its parse."""
@@ -191,20 +199,22 @@ class EventNode:
         return replace(finding, rejected=rejected, scope=scope)
 
     @staticmethod
-    def _resolved(found: list[EventFinding], named_in_lede: bool) -> list[EventFinding]:
-        """"The sanctions ..." stands for sanctions named earlier: it is news unless the earlier mentions that were
-        read only planned, refused, lifted, evaded or dated them (then so are these), taking the scope of an
-        earlier report of news, or the lede's when the headline or lede named the object (a first mention, or
-        earlier ones without the target's words, are not read)."""
+    def _resolved(found: list[EventFinding], with_object: set[int], reported_in_lede: set[int]) -> list[EventFinding]:
+        """"The sanctions ..." stands for sanctions named earlier: it is news when an earlier mention read was
+        reported as news (taking its scope), or when it is the first mention of the object, or the headline or
+        lede reported the object with an action or cue word, unless earlier mentions read only planned,
+        refused, lifted, evaded or dated them. "Despite the sanctions. The sanctions target ..." is not news."""
         resolved: list[EventFinding] = []
         for finding in found:
             if finding.rejected is not None and finding.rejected.startswith(_REFERS_BACK):
                 earlier = [before for before in resolved if before.sentence < finding.sentence]
                 news = next((before for before in earlier if before.scope is not None and (
                     before.rejected is None or before.rejected.startswith("target:"))), None)
-                if news is not None or not any(_not_a_new_measure(before.rejected) for before in earlier):
-                    inherited = news.scope if news is not None else "lede" if named_in_lede else None
-                    scope = finding.scope or inherited
+                first_mention = not any(index < finding.sentence for index in with_object)
+                lede_report = any(index < finding.sentence for index in reported_in_lede)
+                if news is not None or ((first_mention or lede_report) and not any(
+                        _not_a_new_measure(before.rejected) for before in earlier)):
+                    scope = finding.scope or (news.scope if news is not None else "lede")
                     finding = replace(finding, rejected=None if scope is not None else finding.rejected, scope=scope)
             resolved.append(finding)
         return [replace(finding, scope=None) if finding.rejected is not None else finding for finding in resolved]
