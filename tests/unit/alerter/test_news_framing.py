@@ -43,6 +43,7 @@ def test_what_is_only_intended_or_hypothetical_does_not_fire(enrich: Enrich, tex
     "The European Union and Canada announced yesterday they would adopt new sanctions on Iran.",
     "EU to sanction nine Iranian entities over drone deliveries",
     "Iran said the new sanctions imposed on its oil ministry on Monday would fail.",
+    "The Treasury warned foreign banks on Tuesday and sanctioned five Iranian firms.",
 ])
 def test_a_decision_announced_for_the_future_is_news(enrich: Enrich, text: str) -> None:
     assert events(iran_sanctions(), enrich, text), rejections(iran_sanctions(), enrich, text)

@@ -160,14 +160,15 @@ def _within_recent(published: date, month: int, day: int) -> bool:
 
 
 def _clauses_above(event: Event, sentence: ParsedSentence) -> list[ParsedToken]:
-    """The action, the object's clause, and the words above them up to the root, not above a subject."""
+    """The action, the object's clause, and the words above them up to the root, not above a subject nor from one
+    coordinated verb to another."""
     found: list[ParsedToken] = []
     for start in unique([event.action_head, event.anchor, event.object_head]):
         found.append(start)
         current = start
         for ancestor in sentence.ancestors(start):
-            if current.dep in _SUBJECTS_NOT_ACTED_ON:
-                break
+            if current.dep in _SUBJECTS_NOT_ACTED_ON or current.dep == "conj":
+                break  # what a verb says of its subject, or a coordinated verb ("warned banks and sanctioned ...")
             found.append(ancestor)
             current = ancestor
     return unique(found)
