@@ -198,3 +198,14 @@ def test_an_undated_article_is_dated_by_its_text_and_a_month_alone_says_nothing(
         enrich: Enrich, text: str, fires: bool) -> None:
     article = enrich(text, None)
     assert bool(evaluate([iran_sanctions()], article)) is fires
+
+
+def test_a_caption_ending_with_its_credit_is_not_a_paragraph_of_the_lede(enrich: Enrich) -> None:
+    text = ("Britain targets Iranian officials\n"
+            "The foreign secretary spoke to reporters in London about the crackdown on protests across Iran on "
+            "Monday (Photo: Staff/Agency)\n"
+            "The foreign secretary spoke again at length about the crackdown on protests in the country, saying "
+            "more had to be done.\n"
+            "Britain has announced a fresh round of sanctions on Iranian officials over the crackdown.")
+    [event] = events(iran_sanctions(), enrich, text)
+    assert event.scope == "lede"

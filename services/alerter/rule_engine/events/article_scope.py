@@ -2,9 +2,10 @@
 
 An event is the article's news when it is in the **headline** (the text's first sentence), the
 **lede** (every sentence up to the end of the second paragraph of prose: a line of at least
-``PROSE_WORDS`` words, so scraped chrome above the story, bylines and captions, counts as headline
-matter), or anchored in a present or recent time (``framing.recently_anchored``). A paragraph is a
-line: text arrives with its hard wraps joined (``services/dedupe/cleanup.py``).
+``PROSE_WORDS`` words that ends a sentence, so scraped chrome above the story, bylines and captions
+ending with their credit, counts as headline matter), or anchored in a present or recent time
+(``framing.recently_anchored``). A paragraph is a line: text arrives with its hard wraps joined
+(``services/dedupe/cleanup.py``). Without a published date, the text's own dates date it.
 
 The article's date is what "past" and "recent" are measured against: ``published_at``; else the
 latest full date the text itself names ("date 2024-06-01", "March 20, 2025", "18 November 2024")
@@ -20,6 +21,8 @@ from datetime import date
 from shared.schemas import EnrichedArticle
 
 PROSE_WORDS = 15
+# Prose ends its sentences; a photo caption ends with its credit "(Aaron Chown/PA)", a headline with nothing.
+_ENDS_SENTENCE = re.compile(r"""[.!?]["'’”»)\]]*$""")
 LEDE_PARAGRAPHS = 2
 _MONTH = (r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
@@ -38,7 +41,7 @@ def lede_sentences(article: EnrichedArticle) -> frozenset[int]:
     end, prose, offset = len(article.text), 0, 0
     for line in article.text.split("\n"):
         offset += len(line) + 1
-        if len(line.split()) >= PROSE_WORDS:
+        if len(line.split()) >= PROSE_WORDS and _ENDS_SENTENCE.search(line.rstrip()):
             prose += 1
             if prose == LEDE_PARAGRAPHS:
                 end = offset
