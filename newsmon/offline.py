@@ -101,8 +101,9 @@ def event_of(match: RuleMatch, sentence: MatchedSentence) -> MatchedEvent | None
 
 
 def describe_event(event: MatchedEvent) -> str:
-    """One line a person reads: ``action 'imposed', object 'sanctions', target 'Iran' (verb)``."""
+    """One line a person reads: ``action 'imposed', object 'sanctions', target 'Iran' (verb, lede)``: the kind of
+    event, and the scope that made it the article's news when the alert says."""
     parts = [f"action {event.action.text!r}", f"object {event.object.text!r}"]
     parts += [f"{role} {part.text!r}" for role, part in (("target", event.target), ("source", event.source))
               if part is not None]
-    return ", ".join(parts) + f" ({event.kind})"
+    return ", ".join(parts) + (f" ({event.kind}, {event.scope})" if event.scope else f" ({event.kind})")

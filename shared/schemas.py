@@ -203,6 +203,11 @@ class MatchedEvent(BaseModel):
                                      "asks for a target: 'on Iran's drone makers' gives 'Iran's drone makers'.")
     source: EventPart | None = Field(default=None, description="The phrase that carries it out, when the rule "
                                      "asks for a source.")
+    scope: Literal["headline", "lede", "anchored", "anywhere"] | None = Field(
+        default=None, description="Why the event counts as the article's news: it is in the headline (the "
+        "article's first sentence), in its lede, anchored in a present or recent time ('on Tuesday', 'today'), "
+        "or 'anywhere' when the rule's scope asks for no more. Absent from alerts made before scopes existed."
+    )
 
 
 class Alert(Message):

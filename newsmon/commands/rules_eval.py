@@ -1,28 +1,26 @@
 """``newsmon rules eval --labels FILE.jsonl``: how well each rule fires on labelled articles, and where it misses.
 
-Each line of the labels file is an article (``text``, optional ``title``, ``published_at``,
-``kind``, and the ``language`` its source declares) with the ids of the rules it must fire
-(``rules``). Several files may be given; the figures are then for all of them, and again for
-each language the articles are in. The articles go through the same
-cleanup, NER and rule matching as the pipeline (``newsmon.offline``), then each rule is scored:
-precision (of the articles it fired on, how many it should have) and recall (of the articles it
-should fire on, how many it did), with every miss: a false positive with the sentence that fired,
-a false negative with the sentences where its event conditions found an event and why they
-rejected it (or the label's ``sentence``).
+The labelled articles are labels files, or references with ``--texts DIR`` (``eval_labels``); with
+several files the figures are for all of them, and again for each language the articles are in. They
+go through the same cleanup, NER and rule matching as the pipeline (``newsmon.offline``), then each
+rule is scored: precision (of the articles it fired on, how many it should have) and recall (of the
+articles it should fire on, how many it did), with every miss: a false positive with the sentence
+that fired, a false negative with the sentences where its event conditions found an event and why
+they rejected it (or the label's ``sentence``), each with the label's own ``reason``. Recall by
+story counts a story served when any of its articles fired, since a user hears of a story from
+any of its copies.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 
 import typer
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.schemas import RawArticle, describe_validation_error
+from newsmon.commands.eval_labels import LabelFileError, LabelLine, read_labels
 
 if TYPE_CHECKING:
     from services.alerter.rule_engine.matching import CompiledRule
@@ -31,29 +29,6 @@ if TYPE_CHECKING:
 
 MissKind = Literal["false_positive", "false_negative"]
 _SHOWN_CHARS = 240
-
-
-class LabelFileError(ValueError):
-    """A labels file that cannot be used; the message names the file, the line and the field."""
-
-
-class LabelLine(BaseModel):
-    """One labelled article."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str = Field(min_length=1)
-    text: str = Field(min_length=1)
-    rules: list[str] = Field(description="Ids of the rules this article must fire; [] for none.")
-    title: str = ""
-    kind: str = ""
-    published_at: datetime | None = None
-    language: str | None = Field(default=None, description="The language the article's source declares.")
-    sentence: str | None = Field(default=None, description="The sentence that must fire, shown when it does not.")
-
-    def article(self, origin: str) -> RawArticle:
-        return RawArticle(article_id=self.id, text=self.text, title=self.title, source=f"labels:{origin}",
-                          published_at=self.published_at, language=self.language)
 
 
 @dataclass(frozen=True)
@@ -65,17 +40,21 @@ class Miss:
     miss: MissKind
     sentences: list[str]
     reasons: list[str] = field(default_factory=list)
+    label_reason: str = ""
+    story: str | None = None
 
 
 @dataclass
 class RuleScore:
-    """Counts over the labelled articles for one rule."""
+    """Counts over the labelled articles for one rule, and which stories it served."""
 
     rule_id: str
     true_positives: int = 0
     false_positives: int = 0
     false_negatives: int = 0
     misses: list[Miss] = field(default_factory=list)
+    story_pages: dict[str, int] = field(default_factory=dict)  # story -> its articles that must fire
+    stories_served: set[str] = field(default_factory=set)
 
     @property
     def precision(self) -> float | None:
@@ -87,46 +66,29 @@ class RuleScore:
         wanted = self.true_positives + self.false_negatives
         return self.true_positives / wanted if wanted else None
 
+    @property
+    def story_recall(self) -> float | None:
+        """Of the stories the rule must fire on, how many it fired on at least once."""
+        return len(self.stories_served) / len(self.story_pages) if self.story_pages else None
+
+    @property
+    def stories_missed(self) -> list[str]:
+        return sorted(set(self.story_pages) - self.stories_served)
+
     def as_dict(self) -> dict[str, Any]:
         return {"rule": self.rule_id, "precision": self.precision, "recall": self.recall,
                 "true_positives": self.true_positives, "false_positives": self.false_positives,
-                "false_negatives": self.false_negatives,
+                "false_negatives": self.false_negatives, "story_recall": self.story_recall,
+                "stories": len(self.story_pages), "stories_served": len(self.stories_served),
+                "stories_missed": self.stories_missed,
                 "misses": [{"id": miss.article_id, "kind": miss.label_kind, "miss": miss.miss,
-                            "sentences": miss.sentences, "reasons": miss.reasons} for miss in self.misses]}
-
-
-def read_labels(path: Path, rule_ids: set[str]) -> list[LabelLine]:
-    """The labelled articles of ``path``; a bad line, a repeated id or an unknown rule raises ``LabelFileError``."""
-    try:
-        lines = path.read_text("utf-8").splitlines()
-    except OSError as error:
-        raise LabelFileError(f"{path}: cannot read labels file: {error.strerror}") from error
-    labelled: list[LabelLine] = []
-    seen: set[str] = set()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = LabelLine.model_validate_json(line)
-        except ValidationError as error:
-            raise LabelFileError(f"{path}:{number}: {describe_validation_error(error)}") from error
-        if item.id in seen:
-            raise LabelFileError(f"{path}:{number}: id {item.id!r} is used twice")
-        unknown = sorted(set(item.rules) - rule_ids)
-        if unknown:
-            raise LabelFileError(f"{path}:{number}: field rules: no rule {unknown[0]!r} in the rules evaluated "
-                                 f"(known: {', '.join(sorted(rule_ids))})")
-        seen.add(item.id)
-        labelled.append(item)
-    if not labelled:
-        raise LabelFileError(f"{path}: no labelled articles")
-    return labelled
+                            "sentences": miss.sentences, "reasons": miss.reasons,
+                            "label_reason": miss.label_reason, "story": miss.story} for miss in self.misses]}
 
 
 def score_rules(labelled: list[LabelLine], enriched: list[EnrichedArticle],
                 rules: list[CompiledRule]) -> list[RuleScore]:
     """Precision, recall and misses of each rule over the labelled articles (``enriched`` in the same order)."""
-    from services.alerter.rule_engine.article_words import ArticleWords
     from services.alerter.rule_engine.matching import evaluate
 
     scores = {compiled.rule.id: RuleScore(compiled.rule.id) for compiled in rules}
@@ -135,24 +97,33 @@ def score_rules(labelled: list[LabelLine], enriched: list[EnrichedArticle],
         for compiled in rules:
             score = scores[compiled.rule.id]
             wanted, match = compiled.rule.id in label.rules, fired.get(compiled.rule.id)
+            if wanted:
+                score.story_pages[label.story_key] = score.story_pages.get(label.story_key, 0) + 1
             if wanted and match is not None:
                 score.true_positives += 1
+                score.stories_served.add(label.story_key)
             elif match is not None:
                 score.false_positives += 1
                 score.misses.append(Miss(label.id, label.kind, "false_positive",
                                          [sentence.text for sentence in match.sentences],
                                          [f"{event.kind} '{event.action.text}' on '{event.object.text}'"
-                                          for event in match.events or []]))
+                                          + (f" ({event.scope})" if event.scope else "")
+                                          for event in match.events or []], label.reason, label.story))
             elif wanted:
                 score.false_negatives += 1
-                rejected = compiled.rejected_events(ArticleWords(article))
-                sentences = [text for text in dict.fromkeys(
-                    _sentence_text(article, finding.sentence) for finding in rejected)]
-                shown = [label.sentence] if label.sentence else sentences or [_shortened(article.text)]
-                score.misses.append(Miss(label.id, label.kind, "false_negative", shown,
-                                         [f"{finding.kind} '{_at(article, finding.action)}': {finding.rejected}"
-                                          for finding in rejected]))
+                score.misses.append(_false_negative(compiled, label, article))
     return list(scores.values())
+
+
+def _false_negative(compiled: CompiledRule, label: LabelLine, article: EnrichedArticle) -> Miss:
+    from services.alerter.rule_engine.article_words import ArticleWords
+
+    rejected = compiled.rejected_events(ArticleWords(article))
+    sentences = [text for text in dict.fromkeys(_sentence_text(article, finding.sentence) for finding in rejected)]
+    shown = [label.sentence] if label.sentence else sentences or [_shortened(article.text)]
+    return Miss(label.id, label.kind, "false_negative", shown,
+                [f"{finding.kind} '{_at(article, finding.action)}': {finding.rejected}" for finding in rejected],
+                label.reason, label.story)
 
 
 def _sentence_text(article: EnrichedArticle, index: int) -> str:
@@ -165,6 +136,7 @@ def _at(article: EnrichedArticle, offsets: tuple[int, int]) -> str:
 
 
 def _shortened(text: str) -> str:
+    text = " ".join(text.split())
     return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS - 3] + "..."
 
 
@@ -178,15 +150,16 @@ class Evaluation:
     by_language: dict[str, list[RuleScore]]
 
 
-def evaluate_labels(path: Path | list[Path], rules: list[CompiledRule],
-                    settings: Settings) -> tuple[int, list[RuleScore]]:
-    """(articles, scores) for the labels file(s) at ``path``. Raises ``LabelFileError``, and ``EmptyArticle``
-    for a text that cleanup empties."""
-    evaluation = evaluate_languages([path] if isinstance(path, Path) else path, rules, settings)
+def evaluate_labels(path: Path | list[Path], rules: list[CompiledRule], settings: Settings,
+                    texts: Path | None = None) -> tuple[int, list[RuleScore]]:
+    """(articles, scores) for the labels file(s) at ``path`` (references with their texts in ``texts``).
+    Raises ``LabelFileError``, and ``EmptyArticle`` for a text that cleanup empties."""
+    evaluation = evaluate_languages([path] if isinstance(path, Path) else path, rules, settings, texts)
     return evaluation.articles, evaluation.scores
 
 
-def evaluate_languages(paths: list[Path], rules: list[CompiledRule], settings: Settings) -> Evaluation:
+def evaluate_languages(paths: list[Path], rules: list[CompiledRule], settings: Settings,
+                       texts: Path | None = None) -> Evaluation:
     """The scores for the labels files at ``paths``, overall and per language; ids must be unique across files."""
     from newsmon.offline import OfflineNer
 
@@ -194,7 +167,7 @@ def evaluate_languages(paths: list[Path], rules: list[CompiledRule], settings: S
     labelled: list[LabelLine] = []
     articles: list[RawArticle] = []
     for path in paths:
-        for label in read_labels(path, rule_ids):
+        for label in read_labels(path, rule_ids, texts):
             if any(label.id == earlier.id for earlier in labelled):
                 raise LabelFileError(f"{path}: id {label.id!r} is used in an earlier labels file too")
             labelled.append(label)
@@ -221,15 +194,23 @@ def language_lines(by_language: dict[str, list[RuleScore]]) -> list[str]:
 
 
 def report_lines(articles: int, scores: list[RuleScore]) -> list[str]:
-    """The text report: one line per rule, then its misses with their sentences and reasons."""
+    """The text report: per rule its figures, recall by story, then its misses with their sentences and reasons."""
     lines = [f"{articles} labelled articles"]
     for score in scores:
         precision = _ratio(score.precision, score.true_positives, score.false_positives)
         recall = _ratio(score.recall, score.true_positives, score.false_negatives)
         lines.append(f"{score.rule_id}: precision {precision}  recall {recall}")
+        shared = sum(pages > 1 for pages in score.story_pages.values())
+        if shared:
+            served = len(score.stories_served)
+            lines.append(f"  recall by story: {_ratio(score.story_recall, served, len(score.story_pages) - served)}"
+                         f" ({shared} stories with several articles)")
+            lines += [f"  story missed: {story}" for story in score.stories_missed]
         for miss in score.misses:
             label = "false positive" if miss.miss == "false_positive" else "false negative"
             lines.append(f"  {label}: {miss.article_id}" + (f" ({miss.label_kind})" if miss.label_kind else ""))
+            if miss.label_reason:
+                lines.append(f"    label: {miss.label_reason}")
             verb = "fired on" if miss.miss == "false_positive" else "should fire on"
             lines += [f"    {verb}: {sentence}" for sentence in miss.sentences]
             lines += [f"      {reason}" for reason in miss.reasons]
@@ -244,6 +225,8 @@ def rules_eval_command(
     labels: Annotated[list[Path], typer.Option(
         "--labels", help="Labelled articles, one JSON object per line; repeat for several files.")],
     rules: Annotated[Optional[Path], typer.Option("--rules", help="Rule file (default: the configured one).")] = None,
+    texts: Annotated[Optional[Path], typer.Option(
+        "--texts", help="Folder of <id>.txt texts: --labels is then a references file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object with every rule's figures.")] = False,
 ) -> None:
     """Precision, recall and misses of each rule on labelled articles, through the same NER and matching
@@ -260,7 +243,7 @@ def rules_eval_command(
     settings = get_settings()
     try:
         compiled = compile_rules(load_rules(rules or settings.rules_path))
-        evaluation = evaluate_languages(labels, compiled, settings)
+        evaluation = evaluate_languages(labels, compiled, settings, texts)
     except (RuleFileError, AliasFileError, LabelFileError, EmptyArticle, ModelNotInstalled,
             ParserNotInstalled) as error:
         typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)

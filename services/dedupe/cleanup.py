@@ -9,7 +9,9 @@ alert sentences refer to it.
 What callers may rely on: kept lines keep their order and text (trailing spaces aside); blank lines still
 separate paragraphs (never more than one in a row); a line is dropped only when it repeats an
 earlier line (compared normalized: case, accents, punctuation and spacing aside), or is a short
-line matching one of the patterns in ``boilerplate.yaml``.
+line matching one of the patterns in ``boilerplate.yaml``; and the lines of a hard-wrapped
+paragraph are joined into one (``line_joining.py``), so no sentence crosses a line. This is the
+one place every source's text is normalized (feeds, pages, files alike), before hashing.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import yaml
 
+from services.dedupe.line_joining import join_wrapped_lines
 from services.dedupe.normalization import normalize_text
 from shared.schemas import RawArticle
 
@@ -77,7 +80,7 @@ def clean_text(text: str) -> CleanText:
             if normalized:
                 seen.add(normalized)
             kept.append(line)
-    return CleanText("\n".join(kept).strip(), repeated, boilerplate)
+    return CleanText(join_wrapped_lines("\n".join(kept).strip()), repeated, boilerplate)
 
 
 def cleaned_article(article: RawArticle) -> tuple[RawArticle, CleanText]:

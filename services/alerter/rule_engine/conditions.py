@@ -26,7 +26,8 @@ from services.alerter.rule_engine.aliases import configured_aliases
 from services.alerter.rule_engine.terms import MAX_NEAR_WORDS, CaseMode, CheckedTerm
 
 # The checks of an event condition that a rule may switch off; the others always apply (docs/rules.md).
-OptionalNewsCheck = Literal["past", "relief", "evasion"]
+OptionalNewsCheck = Literal["past", "relief", "evasion", "intended"]
+EventScope = Literal["headline", "lede", "anywhere"]
 
 # spaCy's English entity labels (OntoNotes); a typo in a label would otherwise never match.
 ENTITY_LABELS = frozenset({
@@ -172,7 +173,13 @@ class EventSpec(_Condition):
         "sanctions regime'); default: add, include, list, put, place, enter, extend, expand, designate; [] for none."
     )
     allow: list[OptionalNewsCheck] = Field(
-        default_factory=list, description="Checks to switch off: past (a past date), relief, evasion."
+        default_factory=list, description="Checks to switch off: past (a past date), relief, evasion, intended "
+        "(considered, planned, threatened, urged, hypothetical)."
+    )
+    scope: EventScope = Field(
+        default="lede", description="Where in the article the event may be its news: 'lede' (the headline, the "
+        "lede, or any sentence that anchors it in a present or recent time: 'on Tuesday', 'today'), 'headline' "
+        "(the first sentence only) or 'anywhere'."
     )
     languages: dict[str, EventWordsInLanguage] = Field(
         default_factory=dict, description="The words in other languages the event condition reads (those with a "

@@ -31,7 +31,7 @@ SANCTIONS_EVENT = """
     ("The Treasury sanctioned two Iranian shipping firms on Thursday.", "object-verb", "sanctioned",
      "two Iranian shipping firms"),
     ("Washington hit the IRGC with sanctions on Wednesday.", "verb", "hit", "the IRGC"),
-    ("Further sanctions on the Islamic Republic are expected this week, diplomats said.", "cue", "Further",
+    ("Further sanctions on the Islamic Republic took effect this week, diplomats said.", "cue", "Further",
      "the Islamic Republic"),
     ("New sanctions were imposed on Iranian drone makers on Friday.", "verb", "imposed", "Iranian drone makers"),
 ])
@@ -192,7 +192,10 @@ def test_a_sentence_is_parsed_once_per_process() -> None:
     ("{event: {action: [impose], object: [sanction], target: {aliases: irn}}}",
      "watch.yaml: rule 'r': field sentence.event.target.aliases: unknown alias set 'irn'; known: "),
     ("{event: {action: [impose], object: [sanction], allow: [tense]}}",
-     "watch.yaml: rule 'r': field sentence.event.allow.0: Input should be 'past', 'relief' or 'evasion'"),
+     "watch.yaml: rule 'r': field sentence.event.allow.0: Input should be 'past', 'relief', 'evasion' or "
+     "'intended'"),
+    ("{event: {action: [impose], object: [sanction], scope: body}}",
+     "watch.yaml: rule 'r': field sentence.event.scope: Input should be 'headline', 'lede' or 'anywhere'"),
     ("{event: {action: [impose]}}", "watch.yaml: rule 'r': field sentence.event.object: Field required"),
     ("{event: {action: [impose], object: [sanction], target: {none: [Iran]}}}",
      "watch.yaml: rule 'r': field sentence.event.target: must match some term, entity or alias"),

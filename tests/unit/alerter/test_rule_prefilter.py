@@ -28,7 +28,7 @@ def rule(sentence: str) -> CompiledRule:
 
 def test_a_generated_watchlist_fires_the_same_rules_with_the_skipping(samples: list[EnrichedArticle]) -> None:
     rules = compile_rules(parse_rules(generated_rules(1000), "generated.yaml"))
-    checked = skipped = 0
+    checked = skipped = fired = 0
     for item in samples:
         words = ArticleWords(item)
         would_fire = [compiled.rule.id for compiled in rules if compiled.match(words) is not None]
@@ -36,7 +36,8 @@ def test_a_generated_watchlist_fires_the_same_rules_with_the_skipping(samples: l
         assert all(compiled.may_fire(words.vocabulary) for compiled in rules if compiled.rule.id in would_fire)
         checked += len(rules)
         skipped += sum(not compiled.may_fire(words.vocabulary) for compiled in rules)
-    assert would_fire, "the watchlist fires on the samples, so the comparison means something"
+        fired += len(would_fire)
+    assert fired, "the watchlist fires on the samples (any of them), so the comparison means something"
     assert skipped > checked / 2, f"only {skipped} of {checked} rule evaluations skipped"
 
 

@@ -84,3 +84,51 @@ def test_a_bad_labels_file_names_the_line(tmp_path: Path, line: str, message: st
     result = CliRunner().invoke(app, ["rules", "eval", "--labels", str(path)])
     assert result.exit_code == 2
     assert f"error: {path}{message}" in result.output
+
+
+def references(tmp_path: Path, pages: dict[str, tuple[str, dict[str, bool], str | None]]) -> tuple[Path, Path]:
+    """A references file and its texts folder: per id, (text, labels, story)."""
+    texts = tmp_path / "texts"
+    texts.mkdir()
+    lines = []
+    for page_id, (text, labels, story) in pages.items():
+        (texts / f"{page_id}.txt").write_text(text)
+        lines.append({"id": page_id, "query": "q", "url": f"https://example.org/{page_id}", "labels": labels,
+                      "category": "positive/x" if any(labels.values()) else "negative/x",
+                      "reason": f"why {page_id}", **({"story": story} if story else {})})
+    path = tmp_path / "references.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path, texts
+
+
+def test_references_read_their_texts_and_recall_is_also_given_by_story(tmp_path: Path) -> None:
+    yes, no = {"iran-sanctions": True, "rafah": False}, {"iran-sanctions": False, "rafah": False}
+    path, texts = references(tmp_path, {
+        "a1": ("UK sanctions Iran's generals\nBritain imposed new sanctions on Iran on Monday.", yes, "uk-monday"),
+        "a2": ("Weather in London\nIt rained on Monday.", yes, "uk-monday"),
+        "b1": ("Oil prices\nTraders watched the market.", yes, "eu-friday"),
+        "c1": ("Cafe opens\nA cafe opened in Rafah.", no, None),
+    })
+    result = CliRunner().invoke(app, ["rules", "eval", "--labels", str(path), "--texts", str(texts)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "iran-sanctions: precision 1.00 (1/1)  recall 0.33 (1/3)" in lines
+    assert "  recall by story: 0.50 (1/2) (1 stories with several articles)" in lines
+    assert "  story missed: eu-friday" in lines
+    assert "    label: why b1" in lines, "each miss shows the reason its label was given"
+    assert "    label: why c1" in lines
+
+
+def test_a_reference_without_its_text_names_the_missing_file(tmp_path: Path) -> None:
+    path, texts = references(tmp_path, {"a1": ("Britain imposed new sanctions on Iran.", {"rafah": False}, None)})
+    (texts / "a1.txt").unlink()
+    result = CliRunner().invoke(app, ["rules", "eval", "--labels", str(path), "--texts", str(texts)])
+    assert result.exit_code == 2
+    assert f"{path}:1: no text for 'a1': cannot read {texts / 'a1.txt'}" in result.output
+
+
+def test_a_reference_labelling_an_unknown_rule_is_refused(tmp_path: Path) -> None:
+    path, texts = references(tmp_path, {"a1": ("Some text.", {"nope": True}, None)})
+    result = CliRunner().invoke(app, ["rules", "eval", "--labels", str(path), "--texts", str(texts)])
+    assert result.exit_code == 2
+    assert f"{path}:1: field labels: no rule 'nope' in the rules evaluated" in result.output

@@ -49,7 +49,7 @@ def test_text_output_explains_an_event_under_its_sentence(sample_dir: Path) -> N
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     fired = next(index for index, line in enumerate(lines) if "they were imposing a new round of sanctions" in line)
-    assert lines[fired + 1] == "  event: action 'round', object 'sanctions', target 'Iran' (noun)"
+    assert lines[fired + 1] == "  event: action 'round', object 'sanctions', target 'Iran' (noun, anchored)"
 
 
 def test_bad_rule_file_is_reported_with_its_name(tmp_path: Path, sample_dir: Path) -> None:

@@ -4,7 +4,8 @@
 is aimed at and who carries it out:
 
 - ``targets``: the parties named explicitly ("on Iran", the object of "sanctioned", "hit Iran
-  with ...", whom "added to the list" adds), each only in its own words ("four Iranian companies",
+  with ...", whom "added to the list" adds, whom a clause joined to the action aims it at:
+  "..., targeting five entities"), each only in its own words ("four Iranian companies",
   "a network of Iranian firms"): what describes a party (a clause, a phrase other than "of") is
   one of the ``reasons``;
 - ``reasons``: where a target counts only when named as an actor, a name, a possessive or a
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from services.alerter.rule_engine.events.dates import names_a_time
+from services.alerter.rule_engine.events.framing_words import framing_words
 from services.alerter.rule_engine.events.lists import container_of, is_container, new_members
 from services.alerter.rule_engine.events.parties import (
     MODIFIER_ROLES,
@@ -42,11 +44,13 @@ from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, P
 EventKind = Literal["verb", "noun", "object-verb", "cue"]
 
 # Prepositions that name whom an event is aimed at, and those that give its reason or its time.
-TARGET_PREPOSITIONS = frozenset({"on", "against", "at", "upon"})
+TARGET_PREPOSITIONS = frozenset({"on", "against", "at", "upon", "toward", "towards"})
 REASON_PREPOSITIONS = frozenset({"over", "for", "after", "because", "amid", "following"})
 CLAUSES_ON_NOUNS = frozenset({"acl", "relcl"})
 _SUBJECTS = frozenset({"nsubj", "nsubjpass"})
 _POSSESSIVE_PRONOUNS = frozenset({"its", "their"})
+# Clauses joined to the action's clause, which may say whom it is aimed at ("..., targeting five firms").
+_JOINED_CLAUSES = frozenset({"advcl", "xcomp", "conj"})
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ def event_arguments(sentence: ParsedSentence, kind: EventKind, action: Phrase, f
     action_head = sentence.head_of(action)
     holders = unique([obj, role, action_head, anchor])
     parties = [pobj for holder in holders for pobj in _prepositional(sentence, holder, TARGET_PREPOSITIONS)]
+    parties += _misattached_conjuncts(sentence, obj, parties)
     for clause in sentence.children[obj.index]:  # "sanctions targeting Iran's oil", "sanctions aimed at Iran"
         if clause.dep in CLAUSES_ON_NOUNS and clause is not action_head:
             parties += _dependents(sentence, clause, frozenset({"dobj"}))
@@ -79,6 +84,10 @@ def event_arguments(sentence: ParsedSentence, kind: EventKind, action: Phrase, f
         parties += _aimed_at(sentence, action_head)
     elif kind == "verb" and is_container(role):  # "extended the list of ... to include nine officials"
         parties += new_members(sentence, action_head)
+    parties += _aiming_parties(sentence, action_head)
+    if anchor.lemma in framing_words().aiming and anchor.is_verb and any(  # "a new round of sanctions targets X"
+            sentence.head(token) == anchor and token.dep == "nsubj" for token in (obj, role, action_head)):
+        parties += _dependents(sentence, anchor, frozenset({"dobj"}))
     for linked in (role, action_head):  # "hit Iran with a new wave of sanctions", "Iran was hit by sanctions"
         if (verb := instrument_verb(sentence, linked)) is not None:
             parties += _aimed_at(sentence, verb)
@@ -95,8 +104,11 @@ def event_arguments(sentence: ParsedSentence, kind: EventKind, action: Phrase, f
         targets.append(own)
         reasons += described + trailing_clause(sentence, party, holders)
     reasons += [phrase for holder in holders for phrase in causes(sentence, holder)]
+    reasons += _means_of(sentence, action_head)
+    reasons += [phrase for verb in _aiming_clauses(sentence, action_head) for phrase in causes(sentence, verb)]
     reasons += [phrase for noun in unique([obj, role]) for phrase in names_on(sentence, noun, action)]
     fallback = [phrase for holder in holders for phrase in causes(sentence, holder, REASON_PREPOSITIONS)]
+    fallback += reasons if not parties else []  # no party named: the reason in any form ("given Iran's support")
     fallback += _modifiers(sentence, obj, action)
     acting_verb = action_head if kind in ("verb", "object-verb") else anchor if kind == "noun" and anchor.is_verb \
         else None
@@ -116,13 +128,45 @@ def role_token(sentence: ParsedSentence, obj: ParsedToken) -> ParsedToken:
         if head is None or role.dep != "conj":
             break
         role = head
+    counted = _counted_by(sentence, role)
+    if counted is not None:  # "reinstating a wide range of restrictive measures": the range is what is acted on
+        role = counted
     container = container_of(sentence, role)
-    if container is not None:
-        return container
+    if container is not None:  # "broaden the scope of the framework for restrictive measures": the scope
+        return _counted_by(sentence, container) or container
     head = sentence.head(role)
     if role.dep == "compound" and head is not None and not head.is_verb:
         return head
     return role
+
+
+def _means_of(sentence: ParsedSentence, action_head: ParsedToken) -> list[Phrase]:
+    """What the action is the means of, as a reason: "is countering Iran's destabilizing activities by
+    designating a network" gives "Iran's destabilizing activities"."""
+    by = sentence.head(action_head)
+    verb = sentence.head(by) if by is not None else None
+    if action_head.dep != "pcomp" or by is None or by.lower != "by" or verb is None or not verb.is_verb:
+        return []
+    return [tuple(sentence.subtree(kid)) for kid in sentence.children[verb.index] if kid.dep == "dobj"]
+
+
+def _misattached_conjuncts(sentence: ParsedSentence, obj: ParsedToken, parties: list[ParsedToken]) -> list[ParsedToken]:
+    """In "sanctions on six people and three companies it says ...", the parser may join "companies" to the
+    object instead of to "people": a noun joined to the object after one of its parties is another party."""
+    first = min((party.index for party in parties), default=None)
+    return [kid for kid in sentence.children[obj.index]
+            if first is not None and kid.dep == "conj" and kid.index > first and kid.pos in ("NOUN", "PROPN")
+            and kid.lemma != obj.lemma]
+
+
+def _counted_by(sentence: ParsedSentence, token: ParsedToken) -> ParsedToken | None:
+    """The noun of quantity ``token`` is counted by ("a range of measures", ``quantities`` in
+    ``news_framing_en.yaml``), or None."""
+    of = sentence.head(token)
+    if token.dep != "pobj" or of is None or of.lower != "of":
+        return None
+    quantity = sentence.head(of)
+    return quantity if quantity is not None and quantity.lemma in framing_words().quantities else None
 
 
 def anchor_of(sentence: ParsedSentence, token: ParsedToken) -> ParsedToken:
@@ -140,6 +184,11 @@ def instrument_verb(sentence: ParsedSentence, token: ParsedToken) -> ParsedToken
     holder = sentence.head(prep)
     if holder is None or holder.is_verb:
         return holder
+    for _ in range(6):  # "hit 52 ministers, leaders and officers with visa restrictions": from the last conjunct
+        head = sentence.head(holder)
+        if holder.dep not in ("conj", "appos") or head is None:
+            break
+        holder = head
     verb = sentence.head(holder)
     if prep.lower == "with" and holder.dep == "dobj" and verb is not None and verb.is_verb:
         return verb
@@ -166,9 +215,18 @@ def _sources(sentence: ParsedSentence, doer: ParsedToken | None, obj: ParsedToke
 
 
 def _prepositional(sentence: ParsedSentence, holder: ParsedToken, prepositions: frozenset[str]) -> list[ParsedToken]:
-    """The objects of the holder's prepositions among ``prepositions``; a time is never one ("on Tuesday")."""
-    return [pobj for prep in sentence.children[holder.index] if prep.dep == "prep" and prep.lower in prepositions
-            for pobj in sentence.children[prep.index] if pobj.dep == "pobj" and not names_a_time(pobj)]
+    """The objects of the holder's prepositions among ``prepositions``, or of a verb they take ("aimed at
+    cutting off the networks that fund Iran's militias"); a time is never one ("on Tuesday")."""
+    found = []
+    for prep in sentence.children[holder.index]:
+        if prep.dep != "prep" or prep.lower not in prepositions:
+            continue
+        for kid in sentence.children[prep.index]:
+            if kid.dep == "pobj" and not names_a_time(kid):
+                found.append(kid)
+            elif kid.dep == "pcomp" and kid.is_verb:
+                found += _dependents(sentence, kid, frozenset({"dobj"}))
+    return found
 
 
 def _aimed_at(sentence: ParsedSentence, verb: ParsedToken) -> list[ParsedToken]:
@@ -176,6 +234,30 @@ def _aimed_at(sentence: ParsedSentence, verb: ParsedToken) -> list[ParsedToken]:
     found = _dependents(sentence, verb, frozenset({"dobj"}))
     if sentence.is_passive(verb):
         found += _dependents(sentence, verb, frozenset({"nsubjpass"}))
+    return found
+
+
+def _aiming_clauses(sentence: ParsedSentence, action_head: ParsedToken) -> list[ParsedToken]:
+    """The verbs of clauses joined to the action that aim it: "imposed new sanctions yesterday, targeting five
+    entities ...", "took aim at Iran's shadow fleet, imposing sanctions on 29 vessels" (``aiming`` verbs of
+    ``news_framing_en.yaml``, or one of them as the object: "took aim at")."""
+    aiming = framing_words().aiming
+    clauses = [kid for kid in sentence.children[action_head.index] if kid.dep in _JOINED_CLAUSES]
+    head = sentence.head(action_head)
+    if head is not None and action_head.dep in _JOINED_CLAUSES:
+        clauses.append(head)
+    return [verb for verb in clauses if verb.is_verb and (verb.lemma in aiming or any(
+        kid.dep == "dobj" and kid.lemma in aiming for kid in sentence.children[verb.index]))]
+
+
+def _aiming_parties(sentence: ParsedSentence, action_head: ParsedToken) -> list[ParsedToken]:
+    """Whom the clauses joined to the action aim it at (``_aiming_clauses``): their object, or the object of
+    their "at", "on", "against"."""
+    found: list[ParsedToken] = []
+    for verb in _aiming_clauses(sentence, action_head):
+        if verb.lemma in framing_words().aiming:
+            found += _dependents(sentence, verb, frozenset({"dobj"}))
+        found += _prepositional(sentence, verb, TARGET_PREPOSITIONS)
     return found
 
 

@@ -46,7 +46,7 @@ _GOVERNED_ROLES = frozenset({"dobj", "nsubjpass", "nsubj", "attr", "oprd"})
 _GOVERNED_CONTAINER_ROLES = frozenset({"dobj", "nsubjpass"})
 # Prepositions that link an object to a verb or noun that governs it ("a round of sanctions",
 # "added firms to its sanctions list"), by the kind of governor.
-_VERB_LINKS = frozenset({"with", "by", "to", "under"})
+_VERB_LINKS = frozenset({"with", "by", "to", "under", "on"})
 _NOUN_LINKS = frozenset({"of"})
 _PREMODIFIER_ROLES = MODIFIER_ROLES | {"advmod", "det", "nummod", "quantmod"}
 
@@ -204,6 +204,9 @@ def _events_through(sentence: ParsedSentence, found: Phrase, container: ParsedTo
 
 def _cue_event(sentence: ParsedSentence, found: Phrase, cues: dict[int, Phrase]) -> list[Event]:
     obj = sentence.head_of(found)
+    holder = sentence.head(obj)
+    if obj.dep == "compound" and holder is not None and is_container(holder):
+        return []  # "a new sanctions regime": what is new is the regime, a framework, not sanctions
     cue = next((token for token in _premodifiers(sentence, obj) if token.index in cues), None)
     return [] if cue is None else [_event(sentence, "cue", cues[cue.index], found, anchor_of(sentence, obj))]
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.alerter.rule_engine.events.constructions import Event
-from services.alerter.rule_engine.events.dates import pins_to_past
+from services.alerter.rule_engine.events.dates import MONTHS, YEAR, pins_to_past
 from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, ParsedToken, unique
 
 NEGATING = frozenset({
@@ -58,6 +58,7 @@ class NewsContext:
     published: date
     allow: frozenset[str]
     action_lemmas: frozenset[str]
+    dated: bool = True  # False when neither the article nor its text gives its date: a month says nothing then
 
 
 def why_not_news(event: Event, sentence: ParsedSentence, context: NewsContext) -> str | None:
@@ -79,7 +80,7 @@ def _background(event: Event, sentence: ParsedSentence, context: NewsContext) ->
     action = event.action_head
     clause = action if event.kind in ("verb", "object-verb") else event.anchor
     for _ in range(4):  # "production, which fell after the US imposed an embargo": inside a relative clause
-        if _describes_a_noun(sentence, clause):
+        if _describes_a_noun(sentence, clause, event.object_head):
             return f"'{action.text}' is in a clause describing '{sentence.tokens[clause.head].text}'"
         head = sentence.head(clause)
         if head is None or clause.dep not in _EMBEDDING:
@@ -95,12 +96,17 @@ def _background(event: Event, sentence: ParsedSentence, context: NewsContext) ->
     return None
 
 
-def _describes_a_noun(sentence: ParsedSentence, verb: ParsedToken) -> bool:
-    """A relative clause, or a participle (not an infinitive: "plans to impose" is not background)."""
+def _describes_a_noun(sentence: ParsedSentence, verb: ParsedToken, obj: ParsedToken) -> bool:
+    """A relative clause, or a participle (not an infinitive: "plans to impose" is not background). A present
+    participle on another noun gives what that thing does ("an executive order reimposing sanctions on
+    Iran") and stays news; on the object itself it describes the sanctions ("sanctions targeting Iran")."""
     head = sentence.head(verb)
     if head is None or head.pos not in ("NOUN", "PROPN", "PRON"):
         return False
-    return verb.dep == "relcl" or (verb.dep == "acl" and verb.tag in ("VBN", "VBG", "VBD"))
+    if head.dep == "ROOT" and verb.dep == "acl" and any(kid.dep == "dobj" for kid in sentence.children[verb.index]):
+        return False  # no verb governs the noun: the participle is the sentence's verb the parser missed
+    return verb.dep == "relcl" or (verb.dep == "acl" and (verb.tag in ("VBN", "VBD")
+                                                          or (verb.tag == "VBG" and head.index == obj.index)))
 
 
 def _negated(event: Event, sentence: ParsedSentence, context: NewsContext) -> str | None:
@@ -152,9 +158,16 @@ def _past(event: Event, sentence: ParsedSentence, context: NewsContext) -> str |
             if kid.dep == "advmod" and kid.lower in PAST_ADVERBS:
                 return f"'{kid.text}'"
             phrase = sentence.subtree(kid, keep=lambda token: token.dep not in ("relcl", "acl", "advcl", "ccomp"))
+            if not context.dated and _names_a_month_not_a_year(phrase):
+                continue  # "on March 20" in an undated article may be this week's news; "last month" is not
             if pins_to_past(phrase, context.published):
                 return "'" + " ".join(token.text for token in phrase) + "'"
     return None
+
+
+def _names_a_month_not_a_year(phrase: list[ParsedToken]) -> bool:
+    return any(token.lower.rstrip(".") in MONTHS and token.pos == "PROPN" for token in phrase) \
+        and not any(YEAR.match(token.text) for token in phrase)
 
 
 def _relief(event: Event, sentence: ParsedSentence, context: NewsContext) -> str | None:

@@ -17,27 +17,39 @@ words (a ``Reading``, ``languages.py``); in a language without one, the conditio
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 from services.alerter.rule_engine.article_words import ArticleWords, Span
 from services.alerter.rule_engine.conditions import EventSpec
 from services.alerter.rule_engine.events.arguments import EventKind
+from services.alerter.rule_engine.events.article_scope import article_date, lede_sentences
 from services.alerter.rule_engine.events.constructions import Event, EventWords, find_events
 from services.alerter.rule_engine.events.datelines import dateline_length
+from services.alerter.rule_engine.events.framing import (
+    framed_as_background,
+    intended,
+    recently_anchored,
+    refers_back,
+)
 from services.alerter.rule_engine.events.news_checks import NewsContext, why_not_news
+from services.alerter.rule_engine.events.next_sentence import linkable, measure_subject, opens_with_measure
 from services.alerter.rule_engine.events.object_phrases import ObjectPhrase, parse_with_phrases
 from services.alerter.rule_engine.events.parse_repairs import repaired
-from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, ParsedToken, Phrase, SentenceParser
+from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, Phrase, SentenceParser
+from services.alerter.rule_engine.events.target_spans import TargetSpans, doers, named_in
 from services.alerter.rule_engine.nodes import ARTICLE_UNIT, AnyNode, Node, Required, Scope, Units
 from shared.schemas import EventPart, MatchedEvent
+
+EventScope = Literal["headline", "lede", "anchored", "anywhere"]
 
 Offsets = tuple[int, int]
 # spaCy's label for nationalities ("Iranian"), and the roles of a word that modifies a noun.
 _NATIONALITIES = frozenset({"NORP"})
-_ON_A_NOUN = frozenset({"amod", "compound", "nmod", "npadvmod"})
 # A "sentence" longer than this (a scraped table, a list of names) is parsed up to here, so that no
 # candidate costs the alerter more than a few tens of milliseconds; news sentences are far shorter.
 MAX_PARSED_CHARS = 1500
+_REFERS_BACK = "refers back: "
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,7 @@ class EventFinding:
     source: Offsets | None
     matched: tuple[Offsets, ...]  # what the alert highlights: action, object, target and source words
     rejected: str | None
+    scope: EventScope | None = None  # why it counts as the article's news, when kept
 
     def explained(self, words: ArticleWords) -> MatchedEvent:
         """The finding as the alert shows it."""
@@ -66,7 +79,7 @@ class EventFinding:
         assert action is not None and obj is not None
         return MatchedEvent(sentence=text[sentence.start:sentence.end].strip(), sentence_start=sentence.start,
                             kind=self.kind, action=action, object=obj, target=part(self.target),
-                            source=part(self.source))
+                            source=part(self.source), scope=self.scope)
 
 
 @dataclass(frozen=True)
@@ -90,6 +103,7 @@ class EventNode:
                  parser: SentenceParser, languages: Mapping[str, Reading] | None = None) -> None:
         self.words = EventWords.of(spec.action, spec.object, spec.cue, spec.listing)
         self.allow = frozenset(spec.allow)
+        self.scope = spec.scope
         self.target, self.source = target, source
         self.parser = parser
         self.primary = Reading(parser, self.words, objects)
@@ -123,31 +137,115 @@ class EventNode:
 
     def _findings(self, words: ArticleWords) -> list[EventFinding]:
         article = words.article
-        reading = self.reading(article.language)
-        if reading is None:
-            return []
-        candidates = set(reading.objects.evaluate(words, "sentence"))
+        with_object = set(self.objects.evaluate(words, "sentence"))
         targets = self.target.evaluate(words, "sentence") if self.target is not None else None
         sources = self.source.evaluate(words, "sentence") if self.source is not None else None
-        for required in (targets, sources):
-            if required is not None:
-                candidates &= required.keys()
-        context = NewsContext(published=(article.published_at or article.fetched_at).date(), allow=self.allow,
-                              action_lemmas=reading.words.action_lemmas)
+        candidates = set(with_object) if sources is None else with_object & sources.keys()
+        linked_next: set[int] = set()
+        if targets is not None:
+            linked_next = {index for index in candidates - targets.keys()
+                           if self._measure_follows(words, index, targets)}
+            candidates = (candidates & targets.keys()) | linked_next
+        if not candidates:
+            return []
+        published, dated = article_date(article)
+        context = NewsContext(published=published, allow=self.allow, action_lemmas=reading.words.action_lemmas,
+                              dated=dated)
+        lede = lede_sentences(article)
         nationalities = [span for _, span in words.entity_spans(frozenset(), _NATIONALITIES)]
         found = []
         for index in sorted(candidates):
-            sentence = article.sentences[index]
-            end = min(sentence.end, sentence.start + MAX_PARSED_CHARS)
-            start = sentence.start + dateline_length(article.text[sentence.start:end])
-            # The stand-in noun for multiword objects is English, so only English sentences get it.
-            phrases = self._object_phrases(reading.words, words, start, end) if reading is self.primary else ()
-            parse = repaired(parse_with_phrases(reading.parser, article.text[start:end], phrases))
+            start, parse = self._parse(reading, words, index)
             for event in find_events(parse, reading.words):
-                target_spans = None if targets is None else _TargetSpans(targets[index], nationalities)
-                found.append(self._finding(index, start, event, parse, context, target_spans,
-                                           None if sources is None else sources[index]))
-        return found
+                target_spans = None if targets is None else TargetSpans(targets.get(index, []), nationalities)
+                finding = self._finding(index, start, event, parse, context, target_spans,
+                                        None if sources is None else sources[index])
+                finding = self._placed(finding, index, event, parse, context, lede)
+                if targets is not None and finding.rejected is not None and finding.rejected.startswith("target:") \
+                        and finding.scope is not None and self._measure_follows(words, index, targets):
+                    finding = self._linked_by_next(reading, words, finding, targets[index + 1], nationalities)
+                found.append(finding)
+        return self._resolved(found, with_object, {index for index in with_object & self._reporting(reading, words)
+                                                   if index in lede})
+
+    @staticmethod
+    def _reporting(reading: Reading, words: ArticleWords) -> set[int]:
+        """The sentences that hold an action or a cue word of the condition ("imposed", "new"): where the object
+        is more than mentioned ("despite US sanctions" is not a report of them)."""
+        spans = [span for pattern in (*reading.words.actions, *reading.words.cues)
+                 for span in words.term_spans(pattern.forms, pattern.lemmas)]
+        return set(words.sentence_spans(spans))
+
+    def _parse(self, reading: Reading, words: ArticleWords, index: int) -> tuple[int, ParsedSentence]:
+        """Where the parsed text of sentence ``index`` starts (after a dateline), and its parse. The stand-in
+        noun for multiword objects is English, so only sentences read with the condition's own words get it."""
+        sentence = words.article.sentences[index]
+        end = min(sentence.end, sentence.start + MAX_PARSED_CHARS)
+        start = sentence.start + dateline_length(words.article.text[sentence.start:end])
+        phrases = self._object_phrases(reading.words, words, start, end) if reading is self.primary else ()
+        return start, repaired(parse_with_phrases(reading.parser, words.article.text[start:end], phrases))
+
+    @staticmethod
+    def _measure_follows(words: ArticleWords, index: int, targets: Units) -> bool:
+        """The next sentence names the target and opens with the measure named again ("The move ...")."""
+        sentences = words.article.sentences
+        if index + 1 not in targets or index + 1 >= len(sentences):
+            return False
+        following = sentences[index + 1]
+        return opens_with_measure(words.article.text[following.start:following.end])
+
+    def _linked_by_next(self, reading: Reading, words: ArticleWords, finding: EventFinding, spans: list[Span],
+                        nationalities: list[Span]) -> EventFinding:
+        """The finding kept when the next sentence, about the measure itself, names the target as an actor."""
+        start, parse = self._parse(reading, words, finding.sentence + 1)
+        subject = measure_subject(parse)
+        if subject is None:
+            return finding
+        actors = TargetSpans(linkable(parse, subject, spans, start), nationalities).actors(parse, start)
+        if not actors:
+            return finding
+        return replace(finding, rejected=None, target=(actors[0].start, actors[0].end))
+
+    def _placed(self, finding: EventFinding, index: int, event: Event, parse: ParsedSentence, context: NewsContext,
+                lede: frozenset[int]) -> EventFinding:
+        """The finding with the framing checks and the rule's scope applied: kept with the scope that makes it
+        the article's news, or rejected with why it is not. A finding rejected only for its target still
+        gets the framing checks, so that a later "the sanctions ..." knows whether it was news."""
+        if finding.rejected is not None and not finding.rejected.startswith("target:"):
+            return finding
+        rejected = finding.rejected
+        if "intended" not in self.allow and (why := intended(event, parse, context.action_lemmas)) is not None:
+            rejected = f"intended: {why}"
+        elif (why := framed_as_background(event, parse, context.published)) is not None:
+            rejected = f"background: {why}"
+        elif rejected is None and (why := refers_back(event, parse)) is not None:
+            rejected = f"{_REFERS_BACK}{why}"
+        scope = _scope_of(self.scope, index, index in lede, recently_anchored(event, parse, context.published))
+        if rejected is None and scope is None:
+            rejected = (f"scope: not in the {'headline' if self.scope == 'headline' else 'headline or lede'}"
+                        + ("" if self.scope == "headline" else ", and no present or recent time anchors it"))
+        return replace(finding, rejected=rejected, scope=scope)
+
+    @staticmethod
+    def _resolved(found: list[EventFinding], with_object: set[int], reported_in_lede: set[int]) -> list[EventFinding]:
+        """"The sanctions ..." stands for sanctions named earlier: it is news when an earlier mention read was
+        reported as news (taking its scope), or when it is the first mention of the object, or the headline or
+        lede reported the object with an action or cue word, unless earlier mentions read only planned,
+        refused, lifted, evaded or dated them. "Despite the sanctions. The sanctions target ..." is not news."""
+        resolved: list[EventFinding] = []
+        for finding in found:
+            if finding.rejected is not None and finding.rejected.startswith(_REFERS_BACK):
+                earlier = [before for before in resolved if before.sentence < finding.sentence]
+                news = next((before for before in earlier if before.scope is not None and (
+                    before.rejected is None or before.rejected.startswith("target:"))), None)
+                first_mention = not any(index < finding.sentence for index in with_object)
+                lede_report = any(index < finding.sentence for index in reported_in_lede)
+                if news is not None or ((first_mention or lede_report) and not any(
+                        _not_a_new_measure(before.rejected) for before in earlier)):
+                    scope = finding.scope or (news.scope if news is not None else "lede")
+                    finding = replace(finding, rejected=None if scope is not None else finding.rejected, scope=scope)
+            resolved.append(finding)
+        return [replace(finding, scope=None) if finding.rejected is not None else finding for finding in resolved]
 
     @staticmethod
     def _object_phrases(event_words: EventWords, words: ArticleWords, start: int,
@@ -159,22 +257,25 @@ class EventNode:
                      if start <= span.start and span.end <= end)
 
     def _finding(self, index: int, offset: int, event: Event, parse: ParsedSentence, context: NewsContext,
-                 target_spans: _TargetSpans | None, source_spans: list[Span] | None) -> EventFinding:
+                 target_spans: TargetSpans | None, source_spans: list[Span] | None) -> EventFinding:
         rejected = why_not_news(event, parse, context)
         target = source = None
         matched = [_offsets(event.action, offset), _offsets(event.object, offset)]
         if target_spans is not None:
             phrases = event.targets or event.fallback_targets
-            named = _named_in(phrases, target_spans.spans, offset)
+            named = named_in(phrases, target_spans.spans, offset)
             if named is None and event.targets:
-                named = _named_in(event.reasons, target_spans.actors(parse, offset), offset)
+                named = named_in(event.reasons, target_spans.actors(parse, offset), offset)
             if named is None:
                 rejected = rejected or _not_named("target", phrases, offset, parse.text, event.reasons)
+            elif (acting := named_in(doers(parse, event), target_spans.spans, offset)) is not None:
+                # "Tehran imposed sanctions on ten US officials": the target is the one who acts.
+                rejected = rejected or f"target: {_written((acting[0],), parse.text)} is the one who acts"
             else:
                 target = _offsets(named[0], offset)
                 matched.append(named[1])
         if source_spans is not None:
-            named = _named_in(event.sources, source_spans, offset)
+            named = named_in(event.sources, source_spans, offset)
             if named is None:
                 rejected = rejected or _not_named("source", event.sources, offset, parse.text)
             else:
@@ -184,41 +285,25 @@ class EventNode:
                             source=source, matched=tuple(matched), rejected=rejected)
 
 
-@dataclass(frozen=True)
-class _TargetSpans:
-    """Where a condition (the target) matched in a sentence, and the article's nationality words."""
-
-    spans: list[Span]
-    nationalities: list[Span]
-
-    def actors(self, parse: ParsedSentence, offset: int) -> list[Span]:
-        """The spans that name an actor: a name or a possessive ("Tehran", "Iran's", "the IRGC", "Iran-related"),
-        or a phrase of the target's terms that says more than a nationality ("Iranian crude", "Iran's oil
-        exports"); not a nationality word alone on another noun ("Iranian weapons", "Iranian-made missiles")."""
-        return [span for span in self.spans if self._names_actor(span, parse, offset)]
-
-    def _names_actor(self, span: Span, parse: ParsedSentence, offset: int) -> bool:
-        tokens = [token for token in parse.tokens
-                  if offset + token.start < span.end and span.start < offset + token.end]
-        if span.last > span.first:
-            # A phrase the rule or its alias set names as a whole ("Iranian crude" in "Iranian crude oil"):
-            # it names the target by what it adds to a nationality, whatever the tagger calls those words.
-            return any(not self._in_nationality(token, offset) for token in tokens)
-        return any(not (token.pos == "ADJ" or (token.dep in _ON_A_NOUN and self._in_nationality(token, offset)))
-                   for token in tokens)
-
-    def _in_nationality(self, token: ParsedToken, offset: int) -> bool:
-        start, end = offset + token.start, offset + token.end
-        return any(word.start < end and start < word.end for word in self.nationalities)
+def _not_a_new_measure(rejected: str | None) -> bool:
+    """A rejection that says the sanctions mentioned were not a new measure (planned, refused, lifted, evaded,
+    dated, told as background); a participle describing something ("those targeted by the sanctions") is
+    only another mention."""
+    if rejected is None:
+        return False
+    if rejected.startswith("background:"):
+        return "clause describing" not in rejected
+    return rejected.startswith(("intended:", "negated:", "relief:", "evasion:", "past:"))
 
 
-def _named_in(phrases: tuple[Phrase, ...], spans: list[Span], offset: int) -> tuple[Phrase, Offsets] | None:
-    """The first phrase that holds one of the spans (as article offsets), with that span."""
-    for phrase in phrases:
-        for span in spans:
-            if any(offset + token.start < span.end and span.start < offset + token.end for token in phrase):
-                return phrase, (span.start, span.end)
-    return None
+def _scope_of(rule_scope: str, index: int, in_lede: bool, anchored: bool) -> EventScope | None:
+    if rule_scope == "anywhere":
+        return "anywhere"
+    if index == 0:
+        return "headline"
+    if rule_scope == "headline":
+        return None
+    return "lede" if in_lede else "anchored" if anchored else None
 
 
 def _not_named(role: str, phrases: tuple[Phrase, ...], offset: int, sentence: str,

@@ -30,14 +30,15 @@ def repaired(sentence: ParsedSentence) -> ParsedSentence:
 
 
 def _misread(sentence: ParsedSentence, participle: ParsedToken) -> tuple[ParsedToken, ParsedToken] | None:
-    """(subject, real verb) when ``participle`` is a past form with a subject and no auxiliary, linked
-    as a clause (``ccomp``) to a finite verb after it that has no subject."""
+    """(subject, real verb) when ``participle`` is a past form with a subject, no auxiliary and no direct
+    object (a reduced relative clause is passive), linked as a clause (``ccomp``) to a finite verb after it
+    that has no subject."""
     if participle.tag not in ("VBN", "VBD") or participle.dep == "acl":
         return None
     kids = sentence.children[participle.index]
     subject = next((kid for kid in kids if kid.dep == "nsubj" and kid.index < participle.index), None)
-    if subject is None or any(kid.dep in _AUXILIARIES for kid in kids):
-        return None
+    if subject is None or any(kid.dep in _AUXILIARIES or kid.dep == "dobj" for kid in kids):
+        return None  # an auxiliary, or a direct object: an active verb ("sanctioned members"), not a participle
     head = sentence.head(participle)
     partners = [kid for kid in kids if kid.dep == "ccomp"]
     if participle.dep == "ccomp" and head is not None:

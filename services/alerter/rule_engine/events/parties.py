@@ -16,12 +16,14 @@ from __future__ import annotations
 from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, ParsedToken, Phrase
 
 MODIFIER_ROLES = frozenset({"compound", "amod", "poss", "nmod", "npadvmod"})
-# Prepositions that say why (not only when): "for helping Tehran", "over Iran's drone transfers".
-CAUSE_PREPOSITIONS = frozenset({"over", "for", "because"})
+# Prepositions that say why (not only when): "for helping Tehran", "over Iran's drone transfers",
+# "given Iran's military support".
+CAUSE_PREPOSITIONS = frozenset({"over", "for", "because", "given", "due", "owing"})
 # "in view of", "in response to", "in retaliation for": a preposition and a noun that say why.
 CAUSE_NOUNS = frozenset({"view", "response", "retaliation", "reaction", "connection", "light", "protest"})
-# Verbs whose clause on the action gives its reason: "..., citing their role in Iran's drone programme".
-CAUSE_VERBS = frozenset({"cite", "accuse"})
+# Verbs whose clause on the action gives its reason: "..., citing their role in Iran's drone programme",
+# "..., saying they shipped Iranian crude", "..., asserting that the ships carried Iranian petroleum".
+CAUSE_VERBS = frozenset({"cite", "accuse", "say", "assert", "allege", "charge", "claim"})
 # Dependents that describe a party rather than name it: clauses, and phrases other than "of".
 _DESCRIBING = frozenset({"acl", "relcl", "advcl", "ccomp", "xcomp", "parataxis", "prep"})
 _MISATTACHED_CLAUSES = frozenset({"ccomp", "parataxis"})
@@ -36,8 +38,11 @@ def causes(sentence: ParsedSentence, holder: ParsedToken,
 
 
 def _says_why(sentence: ParsedSentence, kid: ParsedToken, prepositions: frozenset[str]) -> bool:
-    if kid.dep in ("advcl", "xcomp"):
-        return kid.lemma in CAUSE_VERBS
+    if kid.dep in ("advcl", "xcomp", "acl", "relcl"):  # "citing ...", or a purpose: "to counter Iran's support"
+        citing = kid.dep in ("advcl", "xcomp") and kid.lemma in CAUSE_VERBS
+        purpose = kid.dep != "xcomp" and kid.is_verb and any(
+            aux.dep == "aux" and aux.lower == "to" for aux in sentence.children[kid.index])
+        return citing or purpose
     return kid.dep == "prep" and (kid.lower in prepositions or any(
         noun.dep == "pobj" and noun.lemma in CAUSE_NOUNS for noun in sentence.children[kid.index]))
 
