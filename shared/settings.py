@@ -2,7 +2,9 @@
 
 Every default works on the embedded stack that ``newsmon up`` starts, so a fresh checkout needs no
 configuration. Variables are ``NEWSMON_<FIELD>``; the two connection strings also accept the
-conventional unprefixed names ``KAFKA_BOOTSTRAP`` and ``REDIS_URL``.
+conventional unprefixed names ``KAFKA_BOOTSTRAP`` and ``REDIS_URL``. A variable set to the empty string
+counts as unset (its default applies): compose passes every variable it names, so
+``NEWSMON_SMTP_HOST: ${NEWSMON_SMTP_HOST:-}`` must mean "no email", not an invalid host or port.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ class _RenamedVariables(PydanticBaseSettingsSource):
         found: dict[str, Any] = {}
         for old, (new, factor) in RENAMED_VARIABLES.items():
             value = given.get(old)
-            if value is None:
+            if not value:  # unset or empty, as for every other variable
                 continue
             warnings.warn(f"{old} is now NEWSMON_{new.upper()}; the old name stops working in the next release",
                           RenamedSettingWarning, stacklevel=2)
@@ -71,9 +73,9 @@ class _RenamedVariables(PydanticBaseSettingsSource):
 
 
 class Settings(BaseSettings):
-    """Runtime configuration shared by the CLI and all four services."""
+    """Runtime configuration shared by the CLI and all five services."""
 
-    model_config = SettingsConfigDict(env_prefix="NEWSMON_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="NEWSMON_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     kafka_bootstrap: str | None = Field(
         default=None,
