@@ -1,9 +1,9 @@
 """What every newsmon HTTP API shares: one bearer token, plain responses, 503 while Redis is away.
 
-The alerter's rule API and the notifier's subscription API both serve JSON on their service's faust
-web server. Each keeps its behaviour as plain async methods returning an ``ApiResponse`` (testable
-without a server); ``serve`` adapts one to a faust view, after ``TokenCheck`` and
-``unless_unavailable`` have had their say, so both APIs refuse and fail the same way.
+The alerter's rule API and the notifier's subscription and silence APIs serve JSON on their service's
+faust web server. Each keeps its behaviour as plain async methods returning an ``ApiResponse``
+(testable without a server); ``Endpoint.route`` serves them on a path, each request after
+``TokenCheck`` and ``unless_unavailable`` have had their say, so every API refuses and fails the same way.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import faust
 from faust.web import View
 
 from shared.failure_policy import classify, describe_error
@@ -24,6 +25,8 @@ logger = logging.getLogger(__name__)
 OUTAGE_RETRY_AFTER_S = 5
 
 Handle = Callable[[], Awaitable["ApiResponse"]]
+# Answers one method of a route: called with the request and the path's parameters as keywords.
+RouteHandler = Callable[..., Awaitable["ApiResponse"]]
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,18 @@ class Endpoint:
         if response.body is None:
             return view.bytes(b"", status=response.status, headers=response.headers)
         return view.json(response.body, status=response.status, headers=response.headers)
+
+    def route(self, app: faust.App, path: str, **handlers: RouteHandler) -> None:
+        """Serve ``path`` on ``app``'s web server, each keyword (``get``, ``post``, ``put``, ``delete``) the
+        handler of that method, behind ``serve``'s checks; other methods get faust's 405."""
+
+        def answer(handler: RouteHandler) -> Callable[..., Awaitable[Any]]:
+            async def method(view: View, request: Any, **params: str) -> Any:
+                return await self.serve(view, request, lambda: handler(request, **params))
+            return method
+
+        name = "Api" + "".join(part.strip("{}").title().replace("_", "") for part in path.split("/"))
+        app.page(path)(type(name, (View,), {method: answer(handler) for method, handler in handlers.items()}))
 
 
 async def read_then(request: Any, handle: Callable[[bytes], Awaitable[ApiResponse]]) -> ApiResponse:
