@@ -16,7 +16,7 @@ from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from dotenv import dotenv_values
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -283,6 +283,19 @@ class Settings(BaseSettings):
     smtp_ca_file: Path | None = Field(
         default=None, description="CA bundle (PEM) to verify the SMTP server with, instead of the system's.",
     )
+    public_url: str | None = Field(
+        default=None, description="Where mail readers reach the notifier's port (e.g. https://news.example.org "
+        "behind a proxy exposing /unsubscribe/): emails then carry a one-click unsubscribe link; unset = a mailto: "
+        "to the sender.",
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_a_base(cls, value: str | None) -> str | None:
+        parts = urlsplit(value.strip()) if value else None
+        if parts is not None and (parts.scheme not in ("https", "http") or not parts.netloc or parts.query):
+            raise ValueError(f"not an http(s) base URL without a query: {value!r}")
+        return value.strip().rstrip("/") if value else None
 
     @field_validator("smtp_from")
     @classmethod

@@ -194,16 +194,19 @@ def test_email_settings_reach_the_notifier_and_their_absence_leaves_email_off(
     password_file.write_text("mail-pass-from-operator\n")
     email = {"NEWSMON_SMTP_HOST": "mail.example.org", "NEWSMON_SMTP_PORT": "2525", "NEWSMON_SMTP_TLS": "tls",
              "NEWSMON_SMTP_USER": "newsmon", "NEWSMON_SMTP_FROM": "newsmon <alerts@example.org>",
-             "NEWSMON_SMTP_PASSWORD_FILE": str(password_file)}
+             "NEWSMON_SMTP_PASSWORD_FILE": str(password_file), "NEWSMON_PUBLIC_URL": "https://news.example.org"}
     with monkeypatch.context() as scoped:
-        smtp = smtp_settings(notifier_settings(compose_document(tmp_path, **email), scoped))
+        settings = notifier_settings(compose_document(tmp_path, **email), scoped)
+        smtp = smtp_settings(settings)
+    assert settings.public_url == "https://news.example.org"
     assert smtp is not None
     assert (smtp.host, smtp.port, smtp.tls, smtp.user, smtp.sender) == (
         "mail.example.org", 2525, "tls", "newsmon", "newsmon <alerts@example.org>")
     assert smtp.password is not None and smtp.password.get_secret_value() == "mail-pass-from-operator"
 
     # Nothing about email in .env: every SMTP variable is passed empty, which counts as unset.
-    assert smtp_settings(notifier_settings(compose_document(tmp_path), monkeypatch)) is None
+    without = notifier_settings(compose_document(tmp_path), monkeypatch)
+    assert smtp_settings(without) is None and without.public_url is None
     services = compose_document(tmp_path, **email)["services"]
     assert not [name for name in SERVICE_NAMES if name != "notifier" and "NEWSMON_SMTP_HOST" in
                 services[name]["environment"]], "only the notifier sends email"

@@ -73,9 +73,11 @@ class WebhookDelivery(DeliveryQueue):
                  max_attempts: int, backoff_s: float, key_prefix: str = "newsmon:webhooks",
                  subscriptions: SubscriptionStore | None = None, horizon_s: float = DEFAULT_HORIZON_S,
                  attempt_deadline_s: float = DEFAULT_ATTEMPT_DEADLINE_S, per_destination: int = DEFAULT_PER_DESTINATION,
-                 max_in_flight: int = MAX_IN_FLIGHT, smtp: SmtpSettings | None = None) -> None:
+                 max_in_flight: int = MAX_IN_FLIGHT, smtp: SmtpSettings | None = None,
+                 public_url: str | None = None) -> None:
         super().__init__(redis, key_prefix)
-        self.sender = Sender(client, allow_private=allow_private, attempt_deadline_s=attempt_deadline_s, smtp=smtp)
+        self.sender = Sender(client, allow_private=allow_private, attempt_deadline_s=attempt_deadline_s, smtp=smtp,
+                             public_url=public_url)
         self.secret = secret
         self.max_attempts = max_attempts
         self.schedule = RetrySchedule(backoff_s)

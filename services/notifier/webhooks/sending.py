@@ -22,6 +22,7 @@ from services.notifier.channels.errors import PermanentSendError, TransientSendE
 from services.notifier.channels.smtp import SmtpSettings, send_email
 from services.notifier.metrics import DELIVERY_SECONDS
 from services.notifier.rendering import HttpPayload, RenderError, render
+from services.notifier.unsubscribe import one_click_url
 from services.notifier.webhooks.attempt_results import AttemptResult, classify_response, describe_attempt_error
 from services.notifier.webhooks.queue import Item
 from services.notifier.webhooks.signing import signed_headers
@@ -44,17 +45,23 @@ class Sender:
     """Sends one item per call, over ``client`` (whose guard refuses private addresses as it connects) or SMTP."""
 
     def __init__(self, client: httpx.AsyncClient, *, allow_private: bool,
-                 attempt_deadline_s: float = DEFAULT_ATTEMPT_DEADLINE_S, smtp: SmtpSettings | None = None) -> None:
+                 attempt_deadline_s: float = DEFAULT_ATTEMPT_DEADLINE_S, smtp: SmtpSettings | None = None,
+                 public_url: str | None = None) -> None:
         self.client = client
         self.allow_private = allow_private
         self.attempt_deadline_s = attempt_deadline_s
         self.smtp = smtp
+        self.public_url = public_url
 
     async def send(self, item: Item, body: bytes, destination: Destination) -> AttemptResult:
         """Render the message in the destination's format, then POST it or mail it."""
+        one_click = None
+        if destination.format == "email" and self.public_url and item.subscription_id and destination.secret:
+            one_click = one_click_url(self.public_url, item.subscription_id, destination.secret)
         try:
             payload = render(destination.format, item.alert_id, body, url=item.url,
-                             subscription_id=item.subscription_id, sender=self.smtp.sender if self.smtp else None)
+                             subscription_id=item.subscription_id, sender=self.smtp.sender if self.smtp else None,
+                             one_click=one_click)
         except (RenderError, ValidationError) as error:
             return AttemptResult("failed", error=f"cannot write it as {destination.format}: {error}"[:200])
         if isinstance(payload, HttpPayload):
