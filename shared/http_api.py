@@ -20,6 +20,7 @@ from faust.web import View
 from shared.failure_policy import classify, describe_error
 from shared.logs import log_event
 from shared.readiness import NotReady, ReadinessCheck
+from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
 OUTAGE_RETRY_AFTER_S = 5
@@ -48,6 +49,11 @@ class TokenCheck:
     """``Authorization: Bearer <NEWSMON_API_TOKEN>``; without the setting every request gets 503."""
 
     token: str | None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TokenCheck:
+        """The check of ``NEWSMON_API_TOKEN``, which every newsmon API shares."""
+        return cls(settings.api_token.get_secret_value() if settings.api_token else None)
 
     def refusal(self, authorization: str | None) -> ApiResponse | None:
         """Why a request may not proceed (503 disabled, 401 bad token), or None when it may."""

@@ -120,7 +120,7 @@ def bootstrap(settings: Settings) -> NotifierDependencies:
         silences=silences, subscription_api=subscription_api,
         silence_api=SilenceAPI(silences, lambda: count_silences(silences)),
         unsubscribe_api=UnsubscribeAPI(subscriptions.get, subscriptions.delete),
-        api_tokens=TokenCheck(settings.api_token.get_secret_value() if settings.api_token else None),
+        api_tokens=TokenCheck.from_settings(settings),
     )
 
 
