@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-install: $(STAMP)  ## Create .venv and install newsmon, its tests' needs, redis-server and kcat
+install: $(STAMP)  ## Create .venv with newsmon and its tests' needs; apt-get redis-server, kcat, prometheus, docker-compose
 
 $(STAMP): pyproject.toml deploy/local/requirements-embedded.txt deploy/local/install-system-packages.sh
 	deploy/local/install-system-packages.sh

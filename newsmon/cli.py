@@ -26,7 +26,8 @@ from newsmon.commands.stop import stop_command
 from newsmon.commands.up import up_command
 from newsmon.deferred_commands import Deferred, command_group
 from shared import topics
-from shared.settings import SERVICE_NAMES, RenamedSettingWarning, describe_settings_error, get_settings
+from shared.renamed_settings import RenamedSettingWarning
+from shared.settings import SERVICE_NAMES, describe_settings_error, get_settings
 
 app = command_group("newsmon: a self-hosted streaming news monitor.", {
     "dedupe": Deferred("newsmon.commands.dedupe:dedupe_command",

@@ -1,1 +1,1 @@
-"""The four pipeline stages; each folder is one service and never imports another."""
+"""The five services, one folder each: four pipeline stages and the notifier; no service imports another."""

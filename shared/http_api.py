@@ -1,9 +1,9 @@
 """What every newsmon HTTP API shares: one bearer token, plain responses, 503 while Redis is away.
 
-The alerter's rule API and the notifier's subscription API both serve JSON on their service's faust
-web server. Each keeps its behaviour as plain async methods returning an ``ApiResponse`` (testable
-without a server); ``serve`` adapts one to a faust view, after ``TokenCheck`` and
-``unless_unavailable`` have had their say, so both APIs refuse and fail the same way.
+The alerter's rule API and the notifier's subscription and silence APIs serve JSON on their service's
+faust web server. Each keeps its behaviour as plain async methods returning an ``ApiResponse``
+(testable without a server); ``Endpoint.route`` serves them on a path, each request after
+``TokenCheck`` and ``unless_unavailable`` have had their say, so every API refuses and fails the same way.
 """
 
 from __future__ import annotations
@@ -14,16 +14,20 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import faust
 from faust.web import View
 
 from shared.failure_policy import classify, describe_error
 from shared.logs import log_event
 from shared.readiness import NotReady, ReadinessCheck
+from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
 OUTAGE_RETRY_AFTER_S = 5
 
 Handle = Callable[[], Awaitable["ApiResponse"]]
+# Answers one method of a route: called with the request and the path's parameters as keywords.
+RouteHandler = Callable[..., Awaitable["ApiResponse"]]
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,11 @@ class TokenCheck:
     """``Authorization: Bearer <NEWSMON_API_TOKEN>``; without the setting every request gets 503."""
 
     token: str | None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TokenCheck:
+        """The check of ``NEWSMON_API_TOKEN``, which every newsmon API shares."""
+        return cls(settings.api_token.get_secret_value() if settings.api_token else None)
 
     def refusal(self, authorization: str | None) -> ApiResponse | None:
         """Why a request may not proceed (503 disabled, 401 bad token), or None when it may."""
@@ -95,6 +104,18 @@ class Endpoint:
         if response.body is None:
             return view.bytes(b"", status=response.status, headers=response.headers)
         return view.json(response.body, status=response.status, headers=response.headers)
+
+    def route(self, app: faust.App, path: str, **handlers: RouteHandler) -> None:
+        """Serve ``path`` on ``app``'s web server, each keyword (``get``, ``post``, ``put``, ``delete``) the
+        handler of that method, behind ``serve``'s checks; other methods get faust's 405."""
+
+        def answer(handler: RouteHandler) -> Callable[..., Awaitable[Any]]:
+            async def method(view: View, request: Any, **params: str) -> Any:
+                return await self.serve(view, request, lambda: handler(request, **params))
+            return method
+
+        name = "Api" + "".join(part.strip("{}").title().replace("_", "") for part in path.split("/"))
+        app.page(path)(type(name, (View,), {method: answer(handler) for method, handler in handlers.items()}))
 
 
 async def read_then(request: Any, handle: Callable[[bytes], Awaitable[ApiResponse]]) -> ApiResponse:

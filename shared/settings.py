@@ -2,23 +2,21 @@
 
 Every default works on the embedded stack that ``newsmon up`` starts, so a fresh checkout needs no
 configuration. Variables are ``NEWSMON_<FIELD>``; the two connection strings also accept the
-conventional unprefixed names ``KAFKA_BOOTSTRAP`` and ``REDIS_URL``.
+conventional unprefixed names ``KAFKA_BOOTSTRAP`` and ``REDIS_URL``. A variable set to the empty string
+counts as unset (its default applies): compose passes every variable it names, so
+``NEWSMON_SMTP_HOST: ${NEWSMON_SMTP_HOST:-}`` must mean "no email", not an invalid host or port.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import warnings
 from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import quote
+from typing import Literal
+from urllib.parse import quote, urlsplit
 
-from dotenv import dotenv_values
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -26,54 +24,18 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from shared.renamed_settings import RenamedVariables
+
 ServiceName = Literal["fetcher", "dedupe", "ner", "alerter", "notifier"]
 SERVICE_NAMES: tuple[ServiceName, ...] = ("fetcher", "dedupe", "ner", "alerter", "notifier")
 # Where `newsmon up` keeps the embedded Redis's password, inside the data dir (owner-only).
 EMBEDDED_REDIS_PASSWORD_FILE = "redis-password"
 
 
-# Variables renamed so every duration ends in ``_s``: old name -> (new field, factor to seconds). The
-# old names still work for one release, with a ``RenamedSettingWarning``; the new name wins if both are set.
-RENAMED_VARIABLES: dict[str, tuple[str, float]] = {
-    "NEWSMON_FEED_POLL_SECONDS": ("feed_poll_s", 1),
-    "NEWSMON_DEDUPE_TTL_SECONDS": ("dedupe_ttl_s", 1),
-    "NEWSMON_NER_BATCH_MS": ("ner_batch_wait_s", 0.001),
-    "NEWSMON_RULES_RELOAD_SECONDS": ("rules_reload_s", 1),
-    "NEWSMON_ALERT_STATE_TTL_SECONDS": ("alert_state_ttl_s", 1),
-}
-
-
-class RenamedSettingWarning(FutureWarning):
-    """A setting was given under the name it had before; it stops working in the next release."""
-
-
-class _RenamedVariables(PydanticBaseSettingsSource):
-    """Values given under a ``RENAMED_VARIABLES`` name (environment or ``.env``), under their new field."""
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return None, field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        env_file = self.settings_cls.model_config.get("env_file")
-        given = {**(dotenv_values(env_file) if isinstance(env_file, str) else {}), **os.environ}
-        found: dict[str, Any] = {}
-        for old, (new, factor) in RENAMED_VARIABLES.items():
-            value = given.get(old)
-            if value is None:
-                continue
-            warnings.warn(f"{old} is now NEWSMON_{new.upper()}; the old name stops working in the next release",
-                          RenamedSettingWarning, stacklevel=2)
-            try:
-                found[new] = float(value) * factor if factor != 1 else value
-            except ValueError:
-                found[new] = value  # validation names the field and the problem
-        return found
-
-
 class Settings(BaseSettings):
-    """Runtime configuration shared by the CLI and all four services."""
+    """Runtime configuration shared by the CLI and all five services."""
 
-    model_config = SettingsConfigDict(env_prefix="NEWSMON_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="NEWSMON_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     kafka_bootstrap: str | None = Field(
         default=None,
@@ -218,6 +180,31 @@ class Settings(BaseSettings):
     digest_min_period_s: int = Field(default=60, ge=1, description="Shortest digest period a subscription may ask.")
     digest_poll_s: float = Field(default=5.0, gt=0, description="How often the notifier looks for digests due.")
 
+    # Email channel of the notifier (subscriptions with "format": "email"); no host = email is off.
+    smtp_host: str | None = Field(default=None, description="SMTP server that sends email notifications; unset = "
+                                  "email subscriptions are refused.")
+    smtp_port: int | None = Field(
+        default=None, ge=1, le=65535, description="SMTP port; unset = 25, 587 or 465 for NEWSMON_SMTP_TLS none, "
+        "starttls or tls.",
+    )
+    smtp_tls: Literal["none", "starttls", "tls"] = Field(
+        default="starttls", description="none (plain, a local relay only), starttls (upgrade, usually port 587) or "
+        "tls (TLS from the first byte, usually port 465); a server's certificate is always verified.",
+    )
+    smtp_user: str | None = Field(default=None, description="Login at the SMTP server; unset = no login.")
+    smtp_password_file: Path | None = Field(
+        default=None, description="File holding the SMTP password (read when mail is sent, never logged).",
+    )
+    smtp_from: str | None = Field(default=None, description="From address of notification emails.")
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA bundle (PEM) to verify the SMTP server with, instead of the system's.",
+    )
+    public_url: str | None = Field(
+        default=None, description="Where mail readers reach the notifier's port (e.g. https://news.example.org "
+        "behind a proxy exposing /unsubscribe/): emails then carry a one-click unsubscribe link; unset = a mailto: "
+        "to the sender.",
+    )
+
     shutdown_timeout_s: float = Field(
         default=10.0, gt=0, le=300,
         description="Longest a service takes to stop on SIGTERM or Ctrl-C, whatever is down: in-flight work is "
@@ -228,6 +215,21 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_a_base(cls, value: str | None) -> str | None:
+        parts = urlsplit(value.strip()) if value else None
+        if parts is not None and (parts.scheme not in ("https", "http") or not parts.netloc or parts.query):
+            raise ValueError(f"not an http(s) base URL without a query: {value!r}")
+        return value.strip().rstrip("/") if value else None
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _smtp_from_is_one_address(cls, value: str | None) -> str | None:
+        if value is not None and (parseaddr(value)[1].count("@") != 1 or any(c in value for c in "\r\n")):
+            raise ValueError(f"not an email address: {value!r}")
+        return value
+
     @classmethod
     def settings_customise_sources(
         cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
@@ -235,7 +237,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """The usual sources, then the old names of renamed variables (so a new name always wins)."""
-        return init_settings, env_settings, dotenv_settings, _RenamedVariables(settings_cls), file_secret_settings
+        return init_settings, env_settings, dotenv_settings, RenamedVariables(settings_cls), file_secret_settings
 
     @property
     def bootstrap(self) -> str:
@@ -270,33 +272,6 @@ class Settings(BaseSettings):
     def service_port(self, service: ServiceName) -> int:
         """HTTP port (``/metrics``, ``/healthz``) of one service."""
         return int(getattr(self, f"{service}_port"))
-
-    # Email channel of the notifier (subscriptions with "format": "email"); no host = email is off.
-    smtp_host: str | None = Field(default=None, description="SMTP server that sends email notifications; unset = "
-                                  "email subscriptions are refused.")
-    smtp_port: int | None = Field(
-        default=None, ge=1, le=65535, description="SMTP port; unset = 25, 587 or 465 for NEWSMON_SMTP_TLS none, "
-        "starttls or tls.",
-    )
-    smtp_tls: Literal["none", "starttls", "tls"] = Field(
-        default="starttls", description="none (plain, a local relay only), starttls (upgrade, usually port 587) or "
-        "tls (TLS from the first byte, usually port 465); a server's certificate is always verified.",
-    )
-    smtp_user: str | None = Field(default=None, description="Login at the SMTP server; unset = no login.")
-    smtp_password_file: Path | None = Field(
-        default=None, description="File holding the SMTP password (read when mail is sent, never logged).",
-    )
-    smtp_from: str | None = Field(default=None, description="From address of notification emails.")
-    smtp_ca_file: Path | None = Field(
-        default=None, description="CA bundle (PEM) to verify the SMTP server with, instead of the system's.",
-    )
-
-    @field_validator("smtp_from")
-    @classmethod
-    def _smtp_from_is_one_address(cls, value: str | None) -> str | None:
-        if value is not None and (parseaddr(value)[1].count("@") != 1 or any(c in value for c in "\r\n")):
-            raise ValueError(f"not an email address: {value!r}")
-        return value
 
 
 @lru_cache(maxsize=1)

@@ -27,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
 from newsmon.embedded import free_port
+from tests.local_http import serve_in_thread, stop_serving
 
 ChatFormat = Literal["slack", "teams", "discord"]
 TEAMS_MAX_BYTES = 28 * 1024
@@ -232,16 +233,12 @@ class ChatReceiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = serve_in_thread(Handler, self.port)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        stop_serving(self._server)
+        self._server = None
 
     def _answer(self, raw: bytes, content_type: str) -> tuple[int, dict[str, str], bytes]:
         with self._lock:

@@ -47,8 +47,7 @@ def bootstrap(settings: Settings) -> AlerterDependencies:
     rulebook = RuleBook(settings.rules_path, rule_store, RuleDirectory(redis))
     if any(compiled.event_nodes for compiled in rulebook.rules):
         configured_parser().warm_up()  # load the parser now, not when the first candidate sentence arrives
-    token = settings.api_token.get_secret_value() if settings.api_token else None
     return AlerterDependencies(
         redis=redis, rulebook=rulebook, alert_log=RedisAlertLog(redis, settings.alert_state_ttl_s),
-        rule_api=RuleAPI(rulebook, rule_store), api_tokens=TokenCheck(token),
+        rule_api=RuleAPI(rulebook, rule_store), api_tokens=TokenCheck.from_settings(settings),
     )

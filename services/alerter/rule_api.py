@@ -21,7 +21,6 @@ import logging
 from typing import Any
 
 import faust
-from faust.web import View
 
 from services.alerter.rule_engine.rule_store import RuleStore
 from services.alerter.rule_engine.rulebook import RuleBook
@@ -96,20 +95,7 @@ class RuleAPI:
 
 def register_rule_routes(app: faust.App, rules: RuleAPI, endpoint: Endpoint) -> None:
     """Serve the rule API on the alerter's web server, behind ``endpoint``'s token and readiness checks."""
-
-    @app.page("/api/rules")
-    class Rules(View):
-        async def get(self, request: Any, **_: Any) -> Any:
-            return await endpoint.serve(self, request, rules.list)
-
-    @app.page("/api/rules/{rule_id}")
-    class OneRule(View):
-        async def get(self, request: Any, rule_id: str) -> Any:
-            return await endpoint.serve(self, request, lambda: rules.get(rule_id))
-
-        async def put(self, request: Any, rule_id: str) -> Any:
-            return await endpoint.serve(self, request,
-                                        lambda: read_then(request, lambda body: rules.put(rule_id, body)))
-
-        async def delete(self, request: Any, rule_id: str) -> Any:
-            return await endpoint.serve(self, request, lambda: rules.delete(rule_id))
+    endpoint.route(app, "/api/rules", get=lambda _: rules.list())
+    endpoint.route(app, "/api/rules/{rule_id}", get=lambda _, rule_id: rules.get(rule_id),
+                   put=lambda request, rule_id: read_then(request, lambda body: rules.put(rule_id, body)),
+                   delete=lambda _, rule_id: rules.delete(rule_id))

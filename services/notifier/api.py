@@ -31,7 +31,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import faust
-from faust.web import View
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.notifier.channels.notice import AlertNotice
@@ -248,21 +247,9 @@ class SubscriptionAPI:
 
 def register_routes(app: faust.App, api: SubscriptionAPI, endpoint: Endpoint) -> None:
     """Serve the subscription API on the notifier's web server, behind ``endpoint``'s token and readiness checks."""
-
-    @app.page("/api/subscriptions")
-    class Subscriptions(View):
-        async def get(self, request: Any, **_: Any) -> Any:
-            return await endpoint.serve(self, request, api.list)
-
-        async def post(self, request: Any, **_: Any) -> Any:
-            return await endpoint.serve(self, request, lambda: read_then(request, api.create))
-
-    @app.page("/api/subscriptions/{subscription_id}")
-    class OneSubscription(View):
-        async def delete(self, request: Any, subscription_id: str) -> Any:
-            return await endpoint.serve(self, request, lambda: api.delete(subscription_id))
-
-    @app.page("/api/subscriptions/{subscription_id}/test")
-    class SubscriptionTest(View):
-        async def post(self, request: Any, subscription_id: str) -> Any:
-            return await endpoint.serve(self, request, lambda: api.send_test(subscription_id))
+    endpoint.route(app, "/api/subscriptions", get=lambda _: api.list(),
+                   post=lambda request: read_then(request, api.create))
+    endpoint.route(app, "/api/subscriptions/{subscription_id}",
+                   delete=lambda _, subscription_id: api.delete(subscription_id))
+    endpoint.route(app, "/api/subscriptions/{subscription_id}/test",
+                   post=lambda _, subscription_id: api.send_test(subscription_id))

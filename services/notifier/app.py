@@ -2,8 +2,9 @@
 
 ``create_service`` builds the parts (``bootstrap``), then declares the topic, the agent, the
 delivery, digest and silence-gauge tasks (through ``shared.background``, so none can take the
-app down) and the subscription and silence APIs. Alerts and story copies go through ``updates.StoryUpdates``, which
-routes them with ``dispatch.Dispatcher``; delivery is ``webhooks.delivery``.
+app down), the subscription and silence APIs and the one-click unsubscribe links. Alerts and story
+copies go through ``updates.StoryUpdates``, which routes them with ``dispatch.Dispatcher``; delivery
+is ``webhooks.delivery``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from services.notifier.api import register_routes
 from services.notifier.bootstrap import bootstrap
 from services.notifier.metrics import INPUT_WAIT
 from services.notifier.silence_api import register_silence_routes
+from services.notifier.unsubscribe import register_unsubscribe_routes
 from shared import topics
 from shared.background import every, keep_running
 from shared.http_api import Endpoint
@@ -36,6 +38,7 @@ def create_service(settings: Settings) -> faust.App:
     endpoint = Endpoint(parts.api_tokens, parts.redis_reachable)
     register_routes(app, parts.subscription_api, endpoint)
     register_silence_routes(app, parts.silence_api, endpoint)
+    register_unsubscribe_routes(app, parts.unsubscribe_api, parts.redis_reachable)
 
     @app.agent(alerts, name="notifier")
     async def notifier_agent(stream: faust.StreamT[bytes]) -> None:

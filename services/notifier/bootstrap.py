@@ -25,6 +25,7 @@ from services.notifier.silence_store import SilenceStore
 from services.notifier.stories.growth import UpdatePolicy
 from services.notifier.stories.store import StoryStore
 from services.notifier.stories.updates import StoryUpdates
+from services.notifier.unsubscribe import UnsubscribeAPI
 from services.notifier.webhooks.delivery import WebhookDelivery
 from services.notifier.webhooks.queue import Target
 from services.notifier.webhooks.subscriptions import Subscription, SubscriptionStore
@@ -52,6 +53,7 @@ class NotifierDependencies:
     silences: SilenceStore
     subscription_api: SubscriptionAPI
     silence_api: SilenceAPI
+    unsubscribe_api: UnsubscribeAPI
     api_tokens: TokenCheck
 
     async def redis_reachable(self) -> bool:
@@ -90,6 +92,7 @@ def bootstrap(settings: Settings) -> NotifierDependencies:
         attempt_deadline_s=settings.webhook_attempt_deadline_s,
         per_destination=settings.webhook_per_destination_concurrency,
         smtp=smtp,
+        public_url=settings.public_url,
     )
     silences = SilenceStore(redis)
     digests = Digests(DigestStore(redis), subscriptions.get, _digest_delivery(deliveries))
@@ -116,7 +119,8 @@ def bootstrap(settings: Settings) -> NotifierDependencies:
         updates=StoryUpdates(StoryStore(redis), dispatcher, policy), digests=digests,
         silences=silences, subscription_api=subscription_api,
         silence_api=SilenceAPI(silences, lambda: count_silences(silences)),
-        api_tokens=TokenCheck(settings.api_token.get_secret_value() if settings.api_token else None),
+        unsubscribe_api=UnsubscribeAPI(subscriptions.get, subscriptions.delete),
+        api_tokens=TokenCheck.from_settings(settings),
     )
 
 

@@ -60,8 +60,9 @@ def unsubscribe_link(sender: str, subscription_id: str) -> str:
 
 
 def render(fmt: Format, message_id: str, body: bytes, *, url: str, subscription_id: str | None,
-           sender: str | None) -> Payload:
-    """The payload of one queued message for one target; raises ``RenderError``."""
+           sender: str | None, one_click: str | None = None) -> Payload:
+    """The payload of one queued message for one target; raises ``RenderError``. An email names
+    ``one_click`` (``unsubscribe.one_click_url``) in ``List-Unsubscribe`` when given, else ``unsubscribe_link``."""
     if fmt == "standard":
         return HttpPayload(_standard(message_id, body), signed=True)
     try:
@@ -72,7 +73,7 @@ def render(fmt: Format, message_id: str, body: bytes, *, url: str, subscription_
         if sender is None:
             raise RenderError("email needs NEWSMON_SMTP_HOST and NEWSMON_SMTP_FROM")
         return email_message(notice, sender=sender, recipient=mailto_address(url),
-                             unsubscribe=unsubscribe_link(sender, subscription_id or "settings"))
+                             unsubscribe=one_click or unsubscribe_link(sender, subscription_id or "settings"))
     return HttpPayload(json.dumps(CHAT_FORMATS[fmt](notice), separators=(",", ":")).encode(), signed=False)
 
 

@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import Any
 
 import faust
-from faust.web import View
 from pydantic import ValidationError
 
 from services.notifier.silence_store import SilenceStore
@@ -75,16 +74,6 @@ class SilenceAPI:
 
 def register_silence_routes(app: faust.App, api: SilenceAPI, endpoint: Endpoint) -> None:
     """Serve the silence API on the notifier's web server, behind ``endpoint``'s token and readiness checks."""
-
-    @app.page("/api/silences")
-    class Silences(View):
-        async def get(self, request: Any, **_: Any) -> Any:
-            return await endpoint.serve(self, request, api.list)
-
-        async def post(self, request: Any, **_: Any) -> Any:
-            return await endpoint.serve(self, request, lambda: read_then(request, api.create))
-
-    @app.page("/api/silences/{silence_id}")
-    class OneSilence(View):
-        async def delete(self, request: Any, silence_id: str) -> Any:
-            return await endpoint.serve(self, request, lambda: api.end(silence_id))
+    endpoint.route(app, "/api/silences", get=lambda _: api.list(),
+                   post=lambda request: read_then(request, api.create))
+    endpoint.route(app, "/api/silences/{silence_id}", delete=lambda _, silence_id: api.end(silence_id))

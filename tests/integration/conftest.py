@@ -111,6 +111,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver, news_
         smtp_port=smtp_server.port,
         smtp_tls="none",
         smtp_from="newsmon@example.org",
+        public_url=f"http://127.0.0.1:{notifier}",  # emails carry one-click unsubscribe links to the notifier
         # Small thresholds and no interval, so a handful of copies shows each update at once.
         update_outlet_thresholds=UPDATE_THRESHOLDS,
         update_min_interval_s=0,

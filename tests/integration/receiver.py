@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
 from newsmon.embedded import free_port
+from tests.local_http import serve_in_thread, stop_serving
 
 
 def signature_valid(secret: str, headers: Mapping[str, str], body: bytes) -> bool:
@@ -97,16 +98,12 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve_in_thread(Handler, self.port)
         return self
 
     def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
+        stop_serving(self.server)
+        self.server = None
 
     def snapshot(self, path: str | None = None) -> list[Received]:
         """What arrived so far, on one path (as passed to ``url``) or on all."""

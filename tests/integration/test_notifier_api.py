@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import urllib.error
-import urllib.request
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -25,6 +23,7 @@ from tests.integration.conftest import (
     replay_cli,
 )
 from tests.integration.receiver import Receiver, signature_valid
+from tests.local_http import json_call
 from tests.waiting import wait_until
 
 
@@ -34,17 +33,7 @@ def call(stack: Stack, method: str, path: str, body: Any = None, token: str | No
     Rules are the alerter's API, everything else (subscriptions, silences) the notifier's.
     """
     service: ServiceName = "alerter" if path.startswith("/api/rules") else "notifier"
-    request = urllib.request.Request(
-        stack.url(service, path), method=method, data=None if body is None else json.dumps(body).encode(),
-        headers={"content-type": "application/json", **({"authorization": f"Bearer {token}"} if token else {})},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            raw = response.read()
-            return response.status, json.loads(raw) if raw else None
-    except urllib.error.HTTPError as error:
-        raw = error.read()
-        return error.code, json.loads(raw) if raw else None
+    return json_call(stack.url(service, path), method, body, token)
 
 
 def subscribe(stack: Stack, url: str, rules: list[str] | None = None, secret: str | None = None,

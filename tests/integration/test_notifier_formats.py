@@ -1,6 +1,7 @@
 """Subscriptions in each format on the running stack: Slack, Teams and Discord receivers that check what
 each service documents get the alert in their format (a 429 with Retry-After is waited out), an email
-subscription gets a MIME message through the loopback SMTP server, a test message goes out in the
+subscription gets a MIME message through the loopback SMTP server (and its one-click unsubscribe link
+works), a test message goes out in the
 subscription's format, copies of an alerted story send one alert.updated per outlet threshold, and a
 rule's own webhooks (off the public topic) get its urgent alerts, which skip digests."""
 
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from newsmon.stack import Stack
@@ -95,7 +97,7 @@ def test_an_email_subscription_gets_a_mime_message_through_smtp(
 ) -> None:
     tag = uuid.uuid4().hex[:8]
     address = f"desk-{tag}@example.org"
-    create({"url": f"mailto:{address}", "format": "email", "rules": ["rafah"]})
+    created = create({"url": f"mailto:{address}", "format": "email", "rules": ["rafah"]})
     produce(stack.settings, "articles.enriched", [rafah_story(tag)])
 
     def mail() -> list[Any]:
@@ -108,6 +110,24 @@ def test_an_email_subscription_gets_a_mime_message_through_smtp(
     assert message["Message-ID"] and message["List-Unsubscribe"]
     parts = {part.get_content_type() for part in message.walk()}
     assert {"text/plain", "text/html"} <= parts
+
+    # The reader's "Unsubscribe": the link shows a button (a GET changes nothing), its POST ends the subscription.
+    link = str(message["List-Unsubscribe"]).strip("<>")
+    assert link.startswith(stack.url("notifier", f"/unsubscribe/{created['id']}?token="))
+    shown = httpx.get(link, timeout=10)
+    assert shown.status_code == 200 and "<form method=\"post\">" in shown.text
+    assert created["id"] in listed_ids(stack)
+    done = httpx.post(link, content=b"List-Unsubscribe=One-Click", timeout=10,
+                      headers={"content-type": "application/x-www-form-urlencoded"})
+    assert done.status_code == 200 and address in done.text
+    assert created["id"] not in listed_ids(stack)
+    assert httpx.post(link, timeout=10).status_code == 404
+
+
+def listed_ids(stack: Stack) -> list[str]:
+    status, answer = call(stack, "GET", "/api/subscriptions")
+    assert status == 200, answer
+    return [subscription["id"] for subscription in answer["subscriptions"]]
 
 
 @pytest.mark.parametrize(("body", "field"), [

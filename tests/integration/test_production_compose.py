@@ -20,6 +20,7 @@ import redis
 import yaml
 
 from newsmon.embedded import free_port, spawn, wait_for_port
+from services.notifier.channels.smtp import smtp_settings
 from shared.settings import SERVICE_NAMES, Settings
 from tests.conftest import REPO
 
@@ -166,3 +167,46 @@ def test_docker_waits_out_a_services_bounded_stop_before_its_sigkill(tmp_path: P
     for name in SERVICE_NAMES:
         grace = str(services[name]["stop_grace_period"])
         assert grace.endswith("s") and float(grace[:-1]) > shutdown_timeout_s, (name, grace)
+
+
+def compose_document(tmp_path: Path, **variables: str) -> dict[str, Any]:
+    result = compose_config(tmp_path, **{**REQUIRED, **variables})
+    assert result.returncode == 0, result.stderr
+    document: dict[str, Any] = yaml.safe_load(result.stdout)
+    return document
+
+
+def notifier_settings(document: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The settings the notifier's container would read, its password secret read from where compose takes it."""
+    environment = {key: str(value) for key, value in document["services"]["notifier"]["environment"].items()}
+    assert environment["NEWSMON_SMTP_PASSWORD_FILE"] == "/run/secrets/smtp_password"
+    assert [secret["source"] for secret in document["services"]["notifier"]["secrets"]] == ["smtp_password"]
+    environment["NEWSMON_SMTP_PASSWORD_FILE"] = document["secrets"]["smtp_password"]["file"]
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
+    return Settings(_env_file=None)
+
+
+def test_email_settings_reach_the_notifier_and_their_absence_leaves_email_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    password_file = tmp_path / "smtp-password"
+    password_file.write_text("mail-pass-from-operator\n")
+    email = {"NEWSMON_SMTP_HOST": "mail.example.org", "NEWSMON_SMTP_PORT": "2525", "NEWSMON_SMTP_TLS": "tls",
+             "NEWSMON_SMTP_USER": "newsmon", "NEWSMON_SMTP_FROM": "newsmon <alerts@example.org>",
+             "NEWSMON_SMTP_PASSWORD_FILE": str(password_file), "NEWSMON_PUBLIC_URL": "https://news.example.org"}
+    with monkeypatch.context() as scoped:
+        settings = notifier_settings(compose_document(tmp_path, **email), scoped)
+        smtp = smtp_settings(settings)
+    assert settings.public_url == "https://news.example.org"
+    assert smtp is not None
+    assert (smtp.host, smtp.port, smtp.tls, smtp.user, smtp.sender) == (
+        "mail.example.org", 2525, "tls", "newsmon", "newsmon <alerts@example.org>")
+    assert smtp.password is not None and smtp.password.get_secret_value() == "mail-pass-from-operator"
+
+    # Nothing about email in .env: every SMTP variable is passed empty, which counts as unset.
+    without = notifier_settings(compose_document(tmp_path), monkeypatch)
+    assert smtp_settings(without) is None and without.public_url is None
+    services = compose_document(tmp_path, **email)["services"]
+    assert not [name for name in SERVICE_NAMES if name != "notifier" and "NEWSMON_SMTP_HOST" in
+                services[name]["environment"]], "only the notifier sends email"

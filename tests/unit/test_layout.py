@@ -1,8 +1,10 @@
 """The layout a newcomer relies on: every project import is the file its path names, from the repo root,
-and importing a service's app opens nothing and reads no settings (wiring happens when it starts)."""
+importing a service's app opens nothing and reads no settings (wiring happens when it starts), and the
+three layers only look down: ``newsmon/`` over ``services/`` over ``shared/``, no service importing another."""
 
 from __future__ import annotations
 
+import ast
 import importlib
 import subprocess
 import sys
@@ -53,3 +55,41 @@ def test_the_image_copies_what_the_package_declares() -> None:
               if line.startswith("COPY ") and "--from" not in line}
     assert set(declared["packages"]) == set(PACKAGES)
     assert set(PACKAGES) <= copied, "the Docker image would build without a package pyproject ships"
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, at its top or inside a function (a deferred import is still a dependency)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def layer_violations(package: str, allowed: tuple[str, ...]) -> list[str]:
+    """``file imports module`` for each project import of ``package``'s files outside ``allowed``."""
+    found = []
+    for path in sorted((REPO / package).rglob("*.py")):
+        own = ".".join(path.relative_to(REPO).parts[:2]).removesuffix(".py")
+        for name in sorted(imported_modules(path)):
+            inside = any(name == layer or name.startswith(layer + ".") for layer in (*allowed, own))
+            if name.split(".")[0] in PACKAGES and not inside:
+                found.append(f"{path.relative_to(REPO)} imports {name}")
+    return found
+
+
+def test_shared_imports_no_service_and_no_cli() -> None:
+    assert layer_violations("shared", ("shared",)) == []
+
+
+def test_a_service_imports_only_itself_and_shared() -> None:
+    # ``own`` is services.<stage>: a stage may import its own modules, never another stage's nor newsmon's.
+    assert layer_violations("services", ("shared",)) == []
+
+
+def test_a_layer_violation_is_seen(tmp_path: Path) -> None:
+    module = tmp_path / "probe.py"
+    module.write_text("def later() -> None:\n    from services.alerter.firing import Firing\nimport newsmon.cli\n")
+    assert imported_modules(module) == {"services.alerter.firing", "newsmon.cli"}

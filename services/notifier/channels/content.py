@@ -1,6 +1,10 @@
 """What every channel says about a notice, before any format's markup: the same words in Slack, Teams,
 Discord and email.
 
+``alert_text`` and ``digest_text`` gather those words once per notice (label, title, link, the
+sentence, the facts shown beside it; a digest's heading, period and stories), so a channel module
+holds only its markup and its service's limits.
+
 The sentence that fired is split into plain and matched segments from ``MatchedSentence.matches``
 (offsets into the article text, as the alerter writes them), and a long sentence is cut to a window
 around its first match, so the reader always sees why the rule fired. A digest lists stories, not
@@ -31,6 +35,53 @@ class Segment:
 
     text: str
     matched: bool = False
+
+
+@dataclass(frozen=True)
+class AlertText:
+    """The words of one alert, update or test message, on one line each, not yet escaped or shortened."""
+
+    label: str
+    """``notice_label``: "New alert", "Update 2: now 10 outlets", "Test message"."""
+    title: str
+    """The article's title, or "(untitled)"."""
+    rule: str
+    url: str | None
+    """``article_url``: a link a reader may click, or None."""
+    sentence: list[Segment]
+    """The first sentence that fired, as segments, whole (each channel cuts it with ``excerpt``)."""
+    footnote: str | None
+    """``more_sentences``: "2 more sentences matched", or None."""
+    facts: tuple[tuple[str, str], ...]
+    """(name, value) shown beside the sentence: rule, source, outlets so far, first seen."""
+    ids: str
+    """"newsmon · alert <id> · story <id>", for the small print."""
+
+    @property
+    def summary(self) -> str:
+        """"New alert (Rafah): <title>": the one line a notification or a fallback shows."""
+        return f"{self.label} ({self.rule}): {self.title}"
+
+
+def alert_text(notice: AlertNotice) -> AlertText:
+    """What every channel says about ``notice``."""
+    alert = notice.alert
+    rule = one_line(alert.rule_name)
+    facts = (("Rule", rule), ("Source", one_line(alert.source)), ("Outlets so far", outlets_text(notice.outlets)),
+             ("First seen", when(first_seen(notice))))
+    return AlertText(label=notice_label(notice), title=one_line(alert.title) or "(untitled)", rule=rule,
+                     url=article_url(alert), sentence=fired_sentence(alert), footnote=more_sentences(alert),
+                     facts=facts, ids=f"newsmon · alert {alert.alert_id} · story {alert.story_id}")
+
+
+def emphasized(text: str, mark: str) -> str:
+    """``text`` between ``mark``s (``*`` or ``**``), the spaces around it left outside: markdown bold needs the
+    marks against the word. Blank text stays as it is."""
+    core = text.strip()
+    if not core:
+        return text
+    lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()):]
+    return f"{lead}{mark}{core}{mark}{trail}"
 
 
 def article_url(alert: Alert) -> str | None:
@@ -157,6 +208,21 @@ def digest_stories(digest: DigestNotice) -> list[DigestStory]:
         grouped.setdefault(item.alert.story_id, []).append(item)
     stories = [_story(items) for items in grouped.values()]
     return sorted(stories, key=lambda story: story.latest, reverse=True)
+
+
+@dataclass(frozen=True)
+class DigestText:
+    """The words of one digest: its heading, its period and its stories, newest first."""
+
+    heading: str
+    period: str
+    stories: list[DigestStory]
+
+
+def digest_text(digest: DigestNotice) -> DigestText:
+    """What every channel says about ``digest``."""
+    stories = digest_stories(digest)
+    return DigestText(digest_heading(len(stories)), digest_period(digest), stories)
 
 
 def digest_heading(story_count: int) -> str:

@@ -18,23 +18,9 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from services.notifier.channels.content import (
-    Segment,
-    article_url,
-    digest_heading,
-    digest_period,
-    digest_stories,
-    excerpt,
-    fired_sentence,
-    first_seen,
-    more_sentences,
-    more_stories,
-    notice_label,
-    outlets_text,
-    when,
-)
+from services.notifier.channels.content import Segment, alert_text, digest_text, emphasized, excerpt, more_stories
 from services.notifier.channels.notice import AlertNotice, DigestNotice, Notice
-from services.notifier.channels.shortening import largest_fitting, length, one_line, shorten
+from services.notifier.channels.shortening import largest_fitting, length, shorten
 
 CONTENT_CHARS = 2000
 TITLE_CHARS = 256
@@ -65,32 +51,26 @@ def escape(text: str) -> str:
 
 
 def _alert_embed(notice: AlertNotice) -> tuple[dict[str, Any], str]:
-    alert = notice.alert
-    title = one_line(alert.title) or "(untitled)"
-    rule = one_line(alert.rule_name)
-    label = notice_label(notice)
-    embed: dict[str, Any] = {"title": shorten(title, TITLE_CHARS, escape)}
-    url = article_url(alert)
-    if url:
-        embed["url"] = url
-    embed["fields"] = [_field("Rule", rule), _field("Source", one_line(alert.source)),
-                       _field("Outlets so far", outlets_text(notice.outlets)),
-                       _field("First seen", when(first_seen(notice)))]
-    embed["footer"] = {"text": shorten(f"newsmon · alert {alert.alert_id} · story {alert.story_id}", SHORT_CHARS)}
+    words = alert_text(notice)
+    embed: dict[str, Any] = {"title": shorten(words.title, TITLE_CHARS, escape)}
+    if words.url:
+        embed["url"] = words.url
+    embed["fields"] = [_field(name, value) for name, value in words.facts]
+    embed["footer"] = {"text": shorten(words.ids, SHORT_CHARS)}
     # The description takes what the 6000 in all leaves after the other parts.
     room = min(DESCRIPTION_CHARS, EMBED_TOTAL_CHARS - embed_chars(embed))
-    embed["description"] = _quote(f"**{escape(label)}**\n", fired_sentence(alert), more_sentences(alert), room)
-    embed["timestamp"] = _iso(alert.fired_at)
+    embed["description"] = _quote(f"**{escape(words.label)}**\n", words.sentence, words.footnote, room)
+    embed["timestamp"] = _iso(notice.alert.fired_at)
     embed["color"] = COLORS[notice.type]
-    return embed, f"{label} ({rule}): {title}"
+    return embed, words.summary
 
 
 def _digest_embed(digest: DigestNotice) -> tuple[dict[str, Any], str]:
-    stories = digest_stories(digest)
-    heading = digest_heading(len(stories))
-    footer = shorten(digest_period(digest), FOOTER_CHARS)
+    words = digest_text(digest)
+    stories = words.stories
+    footer = shorten(words.period, FOOTER_CHARS)
     # The description takes what the 6000 in all leaves after the title and footer.
-    room = min(DESCRIPTION_CHARS, EMBED_TOTAL_CHARS - length(heading) - length(footer))
+    room = min(DESCRIPTION_CHARS, EMBED_TOTAL_CHARS - length(words.heading) - length(footer))
     lines: list[str] = []
     used = 0
     for shown, story in enumerate(stories):
@@ -103,9 +83,9 @@ def _digest_embed(digest: DigestNotice) -> tuple[dict[str, Any], str]:
             break
         lines.append(line)
         used += length(line) + 2
-    embed = {"title": shorten(heading, TITLE_CHARS), "description": "\n\n".join(lines), "footer": {"text": footer},
-             "timestamp": _iso(digest.period_end), "color": COLORS["digest"]}
-    return embed, heading
+    embed = {"title": shorten(words.heading, TITLE_CHARS), "description": "\n\n".join(lines),
+             "footer": {"text": footer}, "timestamp": _iso(digest.period_end), "color": COLORS["digest"]}
+    return embed, words.heading
 
 
 def embed_chars(embed: dict[str, Any]) -> int:
@@ -128,12 +108,7 @@ def _quote(before: str, segments: list[Segment], footnote: str | None, limit: in
 
 
 def _marked(segment: Segment) -> str:
-    text = escape(segment.text)
-    core = text.strip()
-    if not segment.matched or not core:
-        return text
-    lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()):]
-    return f"{lead}**{core}**{trail}"
+    return emphasized(escape(segment.text), "**") if segment.matched else escape(segment.text)
 
 
 def _field(name: str, value: str) -> dict[str, Any]:

@@ -21,22 +21,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from urllib.parse import quote, urlsplit
 
-from services.notifier.channels.content import (
-    DigestStory,
-    Segment,
-    article_url,
-    digest_heading,
-    digest_period,
-    digest_stories,
-    excerpt,
-    fired_sentence,
-    first_seen,
-    more_sentences,
-    more_stories,
-    notice_label,
-    outlets_text,
-    when,
-)
+from services.notifier.channels.content import DigestStory, Segment, alert_text, digest_text, excerpt, more_stories
 from services.notifier.channels.notice import AlertNotice, DigestNotice, Notice
 from services.notifier.channels.shortening import one_line, shorten
 from shared.schemas import utcnow
@@ -96,49 +81,41 @@ def alert_message_id(notice: AlertNotice, domain: str) -> str:
 
 
 def _alert(notice: AlertNotice, unsubscribe: str) -> tuple[str, str, str]:
-    alert = notice.alert
-    title = shorten(one_line(alert.title) or "(untitled)", TITLE_CHARS)
-    rule = one_line(alert.rule_name)
-    label = notice_label(notice)
-    url = article_url(alert)
-    segments = excerpt(fired_sentence(alert), SENTENCE_CHARS)
-    footnote = more_sentences(alert)
-    facts = [("Rule", rule), ("Source", one_line(alert.source)), ("Outlets so far", outlets_text(notice.outlets)),
-             ("First seen", when(first_seen(notice)))]
-    ids = f"newsmon · alert {alert.alert_id} · story {alert.story_id}"
+    words = alert_text(notice)
+    title = shorten(words.title, TITLE_CHARS)
+    segments = excerpt(words.sentence, SENTENCE_CHARS)
 
-    text_lines = [f"{label} · {rule}", "", title] + ([url] if url else [])
+    text_lines = [f"{words.label} · {words.rule}", "", title] + ([words.url] if words.url else [])
     text_lines += ["", "“" + "".join(f"*{s.text}*" if s.matched else s.text for s in segments) + "”"]
-    text_lines += [footnote] if footnote else []
-    text_lines += [""] + [f"{name}: {value}" for name, value in facts] + ["", ids, f"Unsubscribe: {unsubscribe}"]
+    text_lines += [words.footnote] if words.footnote else []
+    text_lines += [""] + [f"{name}: {value}" for name, value in words.facts]
+    text_lines += ["", words.ids, f"Unsubscribe: {unsubscribe}"]
 
-    heading = _html_link(title, url)
-    rows = "".join(f"<tr><th align=\"left\">{_e(name)}</th><td>{_e(value)}</td></tr>" for name, value in facts)
-    body = (f"<p><strong>{_e(label)}</strong> · {_e(rule)}</p><h2>{heading}</h2>"
+    heading = _html_link(title, words.url)
+    rows = "".join(f"<tr><th align=\"left\">{_e(name)}</th><td>{_e(value)}</td></tr>" for name, value in words.facts)
+    body = (f"<p><strong>{_e(words.label)}</strong> · {_e(words.rule)}</p><h2>{heading}</h2>"
             f"<blockquote>{_html_sentence(segments)}</blockquote>"
-            + (f"<p><em>{_e(footnote)}</em></p>" if footnote else "")
-            + f"<table>{rows}</table><p><small>{_e(ids)}</small></p>{_html_unsubscribe(unsubscribe)}")
-    subject = f"[newsmon] {label}: {title}" if notice.type != "test" else f"[newsmon] Test message: {title}"
+            + (f"<p><em>{_e(words.footnote)}</em></p>" if words.footnote else "")
+            + f"<table>{rows}</table><p><small>{_e(words.ids)}</small></p>{_html_unsubscribe(unsubscribe)}")
+    subject = f"[newsmon] {words.label}: {title}" if notice.type != "test" else f"[newsmon] Test message: {title}"
     return subject, "\n".join(text_lines) + "\n", _html_page(body)
 
 
 def _digest(digest: DigestNotice, unsubscribe: str) -> tuple[str, str, str]:
-    stories = digest_stories(digest)
-    heading = digest_heading(len(stories))
-    period = digest_period(digest)
-    shown = stories[:DIGEST_STORIES]
-    more = more_stories(len(stories) - len(shown)) if len(stories) > len(shown) else None
+    words = digest_text(digest)
+    shown = words.stories[:DIGEST_STORIES]
+    more = more_stories(len(words.stories) - len(shown)) if len(words.stories) > len(shown) else None
 
-    text_lines = [heading, period, ""]
+    text_lines = [words.heading, words.period, ""]
     for story in shown:
         text_lines += [_story_title(story)] + ([story.url] if story.url else []) + [story.details, ""]
     text_lines += ([more, ""] if more else []) + [f"Unsubscribe: {unsubscribe}"]
 
     items = "".join(f"<li><strong>{_html_link(_story_title(story), story.url)}</strong><br>{_e(story.details)}</li>"
                     for story in shown)
-    body = (f"<h2>{_e(heading)}</h2><p>{_e(period)}</p><ol>{items}</ol>"
+    body = (f"<h2>{_e(words.heading)}</h2><p>{_e(words.period)}</p><ol>{items}</ol>"
             + (f"<p><em>{_e(more)}</em></p>" if more else "") + _html_unsubscribe(unsubscribe))
-    return f"[newsmon] {heading} ({period})", "\n".join(text_lines) + "\n", _html_page(body)
+    return f"[newsmon] {words.heading} ({words.period})", "\n".join(text_lines) + "\n", _html_page(body)
 
 
 def _story_title(story: DigestStory) -> str:

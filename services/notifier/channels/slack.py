@@ -18,21 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.notifier.channels.content import (
-    Segment,
-    article_url,
-    digest_heading,
-    digest_period,
-    digest_stories,
-    excerpt,
-    fired_sentence,
-    first_seen,
-    more_sentences,
-    more_stories,
-    notice_label,
-    outlets_text,
-    when,
-)
+from services.notifier.channels.content import Segment, alert_text, digest_text, emphasized, excerpt, more_stories
 from services.notifier.channels.notice import AlertNotice, DigestNotice, Notice
 from services.notifier.channels.shortening import largest_fitting, length, one_line, shorten
 
@@ -61,43 +47,36 @@ def escape(text: str) -> str:
 
 
 def _alert_message(notice: AlertNotice) -> dict[str, Any]:
-    alert = notice.alert
-    title = one_line(alert.title) or "(untitled)"
-    label = notice_label(notice)
-    rule = one_line(alert.rule_name)
-    header = ("[test] " if notice.type == "test" else "") + title
+    words = alert_text(notice)
+    header = ("[test] " if notice.type == "test" else "") + words.title
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": shorten(header, HEADER_CHARS), "emoji": False}},
-        _section(_linked_title(f"*{escape(label)}*\n", title, article_url(alert))),
-        _section(_quote(fired_sentence(alert), more_sentences(alert))),
-        {"type": "section", "fields": [
-            _field("Rule", rule), _field("Source", one_line(alert.source)),
-            _field("Outlets so far", outlets_text(notice.outlets)), _field("First seen", when(first_seen(notice))),
-        ]},
-        _context(f"newsmon · alert {alert.alert_id} · story {alert.story_id}"),
+        _section(_linked_title(f"*{escape(words.label)}*\n", words.title, words.url)),
+        _section(_quote(words.sentence, words.footnote)),
+        {"type": "section", "fields": [_field(name, value) for name, value in words.facts]},
+        _context(words.ids),
     ]
-    text = f"{label} ({rule}): {title}"
-    return {"text": shorten(text, FALLBACK_CHARS, escape), "blocks": blocks}
+    return {"text": shorten(words.summary, FALLBACK_CHARS, escape), "blocks": blocks}
 
 
 def _digest_message(digest: DigestNotice) -> dict[str, Any]:
-    stories = digest_stories(digest)
-    heading = digest_heading(len(stories))
+    words = digest_text(digest)
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": shorten(heading, HEADER_CHARS), "emoji": False}},
-        _context(digest_period(digest)),
+        {"type": "header", "text": {"type": "plain_text", "text": shorten(words.heading, HEADER_CHARS),
+                                    "emoji": False}},
+        _context(words.period),
     ]
     room = MAX_BLOCKS - len(blocks) - 1  # one block left for "and N more stories"
     used = 0
-    for shown, story in enumerate(stories):
+    for shown, story in enumerate(words.stories):
         section = _section(_linked_title("", shorten(story.title, DIGEST_TITLE_CHARS), story.url,
                                          f"\n{escape(story.details)}"))
         used += length(section["text"]["text"])
         if shown == room or used > DIGEST_TEXT_CHARS:
-            blocks.append(_context(more_stories(len(stories) - shown)))
+            blocks.append(_context(more_stories(len(words.stories) - shown)))
             break
         blocks.append(section)
-    text = f"{heading}: " + "; ".join(story.title for story in stories[:10])
+    text = f"{words.heading}: " + "; ".join(story.title for story in words.stories[:10])
     return {"text": shorten(text, FALLBACK_CHARS, escape), "blocks": blocks}
 
 
@@ -128,13 +107,7 @@ def _quote(segments: list[Segment], footnote: str | None) -> str:
 
 
 def _marked(segment: Segment) -> str:
-    text = escape(segment.text)
-    if not segment.matched:
-        return text
-    # Bold needs the marks against the word; spaces around a match stay outside them.
-    core = text.strip()
-    lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()):]
-    return f"{lead}*{core}*{trail}" if core else text
+    return emphasized(escape(segment.text), "*") if segment.matched else escape(segment.text)
 
 
 def _section(text: str) -> dict[str, Any]:

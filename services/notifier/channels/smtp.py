@@ -50,7 +50,7 @@ def smtp_settings(settings: Settings) -> SmtpSettings | None:
     """The SMTP settings, or ``None`` when ``NEWSMON_SMTP_HOST`` is unset (email off).
 
     Raises ``ValueError`` naming the variable when the others cannot be used: no
-    ``NEWSMON_SMTP_FROM``, or a password file that cannot be read.
+    ``NEWSMON_SMTP_FROM``, a password file that cannot be read, or a login without a password.
     """
     if not settings.smtp_host:
         return None
@@ -63,6 +63,11 @@ def smtp_settings(settings: Settings) -> SmtpSettings | None:
         except OSError as error:
             raise ValueError(f"NEWSMON_SMTP_PASSWORD_FILE: cannot read {settings.smtp_password_file}: "
                              f"{error.strerror or error}") from None
+    if settings.smtp_user and not (password and password.get_secret_value()):
+        # Under compose the password file is always mounted, empty when .env names none: say so at start
+        # rather than at the first email, with the server's 535.
+        raise ValueError("NEWSMON_SMTP_PASSWORD_FILE: NEWSMON_SMTP_USER is set, so a file holding the password "
+                         "is needed" + (f"; {settings.smtp_password_file} is empty" if password is not None else ""))
     if settings.smtp_ca_file is not None and not settings.smtp_ca_file.is_file():
         raise ValueError(f"NEWSMON_SMTP_CA_FILE: no such file {settings.smtp_ca_file}")
     return SmtpSettings(

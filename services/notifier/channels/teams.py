@@ -19,23 +19,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from services.notifier.channels.content import (
-    Segment,
-    article_url,
-    digest_heading,
-    digest_period,
-    digest_stories,
-    excerpt,
-    fired_sentence,
-    first_seen,
-    more_sentences,
-    more_stories,
-    notice_label,
-    outlets_text,
-    when,
-)
+from services.notifier.channels.content import Segment, alert_text, digest_text, excerpt, more_stories
 from services.notifier.channels.notice import AlertNotice, DigestNotice, Notice
-from services.notifier.channels.shortening import one_line, shorten
+from services.notifier.channels.shortening import shorten
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.4"
@@ -83,41 +69,37 @@ def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]], summary: st
 
 
 def _alert_card(notice: AlertNotice, title_chars: int, sentence_chars: int) -> dict[str, Any]:
+    words = alert_text(notice)
     alert = notice.alert
-    title = one_line(alert.title) or "(untitled)"
-    url = article_url(alert)
-    rule = one_line(alert.rule_name)
-    label = notice_label(notice)
+    color = "Accent" if notice.type != "test" else "Warning"
     body = [
-        _rich([_run(shorten(label, 300), weight="Bolder", color="Accent" if notice.type != "test" else "Warning")]),
-        _rich([_run(shorten(title, title_chars), size="Large", weight="Bolder", url=url)]),
-        _rich(_sentence_runs(fired_sentence(alert), sentence_chars), separator=True),
+        _rich([_run(shorten(words.label, 300), weight="Bolder", color=color)]),
+        _rich([_run(shorten(words.title, title_chars), size="Large", weight="Bolder", url=words.url)]),
+        _rich(_sentence_runs(words.sentence, sentence_chars), separator=True),
     ]
-    footnote = more_sentences(alert)
-    if footnote:
-        body.append(_rich([_run(footnote, italic=True, subtle=True)]))
-    for name, value in (("Rule", rule), ("Source", one_line(alert.source)),
-                        ("Outlets so far", outlets_text(notice.outlets)), ("First seen", when(first_seen(notice)))):
+    if words.footnote:
+        body.append(_rich([_run(words.footnote, italic=True, subtle=True)]))
+    for name, value in words.facts:
         body.append(_rich([_run(f"{name}: ", weight="Bolder"), _run(shorten(value or "-", title_chars))],
                           spacing="None"))
+    # Ids cut to 12 characters: the card's size limit is better spent on the title and the sentence.
     body.append(_rich([_run(f"newsmon · alert {alert.alert_id[:12]} · story {alert.story_id[:12]}",
                             size="Small", subtle=True)]))
-    actions = [_open_url("Open article", url)] if url else []
-    return _card(body, actions, f"{label} ({rule}): {title}")
+    actions = [_open_url("Open article", words.url)] if words.url else []
+    return _card(body, actions, words.summary)
 
 
 def _digest_card(digest: DigestNotice, title_chars: int, most: int) -> dict[str, Any]:
-    stories = digest_stories(digest)
-    heading = digest_heading(len(stories))
-    body = [_rich([_run(heading, size="Large", weight="Bolder")]),
-            _rich([_run(digest_period(digest), subtle=True)], spacing="None")]
-    for story in stories[:most]:
+    words = digest_text(digest)
+    body = [_rich([_run(words.heading, size="Large", weight="Bolder")]),
+            _rich([_run(words.period, subtle=True)], spacing="None")]
+    for story in words.stories[:most]:
         body.append(_rich([_run(shorten(story.title, title_chars), weight="Bolder", url=story.url)],
                           separator=True))
         body.append(_rich([_run(shorten(story.details, 400), subtle=True)], spacing="None"))
-    if len(stories) > most:
-        body.append(_rich([_run(more_stories(len(stories) - most), italic=True)], separator=True))
-    return _card(body, [], f"{heading}: " + "; ".join(story.title for story in stories[:5]))
+    if len(words.stories) > most:
+        body.append(_rich([_run(more_stories(len(words.stories) - most), italic=True)], separator=True))
+    return _card(body, [], f"{words.heading}: " + "; ".join(story.title for story in words.stories[:5]))
 
 
 def _sentence_runs(segments: list[Segment], budget: int) -> list[dict[str, Any]]:

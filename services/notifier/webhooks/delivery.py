@@ -1,11 +1,6 @@
 """Delivery workers: each queued message, in its target's format, retried until a horizon, once per target.
 
-A target's format is its subscription's (``rendering.py``): standard targets get signed POSTs, chat
-targets their channel's JSON, email targets a message through the SMTP server (``NEWSMON_SMTP_*``);
-SMTP 4xx answers and outages are retried like a 5xx, SMTP 5xx fails like a 4xx.
-
-Every attempt has one deadline for everything (checking the URL, connecting, sending, the
-receiver's response headers); past it the attempt is a timeout, retried later. Attempts run side
+One attempt (render, POST or mail, within one deadline) is ``sending.py``. Attempts run side
 by side, at most ``per_destination`` to one receiver and ``max_in_flight`` in all, and the loop
 claims an item as soon as a slot is free for it: a receiver that hangs holds only its own slots,
 and every other receiver's deliveries go on. An item is claimed only when its attempt can start
@@ -27,37 +22,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, replace
 from datetime import datetime
-from email.message import EmailMessage
 
 import httpx
 from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
-from services.notifier.channels.errors import PermanentSendError, TransientSendError
-from services.notifier.channels.smtp import SmtpSettings, send_email
-from services.notifier.metrics import (
-    DELIVERED_LATENCY,
-    DELIVERIES,
-    DELIVERY_SECONDS,
-    NOTIFICATIONS,
-    SUBSCRIPTIONS_DISABLED,
-)
-from services.notifier.rendering import HttpPayload, RenderError, render
-from services.notifier.webhooks.attempt_results import AttemptResult, classify_response, describe_attempt_error
+from services.notifier.channels.smtp import SmtpSettings
+from services.notifier.metrics import DELIVERED_LATENCY, DELIVERIES, NOTIFICATIONS, SUBSCRIPTIONS_DISABLED
+from services.notifier.webhooks.attempt_results import AttemptResult, describe_attempt_error
 from services.notifier.webhooks.queue import DeliveryQueue, Item
 from services.notifier.webhooks.scheduling import DestinationSlots, RetrySchedule
-from services.notifier.webhooks.signing import signed_headers
+from services.notifier.webhooks.sending import DEFAULT_ATTEMPT_DEADLINE_S, Destination, Sender
 from services.notifier.webhooks.subscriptions import Format, SubscriptionStore
-from services.notifier.webhooks.url_safety import UnsafeWebhookURL, check_webhook_url, redact_url
-from shared.address_guard import UnsafeAddress
+from services.notifier.webhooks.url_safety import redact_url
 from shared.failure_policy import Backoff, retry_transient
 from shared.logs import log_event
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_ATTEMPT_DEADLINE_S = 10.0
 DEFAULT_PER_DESTINATION = 4
 MAX_IN_FLIGHT = 64
 MIN_LEASE_S = 60.0
@@ -83,14 +66,6 @@ def fetch_to_delivery_s(body: bytes, delivered_at: float) -> float | None:
     return None if fetched_at is None else delivered_at - fetched_at.timestamp()
 
 
-@dataclass(frozen=True)
-class Destination:
-    """How one item is sent: its format and, for the standard format, the secret that signs it."""
-
-    secret: str | None
-    format: Format = "standard"
-
-
 class WebhookDelivery(DeliveryQueue):
     """Deliver queued webhooks: each message once per target, signed with the target's secret."""
 
@@ -98,17 +73,16 @@ class WebhookDelivery(DeliveryQueue):
                  max_attempts: int, backoff_s: float, key_prefix: str = "newsmon:webhooks",
                  subscriptions: SubscriptionStore | None = None, horizon_s: float = DEFAULT_HORIZON_S,
                  attempt_deadline_s: float = DEFAULT_ATTEMPT_DEADLINE_S, per_destination: int = DEFAULT_PER_DESTINATION,
-                 max_in_flight: int = MAX_IN_FLIGHT, smtp: SmtpSettings | None = None) -> None:
+                 max_in_flight: int = MAX_IN_FLIGHT, smtp: SmtpSettings | None = None,
+                 public_url: str | None = None) -> None:
         super().__init__(redis, key_prefix)
-        self.smtp = smtp
-        self.client = client
+        self.sender = Sender(client, allow_private=allow_private, attempt_deadline_s=attempt_deadline_s, smtp=smtp,
+                             public_url=public_url)
         self.secret = secret
-        self.allow_private = allow_private
         self.max_attempts = max_attempts
         self.schedule = RetrySchedule(backoff_s)
         self.horizon_s = horizon_s
         self.subscriptions = subscriptions
-        self.attempt_deadline_s = attempt_deadline_s
         self.lease_s = max(MIN_LEASE_S, LEASE_DEADLINES * attempt_deadline_s)
         self.slots = DestinationSlots(per_destination, max_in_flight)
         self._in_flight: dict[str, asyncio.Task[None]] = {}  # item id -> its attempt
@@ -190,7 +164,7 @@ class WebhookDelivery(DeliveryQueue):
         elif body is None:
             result = AttemptResult("failed", error="message body expired")
         else:
-            result = await self._deliver(item, body, destination)
+            result = await self.sender.send(item, body, destination)
             if result.outcome == "delivered" and (latency := fetch_to_delivery_s(body, time.time())) is not None:
                 DELIVERED_LATENCY.observe(latency)
         log_event(logger, "webhook.attempt", logging.INFO if result.outcome == "delivered" else logging.WARNING,
@@ -214,72 +188,6 @@ class WebhookDelivery(DeliveryQueue):
             reason = f"subscription disabled: {subscription.disabled_reason}"
             return destination, AttemptResult("disabled", error=reason)
         return destination, None
-
-    async def _deliver(self, item: Item, body: bytes, destination: Destination) -> AttemptResult:
-        """Render the message in the destination's format, then POST it or mail it."""
-        try:
-            payload = render(destination.format, item.alert_id, body, url=item.url,
-                             subscription_id=item.subscription_id, sender=self.smtp.sender if self.smtp else None)
-        except (RenderError, ValidationError) as error:
-            return AttemptResult("failed", error=f"cannot write it as {destination.format}: {error}"[:200])
-        if isinstance(payload, HttpPayload):
-            return await self._post(item, payload.content, destination.secret if payload.signed else None,
-                                    None if payload.signed else payload.headers)
-        return await self._mail(payload)
-
-    async def _mail(self, message: EmailMessage) -> AttemptResult:
-        """Hand an email to the SMTP server within the attempt deadline: 4xx and outages retry, 5xx fail."""
-        if self.smtp is None:
-            return AttemptResult("failed", error="email needs NEWSMON_SMTP_HOST")
-        started = time.monotonic()
-        try:
-            await send_email(message, self.smtp, timeout_s=self.attempt_deadline_s)
-            result = AttemptResult("delivered")
-        except TransientSendError as error:
-            result = AttemptResult("retry", error=str(error)[:200])
-        except PermanentSendError as error:
-            result = AttemptResult("failed", error=str(error)[:200])
-        result = replace(result, latency_s=time.monotonic() - started)
-        DELIVERY_SECONDS.observe(result.latency_s or 0.0)
-        return result
-
-    async def _post(self, item: Item, body: bytes, secret: str | None,
-                    headers: dict[str, str] | None = None) -> AttemptResult:
-        """The attempt under its deadline: URL check, POST, and the receiver's status, all within it.
-        Without ``headers``, the standard format's (signed with ``secret`` when there is one)."""
-        started = time.monotonic()
-        try:
-            async with asyncio.timeout(self.attempt_deadline_s):
-                result = await self._send(item, body, headers or signed_headers(secret, item.alert_id, body))
-        except TimeoutError:
-            result = AttemptResult("retry", latency_s=time.monotonic() - started,
-                                   error=f"no response within the {self.attempt_deadline_s:g}s attempt deadline")
-        if result.latency_s is not None:
-            DELIVERY_SECONDS.observe(result.latency_s)
-        return result
-
-    async def _send(self, item: Item, body: bytes, headers: dict[str, str]) -> AttemptResult:
-        """Check the URL, POST the body, and classify the answer (the response body is never read)."""
-        try:
-            await check_webhook_url(item.url, self.allow_private)
-        except UnsafeWebhookURL as error:
-            return AttemptResult("refused", error=str(error))
-        except OSError as error:  # DNS failure: often transient
-            return AttemptResult("retry", error=describe_attempt_error(error))
-        started = time.monotonic()
-        try:
-            async with self.client.stream(
-                "POST", item.url, content=body, headers=headers,
-                timeout=self.attempt_deadline_s, follow_redirects=False,
-            ) as response:
-                result = classify_response(response)
-        except UnsafeAddress as error:  # the client's guard, as it connected: the host now resolves inside
-            result = AttemptResult("refused", error=str(error))
-        except httpx.TransportError as error:  # timeouts, refused connections, resets
-            result = AttemptResult("retry", error=describe_attempt_error(error))
-        except httpx.InvalidURL as error:
-            result = AttemptResult("failed", error=describe_attempt_error(error))
-        return replace(result, latency_s=time.monotonic() - started)
 
     async def _record(self, item_id: str, item: Item, result: AttemptResult, fmt: Format = "standard") -> None:
         """Reschedule a retry within the limits, or settle the final outcome."""

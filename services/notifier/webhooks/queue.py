@@ -14,7 +14,7 @@ Keys under ``key_prefix``:
 - ``:failed`` list of JSON records of deliveries given up on, newest last (``newsmon deliveries``);
 - ``:silenced`` list of JSON records of (message, subscription) pairs a silence held back, newest last.
 
-A worker claims due items in one Lua script, which puts each back with a lease score in the
+A worker claims due items in one Lua script (``queue_scripts.py``), which puts each back with a lease score in the
 future: if the worker dies mid-POST the item falls due again after the lease instead of being
 lost. Receivers dedupe on ``webhook-id`` for that rare case, as the Standard Webhooks convention
 expects. The claim knows destinations (scheme, host and port of the item's URL): it takes at most
@@ -37,6 +37,7 @@ from typing import Any, Literal
 
 from redis.asyncio import Redis
 
+from services.notifier.webhooks.queue_scripts import CLAIM, CLAIM_SCAN, ENQUEUE, REQUEUE, SILENCE
 from services.notifier.webhooks.url_safety import redact_url
 from shared.article_ids import sha256_hex
 from shared.redis_client import text
@@ -50,83 +51,6 @@ BODY_TTL_S = 3 * 24 * 3600
 FAILED_BODY_TTL_S = 14 * 24 * 3600  # how long `newsmon deliveries replay` can still send a failed message
 DONE_TTL_S = 7 * 24 * 3600
 FAILED_KEEP = 10_000
-
-# KEYS: body, items, queue, done keys...; ARGV: body, body ttl, due, (item id, state) per done key.
-_ENQUEUE = """
-redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2])
-local queued = 0
-for j = 1, #KEYS - 3 do
-  local item = ARGV[2 + 2 * j]
-  if redis.call('EXISTS', KEYS[3 + j]) == 0 and redis.call('HSETNX', KEYS[2], item, ARGV[3 + 2 * j]) == 1 then
-    redis.call('ZADD', KEYS[3], ARGV[3], item)
-    queued = queued + 1
-  end
-end
-if queued > 0 and redis.call('TTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
-return queued
-"""
-
-# KEYS: done, silenced list; ARGV: record, done ttl, how many records to keep. A pair already settled
-# (or silenced) is left as it is: recording a silence is idempotent.
-_SILENCE = """
-if redis.call('SET', KEYS[1], 'silenced', 'NX', 'EX', ARGV[2]) == false then return 0 end
-redis.call('RPUSH', KEYS[2], ARGV[1])
-redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
-return 1
-"""
-
-# KEYS: queue, items; ARGV: now, lease deadline, batch size, due items to look at, free slots of a
-# destination not listed, how many item ids follow, the ids this worker still holds (never claimed
-# again: their attempt may have just rescheduled them), then (destination, free slots) pairs. Returns
-# (item id, destination) pairs, flattened, that this worker now owns; an item settled meanwhile (no
-# state) leaves the queue.
-_CLAIM = """
-local function destination(url)
-  local scheme, authority = string.match(url, '^(%a[%w+.-]*)://([^/?#]*)')
-  if not scheme then return '?' end
-  authority = string.gsub(authority, '^.*@', '')
-  return string.lower(scheme .. '://' .. authority)
-end
-local batch, unlisted, held_count = tonumber(ARGV[3]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local held, free, claimed = {}, {}, {}
-for i = 7, 6 + held_count do held[ARGV[i]] = true end
-for i = 7 + held_count, #ARGV, 2 do free[ARGV[i]] = tonumber(ARGV[i + 1]) end
-if batch < 1 then return claimed end
-for _, item in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[4])) do
-  local state = redis.call('HGET', KEYS[2], item)
-  if held[item] then
-    -- this worker's own attempt is still finishing: its schedule must stay as that attempt left it
-  elseif not state then
-    redis.call('ZREM', KEYS[1], item)
-  else
-    local ok, decoded = pcall(cjson.decode, state)
-    local where = '?'
-    if ok and type(decoded) == 'table' and type(decoded.url) == 'string' then where = destination(decoded.url) end
-    local slots = free[where] or unlisted
-    if slots > 0 then
-      redis.call('ZADD', KEYS[1], ARGV[2], item)
-      free[where] = slots - 1
-      claimed[#claimed + 1] = item
-      claimed[#claimed + 1] = where
-      if #claimed >= 2 * batch then break end
-    end
-  end
-end
-return claimed
-"""
-# How many due items one claim looks at: items of full destinations are passed over, so this bounds
-# the work of a claim while a dead receiver has many items due.
-CLAIM_SCAN = 1000
-
-# KEYS: body, items, queue, done; ARGV: item id, state, due. 0: body expired, 1: queued, 2: already queued.
-_REQUEUE = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return 2 end
-redis.call('DEL', KEYS[4])
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
-return 1
-"""
-
 
 @dataclass(frozen=True)
 class Target:
@@ -180,10 +104,10 @@ class DeliveryQueue:
         self.items_key = f"{key_prefix}:items"
         self.failed_key = f"{key_prefix}:failed"
         self.silenced_key = f"{key_prefix}:silenced"
-        self._enqueue = redis.register_script(_ENQUEUE)
-        self._claim = redis.register_script(_CLAIM)
-        self._requeue = redis.register_script(_REQUEUE)
-        self._silence = redis.register_script(_SILENCE)
+        self._enqueue = redis.register_script(ENQUEUE)
+        self._claim = redis.register_script(CLAIM)
+        self._requeue = redis.register_script(REQUEUE)
+        self._silence = redis.register_script(SILENCE)
         # Set when items are queued (or a delivery slot frees up): the delivery loop claims at once.
         self.wake = asyncio.Event()
 

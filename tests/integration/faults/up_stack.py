@@ -6,7 +6,6 @@ Faults are injected by pid, on processes this `newsmon up` started, read from it
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -24,6 +23,7 @@ from shared.settings import SERVICE_NAMES, Settings
 from tests.integration.conftest import read_json_topic
 from tests.integration.console import Console
 from tests.integration.receiver import Receiver, signature_valid
+from tests.local_http import json_call
 from tests.waiting import wait_until
 
 START_TIMEOUT_S = 240.0
@@ -115,18 +115,7 @@ class UpStack:
         (subscriptions, silences) to the notifier."""
         token = (self.data_dir / "api-token").read_text().strip()
         port = self.ports["ALERTER" if path.startswith("/api/rules") else "NOTIFIER"]
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}{path}", method=method,
-            data=None if body is None else json.dumps(body).encode(),
-            headers={"content-type": "application/json", "authorization": f"Bearer {token}"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                raw = response.read()
-                return response.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as error:
-            raw = error.read()
-            return error.code, json.loads(raw) if raw else None
+        return json_call(f"http://127.0.0.1:{port}{path}", method, body, token, timeout_s=30)
 
     def topic(self, name: str) -> list[dict[str, Any]]:
         """Every JSON message on one of this stack's topics now."""

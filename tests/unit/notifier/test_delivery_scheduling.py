@@ -111,7 +111,7 @@ async def test_an_attempt_ends_at_its_deadline_even_while_headers_trickle_in(
     async with httpx.AsyncClient() as client:
         delivery = WebhookDelivery(unused_redis, client, secret=None, allow_private=True, max_attempts=3,
                                    backoff_s=1.0, attempt_deadline_s=0.3)
-        result = await delivery._post(Item("alert-1", url), b"{}", None)
+        result = await delivery.sender.post(Item("alert-1", url), b"{}", None)
 
     assert result.outcome == "retry" and result.status is None
     assert result.error == "no response within the 0.3s attempt deadline"

@@ -28,6 +28,7 @@ from services.notifier.webhooks.subscriptions import (
 from shared.http_api import ApiResponse, TokenCheck, unless_unavailable
 from shared.readiness import redis_answers
 from shared.schemas import Alert
+from shared.settings import Settings
 
 TOKEN = "s3cret-token"
 
@@ -58,9 +59,11 @@ def error_of(response: ApiResponse) -> str:
 
 
 def test_without_a_configured_token_the_api_is_disabled() -> None:
-    response = TokenCheck(None).refusal(f"Bearer {TOKEN}")
-    assert response is not None and response.status == 503
-    assert error_of(response) == "API disabled: set NEWSMON_API_TOKEN"
+    for check in (TokenCheck(None), TokenCheck.from_settings(Settings(_env_file=None))):
+        response = check.refusal(f"Bearer {TOKEN}")
+        assert response is not None and response.status == 503
+        assert error_of(response) == "API disabled: set NEWSMON_API_TOKEN"
+    assert TokenCheck.from_settings(Settings(_env_file=None, api_token=TOKEN)).refusal(f"Bearer {TOKEN}") is None
 
 
 @pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer wrong", f"Basic {TOKEN}", f"Bearer {TOKEN}x"])

@@ -124,7 +124,7 @@ async def test_a_host_that_turns_private_after_the_check_is_a_refused_delivery_n
     # The delivery's own check passes (as if DNS still answered public); the client's guard, as it connects, refuses.
     delivery = WebhookDelivery(Redis(), client, secret=None, allow_private=True, max_attempts=3, backoff_s=1.0)
     try:
-        result = await delivery._post(Item("alert-1", "http://10.0.0.7/hook?token=s3cret"), b"{}", None)
+        result = await delivery.sender.post(Item("alert-1", "http://10.0.0.7/hook?token=s3cret"), b"{}", None)
     finally:
         await client.aclose()
     assert result.outcome == "refused" and result.error is not None

@@ -167,6 +167,13 @@ def test_settings_errors_name_the_variable(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="NEWSMON_SMTP_PASSWORD_FILE: cannot read"):
         smtp_settings(Settings(smtp_host="mail.example.org", smtp_from=SENDER, smtp_user="newsmon",
                                smtp_password_file=tmp_path / "missing"))
+    empty = tmp_path / "empty"
+    empty.write_text("\n")
+    for password_file in (None, empty):
+        with pytest.raises(ValueError, match="NEWSMON_SMTP_PASSWORD_FILE: NEWSMON_SMTP_USER is set"):
+            smtp_settings(Settings(smtp_host="mail.example.org", smtp_from=SENDER, smtp_user="newsmon",
+                                   smtp_password_file=password_file))
+    assert smtp_settings(Settings(smtp_host="mail.example.org", smtp_from=SENDER, smtp_password_file=empty))
     with pytest.raises(ValueError, match="NEWSMON_SMTP_CA_FILE"):
         smtp_settings(Settings(smtp_host="mail.example.org", smtp_from=SENDER, smtp_ca_file=tmp_path / "missing.pem"))
     for fields, variable in (({"smtp_port": 0}, "NEWSMON_SMTP_PORT"), ({"smtp_port": 70_000}, "NEWSMON_SMTP_PORT"),
