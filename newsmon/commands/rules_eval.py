@@ -24,7 +24,7 @@ from newsmon.commands.eval_labels import LabelFileError, LabelLine, read_labels
 
 if TYPE_CHECKING:
     from services.alerter.rule_engine.matching import CompiledRule
-    from shared.schemas import EnrichedArticle
+    from shared.schemas import EnrichedArticle, RawArticle
     from shared.settings import Settings
 
 MissKind = Literal["false_positive", "false_negative"]

@@ -76,7 +76,7 @@ def test_french_news_of_new_sanctions_on_iran_fires_with_its_event(
     ("En 2019, l'Union européenne a adopté des sanctions contre les services iraniens.", "past"),
     ("Les discussions sur la levée des nouvelles sanctions contre l'Iran reprendront à Oman.", "relief"),
     ("Le président a menacé l'Iran de nouvelles sanctions si les inspections ne reprenaient pas.", ""),
-    ("Les Européens brandissent la menace de nouvelles sanctions contre l'Iran.", "negated"),
+    ("Les Européens brandissent la menace de nouvelles sanctions contre l'Iran.", "intended"),
     ("Des pétroliers livrent du brut iranien malgré les nouvelles sanctions américaines.", "evasion"),
     ("Un réseau de sociétés aidait l'Iran à contourner les nouvelles sanctions.", "evasion"),
     ("L'Union européenne n'a pas adopté de nouvelles sanctions contre l'Iran.", "negated"),

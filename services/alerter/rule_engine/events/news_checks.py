@@ -29,7 +29,7 @@ from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, P
 NEGATING = frozenset({
     "fail", "refuse", "decline", "reject", "rejection", "block", "veto", "oppose", "opposition", "resist", "avoid",
     "postpone", "delay", "shelve", "abandon", "drop", "deny", "halt", "stop", "without", "rule out", "hold off",
-    "back away", "threaten", "threat", "warn",
+    "back away",
 })
 RELIEF = frozenset({
     "lift", "lifting", "ease", "easing", "relax", "relaxation", "loosen", "remove", "removal", "waive", "waiver",

@@ -137,7 +137,10 @@ class EventNode:
 
     def _findings(self, words: ArticleWords) -> list[EventFinding]:
         article = words.article
-        with_object = set(self.objects.evaluate(words, "sentence"))
+        reading = self.reading(article.language)
+        if reading is None:
+            return []
+        with_object = set(reading.objects.evaluate(words, "sentence"))
         targets = self.target.evaluate(words, "sentence") if self.target is not None else None
         sources = self.source.evaluate(words, "sentence") if self.source is not None else None
         candidates = set(with_object) if sources is None else with_object & sources.keys()
