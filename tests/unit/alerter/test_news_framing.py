@@ -209,3 +209,14 @@ def test_a_caption_ending_with_its_credit_is_not_a_paragraph_of_the_lede(enrich:
             "Britain has announced a fresh round of sanctions on Iranian officials over the crackdown.")
     [event] = events(iran_sanctions(), enrich, text)
     assert event.scope == "lede"
+
+
+@pytest.mark.parametrize(("text", "fires"), [
+    ("The decision will see asset freezes and travel bans imposed on twelve Iranian judges.", True),
+    ("Today's step sees new sanctions imposed on Iran's shipping line.", True),
+    ("The report examines the sanctions imposed on Iran's shipping line in 2012.", False),
+    ("Analysts saw little effect from the sanctions imposed on Iran's shipping line years ago.", False),
+])
+def test_a_noun_and_participle_under_see_are_the_news_not_a_description(
+        enrich: Enrich, text: str, fires: bool) -> None:
+    assert bool(events(iran_sanctions(), enrich, text)) == fires, rejections(iran_sanctions(), enrich, text)

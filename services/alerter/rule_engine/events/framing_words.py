@@ -38,6 +38,7 @@ class FramingWords:
     back_references: frozenset[str]
     quantities: frozenset[str]
     measure_references: frozenset[str]
+    small_clauses: frozenset[str]
 
 
 @lru_cache(maxsize=1)

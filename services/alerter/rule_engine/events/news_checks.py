@@ -24,6 +24,7 @@ from datetime import date
 
 from services.alerter.rule_engine.events.constructions import Event
 from services.alerter.rule_engine.events.dates import MONTHS, YEAR, pins_to_past
+from services.alerter.rule_engine.events.framing_words import framing_words
 from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, ParsedToken, unique
 
 NEGATING = frozenset({
@@ -105,8 +106,20 @@ def _describes_a_noun(sentence: ParsedSentence, verb: ParsedToken, obj: ParsedTo
         return False
     if head.dep == "ROOT" and verb.dep == "acl" and any(kid.dep == "dobj" for kid in sentence.children[verb.index]):
         return False  # no verb governs the noun: the participle is the sentence's verb the parser missed
+    if verb.dep == "acl" and verb.tag == "VBN" and _small_clause_object(sentence, head):
+        return False  # "the move will see asset freezes imposed on ...": the noun and participle are one clause
     return verb.dep == "relcl" or (verb.dep == "acl" and (verb.tag in ("VBN", "VBD")
                                                           or (verb.tag == "VBG" and head.index == obj.index)))
+
+
+def _small_clause_object(sentence: ParsedSentence, noun: ParsedToken) -> bool:
+    """The noun (or the first of the nouns it is coordinated with) is the object of a verb that takes a
+    noun and a participle as one clause ("will see sanctions imposed"): the participle is what
+    happens, not a description of the noun. Past dates and intentions are still read by the other checks."""
+    while noun.dep == "conj" and (first := sentence.head(noun)) is not None:
+        noun = first
+    verb = sentence.head(noun)
+    return noun.dep == "dobj" and verb is not None and verb.lemma in framing_words().small_clauses
 
 
 def _negated(event: Event, sentence: ParsedSentence, context: NewsContext) -> str | None:
