@@ -220,3 +220,14 @@ def test_a_caption_ending_with_its_credit_is_not_a_paragraph_of_the_lede(enrich:
 def test_a_noun_and_participle_under_see_are_the_news_not_a_description(
         enrich: Enrich, text: str, fires: bool) -> None:
     assert bool(events(iran_sanctions(), enrich, text)) == fires, rejections(iran_sanctions(), enrich, text)
+
+
+@pytest.mark.parametrize(("text", "fires"), [
+    ("The Treasury announced on Friday the implementation of new sanctions on Iran's oil ministry.", True),
+    ("EU ministers on Monday approved the introduction of sanctions on five Iranian prison officials.", True),
+    ("Exporters are struggling with the implementation of sanctions on Iran, a survey found.", False),
+    ("The implementation of the sanctions on Iran has been uneven since 2019.", False),
+])
+def test_a_verb_acts_on_sanctions_through_a_noun_of_putting_them_in_place(
+        enrich: Enrich, text: str, fires: bool) -> None:
+    assert bool(events(iran_sanctions(), enrich, text)) == fires, rejections(iran_sanctions(), enrich, text)

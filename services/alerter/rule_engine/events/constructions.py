@@ -33,6 +33,7 @@ from services.alerter.rule_engine.events.arguments import (
     instrument_verb,
     role_token,
 )
+from services.alerter.rule_engine.events.framing_words import framing_words
 from services.alerter.rule_engine.events.lists import CONTAINER_LINKS, DEFAULT_LISTING, is_container, listing_verb_above
 from services.alerter.rule_engine.events.parties import MODIFIER_ROLES
 from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, ParsedToken, Phrase
@@ -179,6 +180,9 @@ def _events_on(sentence: ParsedSentence, found: Phrase, actions: dict[int, Phras
         elif (linked is not None and linked.index in actions and governor.lower in _NOUN_LINKS
               and not linked.is_verb):
             events.append(_event(sentence, "noun", actions[linked.index], found, anchor_of(sentence, linked)))
+        elif (linked is not None and governor.lower in _NOUN_LINKS and (verb := _putting_in_place(sentence, linked))
+              is not None and verb.index in actions):
+            events.append(_event(sentence, "verb", actions[verb.index], found, verb))
     for clause in sentence.children[obj.index]:
         if clause.dep in CLAUSES_ON_NOUNS and clause.index in actions:
             events.append(_event(sentence, "verb", actions[clause.index], found, clause))
@@ -200,6 +204,16 @@ def _events_through(sentence: ParsedSentence, found: Phrase, container: ParsedTo
         if verb is not None:
             return [_event(sentence, "verb", acting[verb.index], found, verb)]
     return []
+
+
+def _putting_in_place(sentence: ParsedSentence, noun: ParsedToken) -> ParsedToken | None:
+    """The verb that acts on a noun of putting a measure in place ("announced the implementation of
+    targeted sanctions"; ``putting_in_place`` of ``news_framing_en.yaml``): the verb is the action. The
+    noun alone is not ("banks struggle with the implementation of sanctions" is enforcement)."""
+    verb = sentence.head(noun)
+    if noun.is_verb or noun.lemma not in framing_words().putting_in_place or verb is None or not verb.is_verb:
+        return None
+    return verb if noun.dep in _GOVERNED_CONTAINER_ROLES else None
 
 
 def _cue_event(sentence: ParsedSentence, found: Phrase, cues: dict[int, Phrase]) -> list[Event]:

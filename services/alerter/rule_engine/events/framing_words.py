@@ -39,6 +39,7 @@ class FramingWords:
     quantities: frozenset[str]
     measure_references: frozenset[str]
     small_clauses: frozenset[str]
+    putting_in_place: frozenset[str]
 
 
 @lru_cache(maxsize=1)
