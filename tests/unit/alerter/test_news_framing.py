@@ -231,3 +231,13 @@ def test_a_noun_and_participle_under_see_are_the_news_not_a_description(
 def test_a_verb_acts_on_sanctions_through_a_noun_of_putting_them_in_place(
         enrich: Enrich, text: str, fires: bool) -> None:
     assert bool(events(iran_sanctions(), enrich, text)) == fires, rejections(iran_sanctions(), enrich, text)
+
+
+@pytest.mark.parametrize(("text", "fires"), [
+    ("The Council on Tuesday added six Iranian judges to its travel ban and asset freeze list.", True),
+    ("Ottawa put four Iranian firms on its asset freeze and travel ban list on Friday.", True),
+    ("The Council on Tuesday removed six Iranian judges from its travel ban and asset freeze list.", False),
+    ("Lawyers for Iranian judges added to a travel ban and asset freeze list in 2019 filed an appeal.", False),
+])
+def test_a_list_named_by_two_coordinated_measures_is_a_list(enrich: Enrich, text: str, fires: bool) -> None:
+    assert bool(events(iran_sanctions(), enrich, text)) == fires, rejections(iran_sanctions(), enrich, text)
