@@ -241,3 +241,16 @@ def test_a_verb_acts_on_sanctions_through_a_noun_of_putting_them_in_place(
 ])
 def test_a_list_named_by_two_coordinated_measures_is_a_list(enrich: Enrich, text: str, fires: bool) -> None:
     assert bool(events(iran_sanctions(), enrich, text)) == fires, rejections(iran_sanctions(), enrich, text)
+
+
+@pytest.mark.parametrize(("sentence", "fires"), [
+    ("Diplomats in Brussels on Wednesday added nine Iranian officials to the sanctions list.", True),
+    ("The United States on Thursday imposed sanctions on three Iranian oil brokers.", True),
+    ("Diplomats in Brussels added nine Iranian officials to the sanctions list.", False),
+    ("Ministers who met on Wednesday recalled that the bloc added nine Iranian officials to the sanctions list.",
+     False),
+])
+def test_a_time_phrase_between_the_subject_and_the_verb_anchors_the_verb(
+        enrich: Enrich, sentence: str, fires: bool) -> None:
+    text = BODY + "Shipping lines changed course.\n" + sentence
+    assert bool(events(iran_sanctions(), enrich, text)) == fires, rejections(iran_sanctions(), enrich, text)

@@ -129,7 +129,21 @@ def recently_anchored(event: Event, sentence: ParsedSentence, published: date) -
         for kid in sentence.children[holder.index]:
             if kid.dep in _TIME_ATTACHMENTS and _is_recent(sentence.subtree(kid), published):
                 return True
-    return False
+    return any(_is_recent(phrase, published) for phrase in _time_after_subject(event.action_head, sentence))
+
+
+def _time_after_subject(verb: ParsedToken, sentence: ParsedSentence) -> list[list[ParsedToken]]:
+    """Time phrases written between the verb's subject and the verb, which the parser hangs on the subject:
+    "EU ministers on Monday added ...", "The United States on Thursday imposed ..."."""
+    found = []
+    for subject in sentence.children[verb.index]:
+        if subject.dep not in ("nsubj", "nsubjpass") or subject.index > verb.index:
+            continue
+        for kid in sentence.children[subject.index]:
+            phrase = sentence.subtree(kid)
+            if kid.dep in _TIME_ATTACHMENTS and kid.index > subject.index and phrase[-1].index < verb.index:
+                found.append(phrase)
+    return found
 
 
 def _is_recent(phrase: list[ParsedToken], published: date) -> bool:
