@@ -254,3 +254,16 @@ def test_a_time_phrase_between_the_subject_and_the_verb_anchors_the_verb(
         enrich: Enrich, sentence: str, fires: bool) -> None:
     text = BODY + "Shipping lines changed course.\n" + sentence
     assert bool(events(iran_sanctions(), enrich, text)) == fires, rejections(iran_sanctions(), enrich, text)
+
+
+@pytest.mark.parametrize(("text", "fires"), [
+    ("Iran's oil minister met oil traders on Sunday.\n"
+     "Canada on Monday imposed new sanctions on the country's oil ministry.", True),
+    ("Iran tested a new missile last week.\nThe European Union on Monday imposed new sanctions on the country.", True),
+    ("Russia bought drones from Iran last year.\nThe European Union on Monday imposed new sanctions on the country.",
+     False),
+    ("Canada on Monday imposed new sanctions on the country's oil ministry.", False),
+])
+def test_the_country_stands_for_the_target_only_when_no_other_place_was_named_before(
+        enrich: Enrich, text: str, fires: bool) -> None:
+    assert bool(events(iran_sanctions(), enrich, text)) == fires, rejections(iran_sanctions(), enrich, text)

@@ -40,6 +40,7 @@ class FramingWords:
     measure_references: frozenset[str]
     small_clauses: frozenset[str]
     putting_in_place: frozenset[str]
+    country_anaphors: frozenset[str]
 
 
 @lru_cache(maxsize=1)

@@ -22,6 +22,7 @@ from typing import Literal
 
 from services.alerter.rule_engine.article_words import ArticleWords, Span
 from services.alerter.rule_engine.conditions import EventSpec
+from services.alerter.rule_engine.events.anaphors import resolved_anaphors
 from services.alerter.rule_engine.events.arguments import EventKind
 from services.alerter.rule_engine.events.article_scope import article_date, lede_sentences
 from services.alerter.rule_engine.events.constructions import Event, EventWords, find_events
@@ -146,6 +147,7 @@ class EventNode:
         candidates = set(with_object) if sources is None else with_object & sources.keys()
         linked_next: set[int] = set()
         if targets is not None:
+            targets = {**targets, **resolved_anaphors(words, targets, candidates)}
             linked_next = {index for index in candidates - targets.keys()
                            if self._measure_follows(words, index, targets)}
             candidates = (candidates & targets.keys()) | linked_next
