@@ -35,7 +35,6 @@ class FramingWords:
     aiming: frozenset[str]
     state_bodies: frozenset[str]
     places: frozenset[str]
-    back_references: frozenset[str]
     quantities: frozenset[str]
     measure_references: frozenset[str]
     small_clauses: frozenset[str]
