@@ -166,12 +166,21 @@ def ready(port: int) -> bool:
 
 
 def cpu_seconds(stack: Stack) -> dict[str, float]:
-    """CPU time (user + system) each process of the stack has used so far, by name."""
+    """CPU time (user + system) each process of the stack and its children (ner's worker processes)
+    have used so far, by name."""
     processes = {**{name: managed for name, managed in stack.services.items()},
                  **{managed.name: managed for managed in stack.infrastructure}}
-    used = {}
-    for name, managed in processes.items():
-        with open(f"/proc/{managed.process.pid}/stat") as stat:
+    return {name: process_tree_cpu_seconds(managed.process.pid) for name, managed in processes.items()}
+
+
+def process_tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and of its living descendants (0 for one that ended meanwhile)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
-        used[name] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return used
+        children = [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+                    for child in (task / "children").read_text().split()]
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(process_tree_cpu_seconds(child) for child in children)
