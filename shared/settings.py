@@ -155,8 +155,9 @@ class Settings(BaseSettings):
         description="A micro-batch goes as soon as no article has arrived for this long: an idle input is not "
         "waited on for NEWSMON_NER_BATCH_WAIT_S, while a busy one still fills batches.",
     )
-    ner_n_process: int = Field(
-        default=1, ge=1, description="Worker processes that share each micro-batch; 1 = a thread of the service."
+    ner_n_process: int | None = Field(
+        default=None, ge=1, description="Worker processes that share each micro-batch; 1 = a thread of the service; "
+        "unset: one per core this process may use, as many as the available memory holds (services.ner.workers).",
     )
     ner_max_chars: int = Field(
         default=100_000, ge=1_000, description="Longer texts are annotated up to here and flagged text_truncated."

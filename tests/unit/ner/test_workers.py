@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from spacy.language import Language
 
+from services.ner import workers
 from services.ner.pipeline import ModelNotInstalled
-from services.ner.workers import PipelineConfig, ProcessPoolEnricher, ThreadEnricher, make_enricher
+from services.ner.workers import (
+    WORKER_MEMORY_BYTES,
+    PipelineConfig,
+    ProcessPoolEnricher,
+    ThreadEnricher,
+    make_enricher,
+    worker_processes,
+)
 from shared.schemas import EnrichedArticle
 from shared.settings import Settings
 from tests.unit.ner.conftest import unique_article
@@ -43,3 +52,16 @@ def test_a_missing_model_fails_the_pool_at_start_with_its_name() -> None:
     config = PipelineConfig("en_no_such_model", None, 16, 100_000)
     with pytest.raises(ModelNotInstalled, match="en_no_such_model"):
         ProcessPoolEnricher(config, processes=2)
+
+
+def test_by_default_one_process_per_usable_core_as_memory_allows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    monkeypatch.setattr(workers, "available_memory_bytes", lambda: 64 * WORKER_MEMORY_BYTES)
+    assert worker_processes(None)[0] == 4
+    monkeypatch.setattr(workers, "available_memory_bytes", lambda: 2 * WORKER_MEMORY_BYTES + 1)
+    processes, reason = worker_processes(None)
+    assert processes == 2 and "memory for 2" in reason
+    monkeypatch.setattr(workers, "available_memory_bytes", lambda: WORKER_MEMORY_BYTES // 2)
+    assert worker_processes(None)[0] == 1
+    assert worker_processes(1) == (1, "NEWSMON_NER_N_PROCESS")  # one process stays one setting away
+    assert worker_processes(3)[0] == 3
