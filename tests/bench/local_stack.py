@@ -125,16 +125,28 @@ def subscribe(stack: Stack, url: str) -> None:
 
 def alert_publish_times(settings: Settings) -> dict[str, float]:
     """When each alert on the ``alerts`` topic was published (its record timestamp), by alert id."""
+    found: dict[str, float] = {}
+    for value, timestamp in topic_records(settings, topics.ALERTS):
+        found.setdefault(json.loads(value)["alert_id"], timestamp)  # a redelivered alert keeps its first time
+    return found
 
-    async def read() -> dict[str, float]:
-        reader = consumer(settings, topics.ALERTS)
+
+def topic_values(settings: Settings, topic: str) -> list[bytes]:
+    """Every message value of ``topic``, from its beginning."""
+    return [value for value, _ in topic_records(settings, topic)]
+
+
+def topic_records(settings: Settings, topic: str) -> list[tuple[bytes, float]]:
+    """(value, record timestamp in seconds) of every message of ``topic``, from its beginning."""
+
+    async def read() -> list[tuple[bytes, float]]:
+        reader = consumer(settings, topic)
         await reader.start()
         try:
-            found: dict[str, float] = {}
+            found: list[tuple[bytes, float]] = []
             while batches := await reader.getmany(timeout_ms=2000):
-                for records in batches.values():
-                    for record in records:
-                        found.setdefault(json.loads(record.value)["alert_id"], record.timestamp / 1000)
+                found += [(record.value, record.timestamp / 1000) for records in batches.values()
+                          for record in records if record.value is not None]
             return found
         finally:
             await reader.stop()
