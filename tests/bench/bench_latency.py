@@ -35,6 +35,7 @@ from tests.bench.local_stack import (
     running,
     stack_settings,
     subscribe,
+    topic_records,
     topic_values,
 )
 from tests.waiting import wait_until
@@ -46,7 +47,9 @@ LAYOUTS: list[tuple[str, int | None, tuple[int, ...]]] = [
 SECONDS_PER_PACE = 40
 HIT_FRACTION = 0.5  # of the originals: enough alerts for a p99 at every pace
 TARGETS = {"p50": 0.5, "p99": 1.0}  # fetch -> webhook at 5 articles/s
-OUTSIDE_SPACY_TARGET = 0.25  # p99 at 5 articles/s of fetch -> webhook without the article's own spaCy time
+# p99 at 5 articles/s of fetch -> webhook without the time spaCy held the article: its own pass and the passes
+# of the articles before it in a burst (its time in ner, from articles.unique to articles.enriched).
+OUTSIDE_SPACY_TARGET = 0.25
 HOPS = [  # (service, histogram, labels, what the hop is)
     ("fetcher", "newsmon_fetcher_publish_latency_seconds", (), "fetcher: fetch -> articles.raw acknowledged"),
     ("dedupe", "newsmon_dedupe_input_wait_seconds", (), "dedupe: wait (broker, consumer fetch)"),
@@ -119,11 +122,13 @@ def measure_pace(settings: Settings, receiver: TimedReceiver, inbox: Path, per_s
     published = alert_publish_times(settings)
     arrivals = {alert_id: arrival for alert_id, arrival in receiver.first_arrivals().items() if alert_id not in known}
     spacy_seconds = enriched_spacy_seconds(settings)
-    to_webhook, to_alert, alert_to_webhook, outside_spacy = [], [], [], []
+    in_ner = ner_residence_seconds(settings)
+    to_webhook, to_alert, alert_to_webhook, outside_own_pass, outside_spacy = [], [], [], [], []
     for alert_id, arrival in arrivals.items():
         fetched = datetime.fromisoformat(arrival.body["fetched_at"]).timestamp()
         to_webhook.append(arrival.at - fetched)
-        outside_spacy.append(arrival.at - fetched - spacy_seconds.get(arrival.body["article_id"], 0.0))
+        outside_own_pass.append(arrival.at - fetched - spacy_seconds.get(arrival.body["article_id"], 0.0))
+        outside_spacy.append(arrival.at - fetched - in_ner.get(arrival.body["article_id"], 0.0))
         if alert_id in published:
             to_alert.append(published[alert_id] - fetched)
             alert_to_webhook.append(arrival.at - published[alert_id])
@@ -133,7 +138,9 @@ def measure_pace(settings: Settings, receiver: TimedReceiver, inbox: Path, per_s
     print(f"    fetch -> alert:                {summary(to_alert)}")
     print(f"    fetch -> webhook:              {summary(to_webhook)}")
     print(f"    alert published -> webhook:    {summary(alert_to_webhook)}  (queue, pick-up, POST)")
-    print(f"    fetch -> webhook outside spaCy: {summary(outside_spacy)}  (minus the article's own ner_ms)")
+    print(f"    fetch -> webhook minus its own spaCy pass (ner_ms): {summary(outside_own_pass)}")
+    print(f"    fetch -> webhook minus its time in ner (spaCy, and the queue behind spaCy in a burst): "
+          f"{summary(outside_spacy)}")
     print_hops(before, after)
     for path in inbox.glob("*.txt"):
         path.unlink()
@@ -156,8 +163,19 @@ def print_targets(latencies: list[float], outside_spacy: list[float]) -> None:
         print(f"  target at 5 articles/s: fetch -> webhook {name} < {TARGETS[name]}s: {value:.3f}s, "
               f"{'met' if value < TARGETS[name] else 'NOT met'}")
     value = percentile(outside_spacy, 0.99)
-    print(f"  target at 5 articles/s: what newsmon controls (every hop but spaCy on the article) p99 < "
+    print(f"  target at 5 articles/s: what newsmon controls (every hop but the article's time in ner) p99 < "
           f"{OUTSIDE_SPACY_TARGET}s: {value:.3f}s, {'met' if value < OUTSIDE_SPACY_TARGET else 'NOT met'}")
+
+
+def ner_residence_seconds(settings: Settings) -> dict[str, float]:
+    """Seconds from each article's record on articles.unique to its record on articles.enriched, by article id."""
+    stored: dict[str, dict[str, float]] = {}
+    for topic in (topics.ARTICLES_UNIQUE, topics.ARTICLES_ENRICHED):
+        stored[topic] = {}
+        for value, timestamp in topic_records(settings, topic):
+            stored[topic].setdefault(json.loads(value)["article_id"], timestamp)
+    return {article_id: enriched - stored[topics.ARTICLES_UNIQUE].get(article_id, enriched)
+            for article_id, enriched in stored[topics.ARTICLES_ENRICHED].items()}
 
 
 def enriched_spacy_seconds(settings: Settings) -> dict[str, float]:
