@@ -28,7 +28,7 @@ test: install  ## Run unit and integration tests (starts the embedded stack once
 test-unit: install  ## Run only the unit tests (no broker, no Redis)
 	$(BIN)/pytest -m "not integration"
 
-bench: install  ## Benchmarks (~25 min, alone on the machine): latency percentiles, and each ratio to the raw library with its target
+bench: install  ## Benchmarks (~60 min, alone on the machine): latency percentiles, and each ratio to the raw library with its target
 	@for bench in tests/bench/bench_*.py; do $(BIN)/python $$bench || exit 1; done
 
 lint: install  ## Static checks: ruff (style, imports, unused suppressions) and mypy --strict on the product code

@@ -1,11 +1,23 @@
-"""A TCP relay in front of the embedded tansu broker, so that Debian's kcat can read its topics.
+"""A TCP relay in front of the embedded tansu broker: fetches answered as soon as data is stored, and
+Debian's kcat able to read the topics.
 
-Why: librdkafka before 2.1 (Debian bookworm's kcat ships 2.0.2) skips tagged fields wrongly when a
-field is longer than one byte, and tansu's ApiVersions v3 reply ends with four such optional fields
-(SupportedFeatures, FinalizedFeaturesEpoch, FinalizedFeatures, ZkMigrationReady). The relay drops
-those trailing tagged fields from that one reply; every other frame passes through unchanged.
-Production runs Apache Kafka, which needs no relay.
+Fetch waits. tansu does not answer a waiting Fetch when a message arrives: it looks at its
+partitions at the start, then after half the wait that is left, and so on, the last 250 ms in
+one sleep (``tansu-broker/src/broker/fetch.rs``). A consumer therefore either waits up to its
+whole ``fetch_max_wait`` for each new message, or polls the broker, and every poll costs CPU in
+the consumer, the broker and here while the news is quiet. The relay sees every Produce of the
+stack, so it holds a Fetch itself instead: a Fetch that asks for the same partitions at the same
+offsets as the connection's previous Fetches, with nothing stored since, waits here (costing
+nothing) until a Produce is acknowledged, another request follows on its connection, or its
+``max_wait_ms`` passes; then it goes to tansu with a 1 ms wait, which tansu answers at once. A
+consumer may then wait long on an empty fetch, as it would with Apache Kafka, and still see a new
+message within a few milliseconds of its storage.
 
+kcat. librdkafka before 2.1 (Debian bookworm's kcat ships 2.0.2) skips tagged fields wrongly
+when a field is longer than one byte, and tansu's ApiVersions v3 reply ends with four such
+optional fields. The relay drops those trailing tagged fields from that one reply.
+
+Every other frame passes through unchanged. Production runs Apache Kafka, which needs no relay.
 Run as ``python -m newsmon.kafka_relay LISTEN_PORT UPSTREAM_PORT``.
 """
 
@@ -14,50 +26,95 @@ from __future__ import annotations
 import asyncio
 import struct
 import sys
+from typing import Any
 
-API_VERSIONS = 18
-FIRST_FLEXIBLE_API_VERSIONS = 3
+from newsmon.kafka_frames import (
+    API_VERSIONS,
+    FETCH,
+    FIRST_FLEXIBLE,
+    PRODUCE,
+    FetchRequest,
+    fetch_request,
+    produce_acks,
+    read_uvarint,
+    request_header,
+    skip_tagged_fields,
+    with_fetch_wait,
+    without_trailing_tags,
+)
+
+__all__ = ["StoredSignal", "read_uvarint", "serve", "skip_tagged_fields", "without_trailing_tags"]
+
 _HOST = "127.0.0.1"
+# What a held Fetch asks of tansu once let go: one look at the partitions (0 would skip even that).
+_RELEASED_WAIT_MS = 1
+_REWRITE, _STORED = 1, 2  # what the reply to a noted request means
 
 
-def read_uvarint(data: bytes, position: int) -> tuple[int, int]:
-    """An unsigned varint at ``position``: (value, position after it)."""
-    value = shift = 0
-    while True:
-        byte = data[position]
-        position += 1
-        value |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return value, position
-        shift += 7
+class StoredSignal:
+    """Counts acknowledged Produce requests; a held Fetch waits for the count to move."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._next: asyncio.Future[None] | None = None
+
+    def stored(self) -> None:
+        """Something was stored: every Fetch held now may go."""
+        self.count += 1
+        if self._next is not None:
+            self._next.set_result(None)
+            self._next = None
+
+    def next_store(self) -> asyncio.Future[None]:
+        """A future done at the next ``stored``; shared by every waiter, so never cancel it."""
+        if self._next is None:
+            self._next = asyncio.get_running_loop().create_future()
+        return self._next
 
 
-def skip_tagged_fields(data: bytes, position: int) -> int:
-    """Position after a tagged-field section (count, then tag, size and bytes of each)."""
-    count, position = read_uvarint(data, position)
-    for _ in range(count):
-        _tag, position = read_uvarint(data, position)
-        size, position = read_uvarint(data, position)
-        position += size
-    return position
+class _Connection:
+    """One client's connection: what the replies it waits for mean, and what its Fetches last asked for."""
 
+    def __init__(self, signal: StoredSignal) -> None:
+        self.signal = signal
+        self.noted: dict[int, int] = {}
+        # (topic, partition) -> (fetch offset, store count) when a Fetch last asked for it
+        self.asked: dict[tuple[bytes, int], tuple[int, int]] = {}
 
-def without_trailing_tags(body: bytes) -> bytes:
-    """An ApiVersions v3+ response body (after the correlation id) with no top-level tagged fields.
+    def nothing_new(self, fetch: FetchRequest) -> bool:
+        """True when each partition was asked for at the same offset since the last store: tansu would
+        answer empty. An advanced offset (data came back) or a moved one (a seek) is asked at once."""
+        count = self.signal.count
+        return bool(fetch.positions) and all(
+            self.asked.get((topic, partition)) == (offset, count) for topic, partition, offset in fetch.positions)
 
-    Layout: error_code int16, compact array of (api_key, min, max int16 + tags), throttle int32, tags.
-    A body that does not parse is returned unchanged: the client then sees what the broker sent.
-    """
-    try:
-        entries, position = read_uvarint(body, 2)
-        for _ in range(entries - 1):
-            position = skip_tagged_fields(body, position + 6)
-        position += 4
-        if skip_tagged_fields(body, position) != len(body):
-            return body
-    except IndexError:
-        return body
-    return body[:position] + b"\x00"
+    async def release_fetch(self, frame: bytes, api_version: int,
+                            client: asyncio.StreamReader) -> tuple[bytes, asyncio.Future[bytes | None] | None]:
+        """The Fetch to send on, after holding it while nothing new is stored for it; and the client's next
+        frame if it came meanwhile (which lets the Fetch go: nothing waits behind a held Fetch)."""
+        fetch = fetch_request(frame, api_version)
+        if fetch is None:
+            return frame, None
+        following: asyncio.Future[bytes | None] | None = None
+        if fetch.wait_ms > _RELEASED_WAIT_MS and self.nothing_new(fetch):
+            following = asyncio.ensure_future(_read_frame(client))
+            waits: list[asyncio.Future[Any]] = [following, self.signal.next_store()]
+            await asyncio.wait(waits, timeout=fetch.wait_ms / 1000, return_when=asyncio.FIRST_COMPLETED)
+        count = self.signal.count
+        for topic, partition, offset in fetch.positions:
+            self.asked[(topic, partition)] = (offset, count)
+        return with_fetch_wait(frame, fetch.wait_position, _RELEASED_WAIT_MS), following
+
+    def note(self, frame: bytes) -> None:
+        """Remember what the reply to this request will mean; a Produce without replies counts at once."""
+        api_key, api_version, correlation_id = request_header(frame)
+        if api_key == API_VERSIONS and api_version >= FIRST_FLEXIBLE[API_VERSIONS]:
+            self.noted[correlation_id] = _REWRITE
+        elif api_key == PRODUCE:
+            if produce_acks(frame, api_version) == 0:
+                self.signal.stored()
+            else:
+                self.noted[correlation_id] = _STORED
 
 
 async def _read_frame(reader: asyncio.StreamReader) -> bytes | None:
@@ -69,36 +126,42 @@ async def _read_frame(reader: asyncio.StreamReader) -> bytes | None:
         return None
 
 
-async def _requests(client: asyncio.StreamReader, broker: asyncio.StreamWriter, pending: set[int]) -> None:
-    """Client to broker: note the correlation ids of flexible ApiVersions requests."""
-    while (frame := await _read_frame(client)) is not None:
-        api_key, api_version, correlation_id = struct.unpack_from(">hhi", frame)
-        if api_key == API_VERSIONS and api_version >= FIRST_FLEXIBLE_API_VERSIONS:
-            pending.add(correlation_id)
+async def _requests(client: asyncio.StreamReader, broker: asyncio.StreamWriter, connection: _Connection) -> None:
+    """Client to broker: hold Fetches while nothing new is stored, note the replies to look at."""
+    following: asyncio.Future[bytes | None] | None = None
+    while (frame := await (following if following is not None else _read_frame(client))) is not None:
+        following = None
+        api_key, api_version, _ = request_header(frame)
+        if api_key == FETCH:
+            frame, following = await connection.release_fetch(frame, api_version, client)
+        else:
+            connection.note(frame)
         broker.write(struct.pack(">i", len(frame)) + frame)
         await broker.drain()
 
 
-async def _responses(broker: asyncio.StreamReader, client: asyncio.StreamWriter, pending: set[int]) -> None:
-    """Broker to client: rewrite the ApiVersions replies, pass everything else on."""
+async def _responses(broker: asyncio.StreamReader, client: asyncio.StreamWriter, connection: _Connection) -> None:
+    """Broker to client: rewrite the ApiVersions replies, signal stored Produces, pass everything on."""
     while (frame := await _read_frame(broker)) is not None:
-        correlation_id = struct.unpack_from(">i", frame)[0]
-        if correlation_id in pending:
-            pending.discard(correlation_id)
+        noted = connection.noted.pop(struct.unpack_from(">i", frame)[0], None) if connection.noted else None
+        if noted == _REWRITE:
             frame = frame[:4] + without_trailing_tags(frame[4:])
+        elif noted == _STORED:
+            connection.signal.stored()
         client.write(struct.pack(">i", len(frame)) + frame)
         await client.drain()
 
 
-async def _relay(upstream_port: int, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+async def _relay(upstream_port: int, signal: StoredSignal, client_reader: asyncio.StreamReader,
+                 client_writer: asyncio.StreamWriter) -> None:
     try:
         broker_reader, broker_writer = await asyncio.open_connection(_HOST, upstream_port)
     except OSError:
         client_writer.close()
         return
-    pending: set[int] = set()
-    directions = [asyncio.create_task(_requests(client_reader, broker_writer, pending)),
-                  asyncio.create_task(_responses(broker_reader, client_writer, pending))]
+    connection = _Connection(signal)
+    directions = [asyncio.create_task(_requests(client_reader, broker_writer, connection)),
+                  asyncio.create_task(_responses(broker_reader, client_writer, connection))]
     try:
         await asyncio.wait(directions, return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -111,7 +174,8 @@ async def _relay(upstream_port: int, client_reader: asyncio.StreamReader, client
 
 async def serve(listen_port: int, upstream_port: int) -> None:
     """Accept clients on ``listen_port`` and relay each to the broker on ``upstream_port``, forever."""
-    server = await asyncio.start_server(lambda r, w: _relay(upstream_port, r, w), _HOST, listen_port)
+    signal = StoredSignal()
+    server = await asyncio.start_server(lambda r, w: _relay(upstream_port, signal, r, w), _HOST, listen_port)
     async with server:
         await server.serve_forever()
 

@@ -287,7 +287,9 @@ def service_environment(settings: Settings) -> dict[str, str]:
 
     The embedded Redis's password is not among them: each process reads it from the data dir.
     """
-    env: dict[str, str] = {"KAFKA_BOOTSTRAP": settings.bootstrap}
+    env: dict[str, str] = {"KAFKA_BOOTSTRAP": settings.bootstrap,
+                           # resolved here: with KAFKA_BOOTSTRAP set, a service could not tell the broker is embedded
+                           "NEWSMON_KAFKA_FETCH_MAX_WAIT_S": str(settings.fetch_max_wait_s)}
     if settings.redis_url is not None:
         env["REDIS_URL"] = settings.redis_url
     for name, value in settings.model_dump(exclude={"kafka_bootstrap", "redis_url"}).items():

@@ -1,11 +1,11 @@
 """faust's aiokafka transport, with the longest wait of a consumer's empty fetch set by newsmon.
 
 faust builds every worker consumer with ``fetch_max_wait_ms=1500`` and offers no setting for it.
-Apache Kafka answers a waiting fetch as soon as a message arrives, so there the wait costs
-nothing; the embedded tansu broker does not, and holds an empty fetch for much of the wait even
-when a message arrives meanwhile. Each of the pipeline's three consumer hops then waits up to
-that long: most of an alert's latency on the embedded stack. ``create_app`` installs this
-transport so the wait is ``NEWSMON_KAFKA_FETCH_MAX_WAIT_S`` instead, in every app with an agent.
+The right wait depends on the broker (``Settings.fetch_max_wait_s``): on the embedded stack the
+broker's relay answers a waiting fetch as soon as a message is stored, so a long wait only saves
+idle polling; on Apache Kafka aiokafka asks again for a partition it has just drained only when
+its fetch in flight returns, so the wait bounds the latency of that partition's next message.
+``create_app`` installs this transport so the wait is that setting, in every app with an agent.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import AppT
 from yarl import URL
 
+# How often an idle consumer's fetch loop looks for work nothing woke it for (aiokafka's default: 0.2 s).
+FETCH_LOOP_SAFETY_WAKE_S = 1.0
+
 
 class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     def _create_worker_consumer(self, transport: faust_aiokafka.Transport) -> aiokafka.AIOKafkaConsumer:
@@ -26,6 +29,9 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         if self.app.agents:
             # aiokafka reads this when the consumer starts, which faust does only after building it.
             consumer._fetch_max_wait_ms = cast(FetchWaitTransport, transport).fetch_max_wait_ms
+        # Read at start too. aiokafka's fetch loop otherwise wakes every 0.2 s to look for work that seeks,
+        # resets, pauses, consumption and rebalances already wake it for.
+        consumer._consumer_timeout = FETCH_LOOP_SAFETY_WAKE_S
         return consumer
 
 

@@ -28,6 +28,9 @@ from shared.renamed_settings import RenamedVariables
 
 ServiceName = Literal["fetcher", "dedupe", "ner", "alerter", "notifier"]
 SERVICE_NAMES: tuple[ServiceName, ...] = ("fetcher", "dedupe", "ner", "alerter", "notifier")
+# Consumers' empty fetch wait on the embedded broker (whose relay answers as soon as data is stored) and on Kafka.
+RELAYED_FETCH_MAX_WAIT_S = 5.0
+KAFKA_FETCH_MAX_WAIT_S = 0.5
 # Where `newsmon up` keeps the embedded Redis's password, inside the data dir (owner-only).
 EMBEDDED_REDIS_PASSWORD_FILE = "redis-password"
 
@@ -68,12 +71,13 @@ class Settings(BaseSettings):
         description="Largest message the services send (Kafka's default message.max.bytes); a larger output "
         "is dead-lettered as too_large, and a dead letter is truncated to fit.",
     )
-    kafka_fetch_max_wait_s: float = Field(
-        default=0.05, gt=0, le=30,
-        description="Longest a consumer's fetch waits for new messages. The embedded broker holds an empty fetch "
-        "for part of this even when a message arrives, so it bounds each hop's latency (about 10 ms typical, "
-        "30 ms at worst at 0.05), while idle fetches cost CPU (about 13% of a core for the stack at 0.05, 4% at "
-        "0.5). Apache Kafka answers a waiting fetch at once, so in production 0.5 is as fast and cheaper.",
+    kafka_fetch_max_wait_s: float | None = Field(
+        default=None, gt=0, le=30,
+        description="Longest a consumer's empty fetch waits for new messages; unset: 5 on the embedded broker, "
+        "0.5 on Kafka. The embedded broker's relay answers a waiting fetch as soon as a message is stored "
+        "(newsmon.kafka_relay), so a long wait costs no latency there and saves idle polling. Kafka answers "
+        "at once too, but aiokafka asks for a partition it has just drained only once its fetch in flight "
+        "returns, so there the wait bounds the latency of a partition's next message.",
     )
 
     sources_path: Path | None = Field(default=None, description="Fetcher sources YAML (deploy/sources.example.yaml).")
@@ -124,8 +128,9 @@ class Settings(BaseSettings):
         description="A micro-batch goes as soon as no article has arrived for this long: an idle input is not "
         "waited on for NEWSMON_NER_BATCH_WAIT_S, while a busy one still fills batches.",
     )
-    ner_n_process: int = Field(
-        default=1, ge=1, description="Worker processes that share each micro-batch; 1 = a thread of the service."
+    ner_n_process: int | None = Field(
+        default=None, ge=1, description="Worker processes that share each micro-batch; 1 = a thread of the service; "
+        "unset: one per core this process may use, as many as the available memory holds (services.ner.workers).",
     )
     ner_max_chars: int = Field(
         default=100_000, ge=1_000, description="Longer texts are annotated up to here and flagged text_truncated."
@@ -243,6 +248,13 @@ class Settings(BaseSettings):
     def bootstrap(self) -> str:
         """Brokers to connect to: the configured ones, or the embedded broker's address."""
         return self.kafka_bootstrap or f"127.0.0.1:{self.embedded_kafka_port}"
+
+    @property
+    def fetch_max_wait_s(self) -> float:
+        """The consumers' longest empty fetch wait: as set, or the default for the broker in use."""
+        if self.kafka_fetch_max_wait_s is not None:
+            return self.kafka_fetch_max_wait_s
+        return RELAYED_FETCH_MAX_WAIT_S if self.kafka_bootstrap is None else KAFKA_FETCH_MAX_WAIT_S
 
     @property
     def redis(self) -> str:

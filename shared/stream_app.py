@@ -50,7 +50,7 @@ def create_app(service: ServiceName, settings: Settings, readiness: list[Readine
     ``readiness`` are extra checks (e.g. Redis ping) that ``/readyz`` runs besides its own two:
     partitions assigned (for a service that consumes) and a broker answering. faust keeps its
     working files under ``settings.data_dir``, not in the current directory. Consumers wait at most
-    ``kafka_fetch_max_wait_s`` on an empty fetch (``kafka_transport``); producers send at once.
+    ``Settings.fetch_max_wait_s`` on an empty fetch (``kafka_transport``); producers send at once.
     """
     datadir = settings.data_dir / "faust" / service
     datadir.parent.mkdir(parents=True, exist_ok=True)  # faust makes only the last level
@@ -76,7 +76,7 @@ def create_app(service: ServiceName, settings: Settings, readiness: list[Readine
         logging_config=logging_config(settings.log_format, settings.log_level),
     )
     # Before anything declares a topic, which builds the transport.
-    app.transport = FetchWaitTransport(app.conf.broker_consumer, app, settings.kafka_fetch_max_wait_s)
+    app.transport = FetchWaitTransport(app.conf.broker_consumer, app, settings.fetch_max_wait_s)
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:

@@ -54,7 +54,7 @@ def create_service(settings: Settings) -> faust.App:
     async def ner_agent(stream: faust.StreamT[bytes]) -> None:
         stream.enable_acks = False  # acknowledged in handle_batch, once the batch's outputs are stored
         # As many batches at once as worker processes, so none of them waits for a batch to be published.
-        in_flight = OrderedPipeline(depth=settings.ner_n_process)
+        in_flight = OrderedPipeline(depth=enricher.processes)
         try:
             async for events in idle_batches(aiter(stream.events()), settings.ner_batch_size,
                                              settings.ner_batch_idle_s, settings.ner_batch_wait_s):

