@@ -97,7 +97,7 @@ PATTERNS = [
 HIT_PATTERNS = {
     "iran-sanctions": [
         "{place} and {org} announced new sanctions on Iran on {day}, {person} {says}.",
-        "{person} {says} the {norp} government would impose fresh sanctions on Tehran over {topic}.",
+        "The {norp} government imposed fresh sanctions on Tehran over {topic} on {day}, {person} {says}.",
         "{org} agreed on {day} to expand sanctions against Iranian banks, according to {person}.",
     ],
     "rafah": [
@@ -235,4 +235,4 @@ def _near_duplicate(rng: random.Random, number: int, source: BenchArticle) -> Be
 
 def _keeps_hit(source: BenchArticle, word: str) -> bool:
     """True for words a rule hit needs, which a copy must keep so it fires the same rules."""
-    return bool(source.rule_hits) and word.lower() in {"new", "fresh", "expand", "impose", "sanctions", "rafah"}
+    return bool(source.rule_hits) and word.lower() in {"new", "fresh", "expand", "imposed", "sanctions", "rafah"}
