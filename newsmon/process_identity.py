@@ -61,16 +61,18 @@ def still_running(processes: Iterable[Known]) -> list[Known]:
     return [process for process in processes if running(process.pid, process.started)]
 
 
-def stop_in_order(processes: list[Known], last: frozenset[str], grace_s: float) -> list[Known]:
+def stop_in_order(processes: list[Known], last: frozenset[str], grace_s: float,
+                  last_grace_s: float | None = None) -> list[Known]:
     """Stop those of ``processes`` that still run: all but the ``last`` names together, then the ``last`` ones
     in reverse order of the list (the order they were started in). Each group gets SIGTERM (and SIGCONT,
-    so a paused process can act on it), ``grace_s`` to exit, then SIGKILL. Returns the processes that ran."""
+    so a paused process can act on it), ``grace_s`` to exit (each of the ``last`` ones ``last_grace_s``,
+    when given), then SIGKILL. Returns the processes that ran."""
     alive = still_running(processes)
     first = [process for process in alive if process.name not in last]
     after = [process for process in reversed(alive) if process.name in last]
     _terminate(first, grace_s)
     for process in after:
-        _terminate([process], grace_s)
+        _terminate([process], grace_s if last_grace_s is None else last_grace_s)
     return alive
 
 

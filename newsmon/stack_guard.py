@@ -11,6 +11,15 @@ first (they are usually gone already), then the relay, the broker and Redis (SIG
 flushes its append-only file). After a clean stop the supervisor has removed the state file first,
 and the guard exits with nothing to do.
 
+The guard waits for the services only briefly (``SERVICES_STOP_S``), not for their own deadline
+(``NEWSMON_SHUTDOWN_TIMEOUT_S`` and a margin, what ``newsmon up`` gives them on a stop it leads):
+they got their SIGTERM from the kernel the moment the supervisor died, and a clean stop commits
+within about a second. One still running after that has nothing left to wait for that matters
+(no supervisor restarts it, and what it has not committed is delivered again to the next
+consumer; every effect is idempotent), while each second of waiting is a second the broker and
+Redis outlive ``newsmon up``: a user who finds them still running after a few seconds (and a
+supervisor such as systemd, whose stop timeout is about 10 s) takes the stack for leaking.
+
 Run as ``python -m newsmon.stack_guard DATA_DIR GRACE_S``; ``start_guard`` does that.
 """
 
@@ -28,12 +37,18 @@ from newsmon.process_identity import stop_in_order
 from newsmon.stack_state import INFRASTRUCTURE, STACK_MARKER, read_state
 
 LOG_NAME = "stack-guard"
+# How long the services, then each of Redis, the relay and the broker, get after SIGTERM before SIGKILL.
+# Each usually ends well within its bound, so the whole stop stays within the 10 s a user (or systemd)
+# waits even on a loaded machine; Redis, at ``hz 1``, acts on SIGTERM at its next tick (up to 1 s).
+SERVICES_STOP_S = 3.0
+INFRASTRUCTURE_STOP_S = 3.0
 
 
 def start_guard(data_dir: Path, grace_s: float) -> subprocess.Popen[bytes]:
     """The guard of the stack of ``data_dir``; closing its ``stdin`` (or ending) tells it the supervisor is gone.
 
-    ``grace_s`` is how long a service may take to stop before it is killed.
+    ``grace_s`` bounds how long a process may take to stop before it is killed (the guard's own bounds,
+    ``SERVICES_STOP_S`` and ``INFRASTRUCTURE_STOP_S``, are shorter).
     """
     log_path = private_directory(data_dir / "logs") / f"{LOG_NAME}.log"
     descriptor = open_private_log(log_path)
@@ -47,13 +62,14 @@ def start_guard(data_dir: Path, grace_s: float) -> subprocess.Popen[bytes]:
         os.close(descriptor)
 
 
-def stop_what_is_left(data_dir: Path, grace_s: float) -> list[str]:
-    """Stop every process the state file of ``data_dir`` lists that still runs, services first; their
-    descriptions (``redis (pid 12)``). Nothing is stopped while the ``newsmon up`` that wrote it runs."""
+def stop_what_is_left(data_dir: Path, grace_s: float, infrastructure_grace_s: float | None = None) -> list[str]:
+    """Stop every process the state file of ``data_dir`` lists that still runs, services first (``grace_s``
+    before SIGKILL), then the infrastructure (each ``infrastructure_grace_s``, by default ``grace_s``);
+    their descriptions (``redis (pid 12)``). Nothing is stopped while the ``newsmon up`` that wrote it runs."""
     state = read_state(data_dir)
     if state is None or state.running():
         return []
-    stopped = stop_in_order(state.leftovers(), frozenset(INFRASTRUCTURE), grace_s)
+    stopped = stop_in_order(state.leftovers(), frozenset(INFRASTRUCTURE), grace_s, infrastructure_grace_s)
     return [process.describe() for process in stopped]
 
 
@@ -62,7 +78,7 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # only the pipe tells it when to act
     sys.stdin.buffer.read()  # returns at end of file: the supervisor closed the pipe or ended
     started = time.monotonic()
-    stopped = stop_what_is_left(data_dir, grace_s)
+    stopped = stop_what_is_left(data_dir, min(grace_s, SERVICES_STOP_S), min(grace_s, INFRASTRUCTURE_STOP_S))
     if stopped:
         print(f"newsmon up ended without stopping its processes; stopped {', '.join(stopped)} "
               f"in {time.monotonic() - started:.1f}s", flush=True)

@@ -9,13 +9,14 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from newsmon.embedded import spawn
 from newsmon.process_identity import Known, running, start_time, stop_in_order
-from newsmon.stack_guard import start_guard
+from newsmon.stack_guard import SERVICES_STOP_S, start_guard
 from newsmon.stack_state import STACK_MARKER, ProcessState, StackState, read_state, write_state
 from tests.waiting import wait_until
 
@@ -153,6 +154,31 @@ def test_the_guard_stops_what_a_killed_supervisor_left_running(tmp_path: Path, g
     finally:
         guard.kill()
         for child in children.values():
+            child.kill()
+            child.wait()
+
+
+def test_the_guard_does_not_wait_out_the_services_deadline_before_stopping_redis(tmp_path: Path, gone_pid: int) -> None:
+    """A service stuck in its stop holds Redis and the broker back only briefly, not for the whole shutdown
+    timeout the guard was given: the supervisor is gone, so nothing is left to wait for."""
+    stuck = start(tmp_path, "ner", IGNORE_SIGTERM)
+    redis = start(tmp_path, "redis")
+    guard = start_guard(tmp_path, grace_s=60)
+    try:
+        processes = [ProcessState(name, child.pid, 0.0, create_time=start_time(child.pid))
+                     for name, child in (("redis", redis), ("ner", stuck))]
+        write_state(tmp_path / "stack.json", StackState(gone_pid, processes, supervisor_create_time=1.0))
+        assert guard.stdin is not None
+        closed_at = time.monotonic()
+        guard.stdin.close()
+        assert guard.wait(30) == 0
+        took_s = time.monotonic() - closed_at
+        assert stuck.wait(10) == -signal.SIGKILL
+        assert redis.wait(10) == 0 and (tmp_path / "notes").read_text().split() == ["redis"]  # SIGTERM, not SIGKILL
+        assert SERVICES_STOP_S <= took_s < 20, took_s
+    finally:
+        guard.kill()
+        for child in (stuck, redis):
             child.kill()
             child.wait()
 
