@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -96,11 +98,31 @@ def _start_worker(config: PipelineConfig) -> None:
     """Load the pipeline once per worker; a configuration error is kept and raised by each task, so
     it reaches the service with its message instead of breaking the pool silently."""
     global _worker_config, _worker_nlp, _worker_error
+    _end_with_the_service()
     _worker_config = config
     try:
         _worker_nlp = config.load()
     except (ModelNotInstalled, PatternFileError) as error:
         _worker_error = error
+
+
+def _end_with_the_service() -> None:
+    """End this worker when the service process ends, however it ends.
+
+    The pool stops its workers on a clean stop, but a service killed (SIGKILL after its shutdown
+    deadline, or by the guard of a ``newsmon up`` that was killed) leaves them waiting on their task
+    queue for ever, each holding a pipeline's memory. The parent's sentinel (a pipe that closes when
+    the parent ends) is what multiprocessing offers for that; a daemon thread waits on it.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def wait_for_the_end() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=wait_for_the_end, name="ends-with-the-service", daemon=True).start()
 
 
 def _enrich_in_worker(articles: Sequence[UniqueArticle]) -> list[str]:

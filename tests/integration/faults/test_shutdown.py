@@ -122,7 +122,13 @@ def finish(up: UpStack) -> None:
 def test_kill_9_of_newsmon_up_leaves_nothing_running_and_the_next_up_starts_normally(tmp_path: Path) -> None:
     up = new_up(tmp_path).start()
     try:
-        assert len(stack_processes(up.data_dir)) == len(SERVICE_NAMES) + len(INFRASTRUCTURE) + 1  # and the guard
+        # Every process of the state file and the guard run; any other process of the stack is one of ner's
+        # workers (NEWSMON_NER_N_PROCESS), and must end with the rest.
+        listed = {process.pid for process in up.state().processes} | {guard_of(up).pid}
+        assert len(listed) == len(SERVICE_NAMES) + len(INFRASTRUCTURE) + 1
+        others = [process for process in stack_processes(up.data_dir) if process.pid not in listed]
+        assert listed <= {process.pid for process in stack_processes(up.data_dir)}
+        assert all(process.ppid() == up.state().pid("ner") for process in others), names(others)
         up.replay(write_batch(up.root, "before-kill", 4))  # work in flight when the supervisor dies
 
         kill_supervisor(up)
