@@ -25,6 +25,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
 from aiokafka.errors import KafkaError
@@ -78,6 +79,7 @@ class Stack:
         self.state_path = settings.data_dir / STATE_FILE
         self.lock = threading.RLock()
         self.broker_starts = 0  # a new broker holds new topics: readers of the old ones start over
+        self.broker_epoch: str | None = None  # drawn at each start of the embedded broker (NEWSMON_BROKER_EPOCH)
         self._report = report or _log_report
         self._supervised: dict[str, Supervised] = {}
         self._tansu_port: int | None = None
@@ -147,6 +149,7 @@ class Stack:
         broker = start_tansu(self._tansu_port, self.settings.embedded_kafka_port, self.log_dir,
                              stack_dir=self.settings.data_dir)
         self.broker_starts += 1
+        self.broker_epoch = uuid.uuid4().hex
         if BROKER in self._supervised:
             self._supervised[BROKER].replaced_by(broker)
         else:
@@ -164,6 +167,8 @@ class Stack:
 
     def _spawn_service(self, name: ServiceName) -> ManagedProcess:
         env = {**os.environ, **service_environment(self.settings)}
+        if self.broker_epoch is not None:  # the alerter republishes its recent alerts on a new, empty broker
+            env["NEWSMON_BROKER_EPOCH"] = self.broker_epoch
         return spawn(name, [sys.executable, "-m", "newsmon", "service", name], self.log_dir, env,
                      stack_dir=self.settings.data_dir)
 

@@ -146,6 +146,16 @@ class Settings(BaseSettings):
         "read at start.",
     )
     alert_state_ttl_s: int = Field(default=30 * 24 * 3600, gt=0, description="How long an alert is remembered.")
+    alert_republish_window_s: int = Field(
+        default=3600, gt=0, le=7 * 24 * 3600,
+        description="How long the alerter keeps a published alert's body, to publish it again on a new, empty "
+        "embedded broker (within the notifier's 7-day memory of what it delivered, so nothing is sent twice).",
+    )
+    broker_epoch: str | None = Field(
+        default=None, description="Set by `newsmon up`: the identity of the embedded broker, drawn anew at each "
+        "of its starts; when it changed, the alerter publishes the alerts of its republish window again. Unset "
+        "(Kafka, whose topics last): never.",
+    )
     webhook_urls: list[str] = Field(default_factory=list, description="Receive every alert.")
     webhook_secret: SecretStr | None = None
     webhook_allow_private: bool = Field(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from services.alerter.alert_log import RedisAlertLog
+from services.alerter.republishing import RecentAlerts
 from services.alerter.rule_api import RuleAPI
 from services.alerter.rule_engine.aliases import configured_aliases
 from services.alerter.rule_engine.events.sentence_parse import configured_parser
@@ -30,6 +31,7 @@ class AlerterDependencies:
     redis: Redis
     rulebook: RuleBook
     alert_log: RedisAlertLog
+    recent_alerts: RecentAlerts
     rule_api: RuleAPI
     api_tokens: TokenCheck
 
@@ -49,5 +51,6 @@ def bootstrap(settings: Settings) -> AlerterDependencies:
         configured_parser().warm_up()  # load the parser now, not when the first candidate sentence arrives
     return AlerterDependencies(
         redis=redis, rulebook=rulebook, alert_log=RedisAlertLog(redis, settings.alert_state_ttl_s),
+        recent_alerts=RecentAlerts(redis, settings.alert_republish_window_s),
         rule_api=RuleAPI(rulebook, rule_store), api_tokens=TokenCheck.from_settings(settings),
     )

@@ -9,6 +9,8 @@ For each rule that fires on an enriched article, in this order:
 
 A crash between 2 and 3 publishes the alert again on redelivery with the same ``alert_id``, which
 consumers dedupe on (the notifier queues each alert once per target); nothing is ever skipped.
+The service's ``publish`` also keeps the alert's body before step 3, so that an embedded broker
+that restarts empty gets it again (``republishing.py``).
 Who hears an alert is the notifier's job, not the alerter's.
 Everything the sequence touches is a port, so it runs the same on Redis and Kafka in the service
 and on in-memory twins in the unit tests.

@@ -6,7 +6,10 @@ topic) and to every active subscription to its rule. Per subscription, in this o
 that matches holds it back (recorded, with the silence id, never sent later; a digest subscription
 still sees it in its next digest, marked silenced); a digest subscription gets it in its next
 digest instead, unless the rule is urgent (``priority: urgent``); every other subscription gets it
-now. An ``alert.updated`` goes only to subscriptions with ``updates``, the same way.
+now. An ``alert.updated`` goes only to subscriptions with ``updates``, the same way. A first alert
+goes only to subscriptions that existed when it fired: the alerter publishes its recent alerts again
+on a new embedded broker (``services/alerter/republishing.py``), and a subscription made since must
+not get them (a new subscription's past alerts are its ``replay_hours``, routed with ``only``).
 
 Everything here is idempotent, so a redelivered alert, or the same alert seen by two notifier
 instances, is sent once: queuing is once per (message, target), a silenced pair is recorded once,
@@ -19,6 +22,7 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from typing import Literal, Protocol
 
 from services.notifier.channels.notice import AlertNotice
@@ -88,6 +92,8 @@ class Dispatcher:
         for subscription in subscriptions:
             if notice.type == "alert.updated" and not subscription.updates:
                 continue
+            if notice.type == "alert.fired" and only is None and _utc(subscription.created_at) > _utc(alert.fired_at):
+                continue  # made after the alert fired: a republished alert is not news to it
             in_digest = subscription.digest is not None and not urgent
             way = await self._route(notice, msg_id, subscription, in_digest)
             ways[way] += 1
@@ -115,3 +121,8 @@ class Dispatcher:
             NOTIFICATIONS.labels(subscription.format, "digested").inc()
             return "digested"
         return "now"
+
+
+def _utc(moment: datetime) -> datetime:
+    """``moment`` comparable with any other: a time without a zone is UTC, as on the wire."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)

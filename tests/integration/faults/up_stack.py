@@ -141,7 +141,7 @@ class Subscriber:
         """Alert title -> the webhook-id of every request that carried it, all with valid signatures."""
         found: dict[str, list[str]] = defaultdict(list)
         for request in self.receiver.snapshot():
-            assert signature_valid(self.secret, request.headers, request.body), request.headers
+            assert signature_valid(self.secret, request.headers, request.body, request.arrived_at), request.headers
             found[request.json["title"]].append(request.headers["webhook-id"])
         return found
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 
@@ -165,3 +166,16 @@ async def test_a_replay_to_one_subscription_keeps_to_its_silences_and_digest(
     assert urls(dispatcher, "al-rafah") == {"https://hooks.example/sub_new"}, "not the settings' or the rule's URLs"
     assert isinstance(dispatcher.queue, Queue) and len(dispatcher.queue.silenced) == 1
     assert digests.added == [("sub_daily", "al-rafah")]
+
+
+async def test_a_republished_alert_skips_subscriptions_made_after_it_fired(dispatcher: Dispatcher) -> None:
+    """An alert published again on a new broker reaches those it reached before, not a newer subscriber."""
+    first = fired()
+    earlier = subscription("sub_all", created_at=first.alert.fired_at - timedelta(seconds=1))
+    later = subscription("sub_later", created_at=first.alert.fired_at + timedelta(seconds=1))
+    dispatcher.subscribers = Subscribers([earlier, later])
+    await dispatcher.dispatch(first)
+    assert "https://hooks.example/sub_later" not in urls(dispatcher, "al-rafah")
+    assert "https://hooks.example/sub_all" in urls(dispatcher, "al-rafah")
+    await dispatcher.dispatch(fired(), only=later)  # its replay_hours still has it
+    assert "https://hooks.example/sub_later" in urls(dispatcher, "al-rafah")
