@@ -11,6 +11,11 @@ first (they are usually gone already), then the relay, the broker and Redis (SIG
 flushes its append-only file). After a clean stop the supervisor has removed the state file first,
 and the guard exits with nothing to do.
 
+The pipe closes a moment before the supervisor counts as ended: the kernel releases a dying process's
+files before it turns it into a zombie, and a process with many threads takes a while to get there.
+So the guard first waits for the supervisor to be gone (``SUPERVISOR_EXIT_S`` at most); acting on the
+end of file alone would find it "still running" and leave the whole stack behind.
+
 The guard waits for the services only briefly (``SERVICES_STOP_S``), not for their own deadline
 (``NEWSMON_SHUTDOWN_TIMEOUT_S`` and a margin, what ``newsmon up`` gives them on a stop it leads):
 they got their SIGTERM from the kernel the moment the supervisor died, and a clean stop commits
@@ -42,6 +47,9 @@ LOG_NAME = "stack-guard"
 # waits even on a loaded machine; Redis, at ``hz 1``, acts on SIGTERM at its next tick (up to 1 s).
 SERVICES_STOP_S = 3.0
 INFRASTRUCTURE_STOP_S = 3.0
+# How long the supervisor may take to end once its end of the pipe is closed (its files are released
+# first); one that still runs after this closed the pipe on purpose and is still in charge.
+SUPERVISOR_EXIT_S = 5.0
 
 
 def start_guard(data_dir: Path, grace_s: float) -> subprocess.Popen[bytes]:
@@ -73,11 +81,19 @@ def stop_what_is_left(data_dir: Path, grace_s: float, infrastructure_grace_s: fl
     return [process.describe() for process in stopped]
 
 
+def wait_supervisor_ended(data_dir: Path, timeout_s: float) -> None:
+    """Until the ``newsmon up`` of ``data_dir``'s state file has ended (or there is no state), ``timeout_s`` at most."""
+    deadline = time.monotonic() + timeout_s
+    while (state := read_state(data_dir)) is not None and state.running() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def main(argv: list[str]) -> int:
     data_dir, grace_s = Path(argv[1]), float(argv[2])
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # only the pipe tells it when to act
     sys.stdin.buffer.read()  # returns at end of file: the supervisor closed the pipe or ended
     started = time.monotonic()
+    wait_supervisor_ended(data_dir, SUPERVISOR_EXIT_S)
     stopped = stop_what_is_left(data_dir, min(grace_s, SERVICES_STOP_S), min(grace_s, INFRASTRUCTURE_STOP_S))
     if stopped:
         print(f"newsmon up ended without stopping its processes; stopped {', '.join(stopped)} "

@@ -158,6 +158,31 @@ def test_the_guard_stops_what_a_killed_supervisor_left_running(tmp_path: Path, g
             child.wait()
 
 
+def test_the_guard_acts_when_the_pipe_closes_a_moment_before_the_supervisor_has_ended(tmp_path: Path) -> None:
+    """The kernel releases a dying process's files before it counts as ended: a guard that read the end of file
+    while the supervisor was still being torn down must wait for it, not take it for a supervisor in charge."""
+    supervisor = start(tmp_path, "supervisor", IGNORE_SIGTERM)  # still running when the pipe closes
+    redis = start(tmp_path, "redis")
+    guard = start_guard(tmp_path, grace_s=5)
+    try:
+        processes = [ProcessState("redis", redis.pid, 0.0, create_time=start_time(redis.pid))]
+        write_state(tmp_path / "stack.json", StackState(supervisor.pid, processes,
+                                                        supervisor_create_time=start_time(supervisor.pid)))
+        assert guard.stdin is not None
+        guard.stdin.close()
+        time.sleep(0.5)
+        assert redis.poll() is None, "the guard acted while the supervisor still ran"
+        supervisor.kill()
+        supervisor.wait()
+        assert guard.wait(30) == 0
+        assert redis.wait(10) == 0 and (tmp_path / "notes").read_text().split() == ["redis"]
+    finally:
+        guard.kill()
+        for child in (supervisor, redis):
+            child.kill()
+            child.wait()
+
+
 def test_the_guard_does_not_wait_out_the_services_deadline_before_stopping_redis(tmp_path: Path, gone_pid: int) -> None:
     """A service stuck in its stop holds Redis and the broker back only briefly, not for the whole shutdown
     timeout the guard was given: the supervisor is gone, so nothing is left to wait for."""
