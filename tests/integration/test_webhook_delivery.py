@@ -142,14 +142,15 @@ async def workers(redis: Redis, http: httpx.AsyncClient) -> AsyncIterator[Worker
 
     def start(count: int = 1, *, allow_private: bool = True, max_attempts: int = 5,
               redis_client: Redis | None = None, subscriptions: SubscriptionStore | None = None,
-              backoff_s: float = 0.01, poll_s: float = 0.01, **options: Any) -> WebhookDelivery:
+              backoff_s: float = 0.01, poll_s: float = 0.01, idle_s: float = 0.01,
+              **options: Any) -> WebhookDelivery:
         deliveries = [
             WebhookDelivery(redis_client or redis, http, secret=SECRET, allow_private=allow_private,
                             max_attempts=max_attempts, backoff_s=backoff_s, key_prefix=prefix,
                             subscriptions=subscriptions, **options)
             for _ in range(count)
         ]
-        tasks.extend(asyncio.create_task(delivery.run(stop, poll_s=poll_s)) for delivery in deliveries)
+        tasks.extend(asyncio.create_task(delivery.run(stop, poll_s=poll_s, idle_s=idle_s)) for delivery in deliveries)
         return deliveries[0]
 
     yield start
@@ -306,11 +307,25 @@ async def test_a_receiver_that_hangs_holds_only_its_own_slots(
 async def test_a_webhook_queued_by_this_process_is_picked_up_at_once_not_at_the_next_poll(
     redis: Redis, receiver: Receiver, workers: Workers
 ) -> None:
-    delivery = workers(poll_s=3600)  # after its first look at the queue, the loop would sleep an hour
+    delivery = workers(poll_s=3600, idle_s=3600)  # after its first look at the queue, the loop would sleep an hour
     url = receiver.endpoint()
     for alert in (make_alert(), make_alert()):
         await delivery.enqueue(alert, [url])
         assert await settled(redis, delivery, alert, url) == "delivered"
+
+
+async def test_a_quiet_loop_wakes_for_a_retry_at_its_due_time_not_at_its_idle_poll(
+    redis: Redis, receiver: Receiver, workers: Workers
+) -> None:
+    """With nothing due the loop sleeps until the earliest retry falls due, so idling costs nothing and a
+    retry is not held back to the next idle poll (an hour here)."""
+    delivery = workers(poll_s=0.05, idle_s=3600, backoff_s=0.5)
+    alert, url = make_alert(), receiver.endpoint(503, then=200)
+    await delivery.enqueue(alert, [url])
+    assert await settled(redis, delivery, alert, url) == "delivered"
+    first, second = receiver.hits_for(url)
+    assert (first.status, second.status) == (503, 200)
+    assert second.at - first.at >= delivery.schedule.minimum(1)  # at its due time, not before
 
 
 async def test_410_gone_stops_delivery_to_that_url(redis: Redis, receiver: Receiver, workers: Workers) -> None:

@@ -6,7 +6,10 @@ claims an item as soon as a slot is free for it: a receiver that hangs holds onl
 and every other receiver's deliveries go on. An item is claimed only when its attempt can start
 at once, and the lease is several deadlines long, so a lease never runs out under an attempt in
 flight. A webhook queued by this process is picked up at once (the queue's ``wake``), not at the
-next poll.
+next poll, and a retry at its due time: with nothing due, the loop sleeps until the earliest item in
+the queue falls due (``IDLE_POLL_S`` at most, for items another process queued, such as
+``newsmon deliveries replay``), so a quiet notifier does not wake four times a second to find
+nothing.
 
 Timeouts, connection errors, 429 and 5xx are retried on ``scheduling.RetrySchedule`` (a 429/503
 ``Retry-After`` is honoured, never below the schedule's minimum) until ``max_attempts`` or the
@@ -48,6 +51,8 @@ MIN_LEASE_S = 60.0
 # so only a process that died (or a Redis outage longer than this) lets a lease run out.
 LEASE_DEADLINES = 6
 SHUTDOWN_GRACE_S = 2.0
+# The longest the loop sleeps with nothing due: how late an item queued by another process may start.
+IDLE_POLL_S = 5.0
 DEFAULT_HORIZON_S = 24 * 3600.0
 
 
@@ -109,8 +114,12 @@ class WebhookDelivery(DeliveryQueue):
             started.append(task)
         return started
 
-    async def run(self, stop: asyncio.Event, poll_s: float = 0.25) -> None:
-        """Deliver until ``stop`` is set; a Redis outage pauses delivery, it never ends it."""
+    async def run(self, stop: asyncio.Event, poll_s: float = 0.25, idle_s: float = IDLE_POLL_S) -> None:
+        """Deliver until ``stop`` is set; a Redis outage pauses delivery, it never ends it.
+
+        Between looks at the queue the loop waits ``poll_s`` while items are due (their receivers' slots
+        are full), else until the earliest item falls due, ``idle_s`` at most; a ``wake`` ends any wait.
+        """
         backoff = Backoff(first_s=max(poll_s, 0.5))
         try:
             while not stop.is_set():
@@ -118,6 +127,8 @@ class WebhookDelivery(DeliveryQueue):
                 pause = poll_s
                 try:
                     await self.start_due()
+                    due_in = await self.seconds_to_next_due(time.time())
+                    pause = idle_s if due_in is None else min(idle_s, max(poll_s, due_in))
                     backoff.reset()
                 except Exception as error:  # any failure: the loop must outlive Redis outages
                     log_event(logger, "webhook.queue_error", logging.ERROR, error=describe_attempt_error(error))

@@ -169,6 +169,12 @@ class DeliveryQueue:
         flat = [text(part) for part in reply]
         return list(zip(flat[::2], flat[1::2], strict=True))
 
+    async def seconds_to_next_due(self, now: float) -> float | None:
+        """Seconds from ``now`` until the earliest item falls due (a claimed one: its lease ends; negative when
+        overdue); None when the queue is empty."""
+        first = await self.redis.zrange(self.queue_key, 0, 0, withscores=True)
+        return float(first[0][1]) - now if first else None
+
     async def load(self, item_id: str) -> tuple[Item, bytes | None] | None:
         """A claimed item and its message body (None when expired); None when another worker settled it."""
         state = await self.redis.hget(self.items_key, item_id)
