@@ -41,13 +41,13 @@ async def watch_alerts(stack: Stack, tail: bool) -> None:
 
 async def print_alerts(settings: Settings, follow: bool, printed: set[str] | None = None) -> None:
     """Print the alerts topic from its beginning; with ``printed``, each alert id once."""
-    from shared.kafka_clients import consumer  # aiokafka: imported by the commands that read a topic
+    from shared.kafka_clients import FOLLOW_WAKE_S, consumer  # aiokafka: imported by the commands that read a topic
 
-    reader = consumer(settings, topics.ALERTS)
+    reader = consumer(settings, topics.ALERTS, follow=follow)
     try:
         await reader.start()
         while True:
-            batches = await reader.getmany(timeout_ms=1000)
+            batches = await reader.getmany(timeout_ms=round((FOLLOW_WAKE_S if follow else 1.0) * 1000))
             for records in batches.values():
                 for record in records:
                     alert = Alert.model_validate_json(record.value)

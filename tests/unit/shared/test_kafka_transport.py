@@ -7,6 +7,7 @@ from pathlib import Path
 import faust
 
 from newsmon.stack import service_environment
+from shared.kafka_transport import IDLE_WAKE_S
 from shared.settings import Settings
 from shared.stream_app import create_app, raw_topic
 
@@ -17,7 +18,7 @@ async def worker_fetch_wait_ms(app: faust.App) -> int:
     consumer = thread._create_worker_consumer(app.transport)
     try:
         # Idle, aiokafka's fetch loop wakes only this often (its default 0.2 s was a fifth of a service's idle CPU).
-        assert consumer._consumer_timeout == 1.0
+        assert consumer._consumer_timeout == IDLE_WAKE_S == 5.0
         return int(consumer._fetch_max_wait_ms)
     finally:
         await consumer.stop()
