@@ -13,6 +13,7 @@ from functools import partial
 import faust
 
 from services.fetcher.bootstrap import FetcherDependencies, bootstrap
+from services.fetcher.files import PublishedFiles
 from services.fetcher.metrics import PUBLISH_LATENCY
 from services.fetcher.polling import Send, poll
 from services.fetcher.sources import Source
@@ -48,7 +49,8 @@ def create_service(settings: Settings) -> faust.App:
 
 async def poll_forever(parts: FetcherDependencies, source: Source, send: Send, ttl_s: int) -> None:
     """Poll one source until the service stops; a failed poll is logged and counted by ``poll``, never fatal,
-    and a Redis or broker outage is waited out within the poll."""
+    and a Redis or broker outage is waited out within the poll. A files source's unchanged files are read once."""
+    published = PublishedFiles()
     while True:
-        await poll(source, parts.http, parts.redis, send, ttl_s, wait_out_outages=True)
+        await poll(source, parts.http, parts.redis, send, ttl_s, wait_out_outages=True, published=published)
         await asyncio.sleep(source.interval_s)

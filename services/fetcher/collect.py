@@ -14,7 +14,7 @@ from services.fetcher.bounded_get import FetchError
 from services.fetcher.errors import SourceError
 from services.fetcher.extraction import extract_page, looks_binary
 from services.fetcher.feeds import FULL_CONTENT_MIN_CHARS, parse_feed
-from services.fetcher.files import iter_article_files, read_articles
+from services.fetcher.files import FileStamp, PublishedFiles, file_stamp, iter_article_files, read_articles
 from services.fetcher.metrics import SKIPPED
 from services.fetcher.polite_http import Page, PoliteClient
 from services.fetcher.sitemaps import parse_news_sitemap
@@ -36,27 +36,30 @@ class Collected:
     them to ``PoliteClient.commit`` only after ``articles`` are published. The source's own feed
     or sitemap is among them only when no linked page failed transiently (timeout, 5xx), so the
     next poll reads the index in full and tries that page again instead of getting a 304;
-    ``retry_later`` says that happened.
+    ``retry_later`` says that happened. ``files`` are the files of a files source as the poll found
+    them, for ``PublishedFiles.remember`` once ``articles`` are published.
     """
 
     articles: list[RawArticle] = field(default_factory=list)
     pages: list[Page] = field(default_factory=list)
     retry_later: bool = False
+    files: list[tuple[Path, FileStamp]] = field(default_factory=list)
 
 
-async def collect(source: Source, http: PoliteClient) -> Collected:
-    """What ``source`` offers now; a source that cannot be read raises SourceError, counted by its kind."""
+async def collect(source: Source, http: PoliteClient, published: PublishedFiles | None = None) -> Collected:
+    """What ``source`` offers now (of a files source, the files not ``published`` as they are now); a source
+    that cannot be read raises SourceError, counted by its kind."""
     try:
-        return await _collect(source, http)
+        return await _collect(source, http, published)
     except SourceError as error:
         SKIPPED.labels(error.kind).inc()
         raise
 
 
-async def _collect(source: Source, http: PoliteClient) -> Collected:
+async def _collect(source: Source, http: PoliteClient, published: PublishedFiles | None) -> Collected:
     if source.kind == "files":
         assert source.path is not None  # guaranteed by Source validation
-        return Collected(articles=_files(source, source.path))
+        return _files(source, source.path, published)
     assert source.url is not None
     collected = Collected()
     if source.kind == "page":
@@ -133,11 +136,18 @@ async def _add_page(
     ))
 
 
-def _files(source: Source, path: Path) -> list[RawArticle]:
-    articles = []
+def _files(source: Source, path: Path, published: PublishedFiles | None) -> Collected:
+    collected = Collected()
     for file in iter_article_files([path]):
         try:
-            articles += [article.model_copy(update={"tags": source.tags}) for article in read_articles(file)]
+            stamp = file_stamp(file)  # before reading: a change made while it is read is read next time
+        except FileNotFoundError:
+            continue  # removed since the folder was listed
+        collected.files.append((file, stamp))
+        if published is not None and published.unchanged(file, stamp):
+            continue
+        try:
+            collected.articles += [article.model_copy(update={"tags": source.tags}) for article in read_articles(file)]
         except SourceError as error:
             skip(str(file), "bad_file", str(error))
-    return articles
+    return collected

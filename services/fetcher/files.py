@@ -15,6 +15,8 @@ from shared.article_ids import article_id_for_content, article_id_for_url, canon
 from shared.schemas import RawArticle
 
 ARTICLE_SUFFIXES = (".txt", ".html", ".htm", ".jsonl")
+# A file as a poll found it: (modification time in ns, size in bytes).
+FileStamp = tuple[int, int]
 _TITLE_SCAN_LINES = 12
 _MAX_TITLE = 300
 
@@ -53,6 +55,32 @@ def iter_article_files(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
         else:
             raise SourceError(f"{path}: no such file or folder")
+
+
+def file_stamp(path: Path) -> FileStamp:
+    status = path.stat()
+    return status.st_mtime_ns, status.st_size
+
+
+class PublishedFiles:
+    """The files of a source whose articles were all published (or skipped on purpose), as they were then.
+
+    A folder polled every few seconds was read whole on every poll, each article parsed and looked up
+    in Redis: a folder of thousands of files cost CPU all day while nothing in it changed. A file whose
+    modification time and size are those remembered here is not read again; one that changed is read
+    whole (what it already held is recognised in Redis, so nothing is sent twice). Kept in memory, like
+    the loop that polls the source: a restarted fetcher reads each file once more.
+    """
+
+    def __init__(self) -> None:
+        self._stamps: dict[Path, FileStamp] = {}
+
+    def unchanged(self, path: Path, stamp: FileStamp) -> bool:
+        return self._stamps.get(path) == stamp
+
+    def remember(self, stamps: Iterable[tuple[Path, FileStamp]]) -> None:
+        """After a poll published everything: its files as it found them (files gone since are forgotten)."""
+        self._stamps = dict(stamps)
 
 
 def read_articles(path: Path) -> list[RawArticle]:

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from services.fetcher.collect import collect
 from services.fetcher.errors import SourceError
+from services.fetcher.files import PublishedFiles
 from services.fetcher.metrics import LAST_ARTICLE, LAST_SUCCESS, SKIPPED, SOURCE_ERRORS
 from services.fetcher.polite_http import PoliteClient
 from services.fetcher.published import is_new_version, newest_article_time, remember
@@ -39,15 +40,17 @@ def source_label(source: Source) -> str:
 
 
 async def poll(source: Source, http: PoliteClient, redis: Redis, send: Send, ttl_seconds: int,
-               wait_out_outages: bool = False) -> int | None:
+               wait_out_outages: bool = False, published: PublishedFiles | None = None) -> int | None:
     """Publish the new or updated articles of ``source`` through ``send``; how many, or None when the poll failed.
 
     Never raises: see ``isolated``. ``send`` must return only once the broker acknowledged the article.
     With ``wait_out_outages`` (the service), a Redis or broker outage is waited out: the poll starts
     over with capped backoff until the dependency is back, instead of failing until the next interval.
+    With ``published`` (the service's poll loop of a files source), files unchanged since a poll
+    published them are not read again, and this poll's files are remembered once it has published.
     """
     def attempt() -> Awaitable[int]:
-        return _publish_new(source, http, redis, send, ttl_seconds)
+        return _publish_new(source, http, redis, send, ttl_seconds, published)
 
     if wait_out_outages:
         return await isolated(source, retry_transient(attempt, "poll", source=source_label(source)))
@@ -82,9 +85,10 @@ async def isolated(source: Source, work: Awaitable[T]) -> T | None:
     return None
 
 
-async def _publish_new(source: Source, http: PoliteClient, redis: Redis, send: Send, ttl_seconds: int) -> int:
+async def _publish_new(source: Source, http: PoliteClient, redis: Redis, send: Send, ttl_seconds: int,
+                       published_files: PublishedFiles | None) -> int:
     label = source_label(source)
-    collected = await collect(source, http)
+    collected = await collect(source, http, published_files)
     published = []
     for article in collected.articles:
         if await is_new_version(redis, article):
@@ -101,6 +105,8 @@ async def _publish_new(source: Source, http: PoliteClient, redis: Redis, send: S
             log_event(logger, "fetch.published", article_id=article.article_id, url=article.url, source=label)
             published.append(article)
     await http.commit(collected.pages)
+    if published_files is not None:
+        published_files.remember(collected.files)
     SOURCE_ERRORS.labels(label).set(0)
     LAST_SUCCESS.labels(label).set_to_current_time()
     metrics.LAST_ACTIVITY.labels("fetcher").set_to_current_time()

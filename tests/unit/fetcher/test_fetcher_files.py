@@ -9,9 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from services.fetcher.collect import collect
 from services.fetcher.errors import SourceError
-from services.fetcher.files import iter_article_files, read_articles
+from services.fetcher.files import PublishedFiles, iter_article_files, read_articles
+from services.fetcher.polite_http import MemoryValidatorStore, polite_client
+from services.fetcher.sources import Source
 from shared.article_ids import article_id_for_content, article_id_for_url
+from shared.settings import Settings
 from tests.news_site import BOILERPLATE, STORIES, story_page
 
 SAMPLES = Path(__file__).parents[3] / "samples" / "articles"
@@ -158,3 +162,31 @@ def test_folders_are_expanded_recursively_sorted_and_filtered(tmp_path: Path) ->
 def test_missing_path_is_an_error_naming_it(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="nowhere/at-all.txt: no such file or folder"):
         list(iter_article_files([tmp_path / "nowhere" / "at-all.txt"]))
+
+
+async def test_a_polled_folder_reads_again_only_the_files_changed_since_a_poll_published_them(tmp_path: Path) -> None:
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Council passes budget\n\nThe town council passed its budget on Monday night.\n")
+    (folder / "b.txt").write_text("Bridge closes for repairs\n\nThe old bridge closes for three weeks from Friday.\n")
+    source = Source(name="drop", kind="files", path=folder)
+    http = polite_client(Settings(_env_file=None, data_dir=tmp_path), MemoryValidatorStore())
+    published = PublishedFiles()
+    try:
+        first = await collect(source, http, published)
+        assert sorted(article.title for article in first.articles) == ["Bridge closes for repairs",
+                                                                        "Council passes budget"]
+        assert (await collect(source, http, published)).articles != [], "nothing remembered before it is published"
+
+        published.remember(first.files)  # what a poll does once its articles are published
+        assert (await collect(source, http, published)).articles == []
+
+        (folder / "b.txt").write_text("Bridge reopens early\n\nThe old bridge reopened on Tuesday, ahead of plan.\n")
+        (folder / "c.txt").write_text("Library extends hours\n\nThe library now opens until nine on weekdays.\n")
+        third = await collect(source, http, published)
+        assert sorted(article.title for article in third.articles) == ["Bridge reopens early", "Library extends hours"]
+        published.remember(third.files)
+        (folder / "a.txt").unlink()
+        assert (await collect(source, http, published)).articles == []
+    finally:
+        await http.client.aclose()
