@@ -97,7 +97,7 @@ PATTERNS = [
 HIT_PATTERNS = {
     "iran-sanctions": [
         "{place} and {org} announced new sanctions on Iran on {day}, {person} {says}.",
-        "The {norp} government imposed fresh sanctions on Tehran over {topic} on {day}, {person} {says}.",
+        "On {day} the {norp} government imposed fresh sanctions on Tehran over {topic}, {person} {says}.",
         "{org} agreed on {day} to expand sanctions against Iranian banks, according to {person}.",
     ],
     "rafah": [
