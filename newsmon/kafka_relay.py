@@ -9,7 +9,10 @@ the consumer, the broker and here while the news is quiet. The relay sees every 
 stack, so it holds a Fetch itself instead: a Fetch that asks for the same partitions at the same
 offsets as the connection's previous Fetches, with nothing stored since, waits here (costing
 nothing) until a Produce is acknowledged, another request follows on its connection, or its
-``max_wait_ms`` passes; then it goes to tansu with a 1 ms wait, which tansu answers at once. A
+``max_wait_ms`` passes; then it goes to tansu with a 1 ms wait, which tansu answers at once.
+tansu acknowledges a Produce a moment before a Fetch can read it, so a Fetch answered empty just
+after a store is asked once more when that store is ``STORE_SETTLE_S`` old: before, a message could
+wait in the broker for a consumer's whole ``fetch_max_wait`` (5 s) now and then. A
 consumer may then wait long on an empty fetch, as it would with Apache Kafka, and still see a new
 message within a few milliseconds of its storage.
 
@@ -49,6 +52,10 @@ _HOST = "127.0.0.1"
 # What a held Fetch asks of tansu once let go: one look at the partitions (0 would skip even that).
 _RELEASED_WAIT_MS = 1
 _REWRITE, _STORED = 1, 2  # what the reply to a noted request means
+# tansu acknowledges a Produce a moment before a Fetch can read it: a Fetch it answered empty just after
+# a store may have missed that store. So a repeated Fetch is held past this age of the last store only
+# once it has been asked again after it (held until then at most), never on a store it may not have seen.
+STORE_SETTLE_S = 0.25
 
 
 class StoredSignal:
@@ -56,11 +63,13 @@ class StoredSignal:
 
     def __init__(self) -> None:
         self.count = 0
+        self.last_at = float("-inf")  # when the last store was acknowledged (the event loop's clock)
         self._next: asyncio.Future[None] | None = None
 
     def stored(self) -> None:
         """Something was stored: every Fetch held now may go."""
         self.count += 1
+        self.last_at = asyncio.get_running_loop().time()
         if self._next is not None:
             self._next.set_result(None)
             self._next = None
@@ -99,7 +108,9 @@ class _Connection:
         if fetch.wait_ms > _RELEASED_WAIT_MS and self.nothing_new(fetch):
             following = asyncio.ensure_future(_read_frame(client))
             waits: list[asyncio.Future[Any]] = [following, self.signal.next_store()]
-            await asyncio.wait(waits, timeout=fetch.wait_ms / 1000, return_when=asyncio.FIRST_COMPLETED)
+            settled_in = self.signal.last_at + STORE_SETTLE_S - asyncio.get_running_loop().time()
+            timeout = fetch.wait_ms / 1000 if settled_in <= 0 else min(fetch.wait_ms / 1000, settled_in)
+            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         count = self.signal.count
         for topic, partition, offset in fetch.positions:
             self.asked[(topic, partition)] = (offset, count)

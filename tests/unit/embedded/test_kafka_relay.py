@@ -11,7 +11,7 @@ from aiokafka.protocol.produce import ProduceRequest_v7
 
 from newsmon.embedded import free_port
 from newsmon.kafka_frames import read_uvarint, skip_tagged_fields, without_trailing_tags
-from newsmon.kafka_relay import serve
+from newsmon.kafka_relay import STORE_SETTLE_S, serve
 
 # tansu's ApiVersions v3 reply body, as captured from the broker (after the correlation id).
 TANSU_REPLY = bytes.fromhex(
@@ -117,8 +117,8 @@ def produce(correlation_id: int) -> bytes:
 
 async def test_a_fetch_with_nothing_new_waits_in_the_relay_until_something_is_stored() -> None:
     """A stand-in broker answers at once and notes each request; the relay holds a repeated Fetch until
-    a Produce is answered, lets a Fetch at a new offset go at once, and lets a held Fetch go when the
-    client sends another request behind it."""
+    a Produce is answered, lets a Fetch at a new offset go at once, asks once more when a store has
+    settled, and lets a held Fetch go when the client sends another request behind it."""
     arrived: asyncio.Queue[tuple[int, int, int]] = asyncio.Queue()  # (api_key, correlation id, fetch wait)
 
     async def broker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -157,17 +157,23 @@ async def test_a_fetch_with_nothing_new_waits_in_the_relay_until_something_is_st
         producer.write(produce(3))
         assert await next_arrival(1) == (0, 3, -1)
         assert await next_arrival(1) == (1, 2, 1)  # the Produce was answered: the Fetch goes
+        loop = asyncio.get_running_loop()
+        stored_at = loop.time()
         consumer.write(fetch(4, offset=6))
         assert await next_arrival(1) == (1, 4, 1)  # a new offset goes at once
+        # Asked again just after the store: tansu may not have shown it yet, so it goes once the store has settled.
         consumer.write(fetch(5, offset=6))
-        assert await next_arrival(0.5) is None
-        consumer.write(request(3, 4, 6))  # a Metadata request behind the held Fetch lets it go, in order
-        assert [await next_arrival(1), await next_arrival(1)] == [(1, 5, 1), (3, 6, -1)]
-        consumer.write(fetch(7, offset=6, wait_ms=300))
+        assert await next_arrival(1) == (1, 5, 1)
+        assert STORE_SETTLE_S <= loop.time() - stored_at < STORE_SETTLE_S + 0.5
+        consumer.write(fetch(6, offset=6))
+        assert await next_arrival(0.5) is None  # asked after the store settled, nothing stored since: held
+        consumer.write(request(3, 4, 7))  # a Metadata request behind the held Fetch lets it go, in order
+        assert [await next_arrival(1), await next_arrival(1)] == [(1, 6, 1), (3, 7, -1)]
+        consumer.write(fetch(8, offset=6, wait_ms=300))
         assert await next_arrival(0.15) is None
-        assert await next_arrival(1) == (1, 7, 1)  # a held Fetch goes when its own wait is over
-        replies = [struct.unpack(">i", (await read_frame(consumer_reader))[:4])[0] for _ in range(6)]
-        assert replies == [1, 2, 4, 5, 6, 7]
+        assert await next_arrival(1) == (1, 8, 1)  # a held Fetch goes when its own wait is over
+        replies = [struct.unpack(">i", (await read_frame(consumer_reader))[:4])[0] for _ in range(7)]
+        assert replies == [1, 2, 4, 5, 6, 7, 8]
         assert struct.unpack(">i", (await read_frame(producer_reader))[:4])[0] == 3
         for writer in (consumer, producer):
             writer.close()
