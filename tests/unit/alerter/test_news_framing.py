@@ -179,13 +179,22 @@ def test_shapes_of_the_object_real_reports_use(enrich: Enrich, text: str) -> Non
      True),
     ("Canada imposed sanctions on six shipping firms on Monday.\nThe sanctions respond to Tehran's drone deliveries.",
      True),
-    # The party named again, a place, or a sentence further on: no link.
+    # The parties pointed back at with a demonstrative and the event's own noun for them.
+    ("The Treasury sanctioned 12 tankers on Thursday.\nThese tankers carried cargo for Iran's navy.", True),
+    ("On Tuesday the Treasury imposed sanctions on nine people and firms for funding the Houthis.\n"
+     "These people and firms moved money earned from sales of Iranian commodities.", True),
+    # The party named with "the", another noun after a demonstrative, a place, or a sentence further on: no link.
     ("The Treasury sanctioned 12 tankers on Thursday.\nThe tankers carried cargo for Iran's navy.", False),
+    ("The Treasury sanctioned 12 tankers on Thursday.\nThese ports served Iran's navy.", False),
+    ("The Treasury sanctioned 12 tankers on Thursday.\nThese tankers often call at ports in Iran.", False),
+    ("On Tuesday the Treasury imposed sanctions on nine people and firms for funding the Houthis.\n"
+     "Those people smuggled Iranian weapons to Yemen.", False),
     ("The Treasury sanctioned 12 tankers on Thursday.\nThe move was discussed at length in Tehran.", False),
     ("The Treasury sanctioned 12 tankers on Thursday.\nPort officials counted the ships.\n"
      "The move is aimed at Iran's oil exports.", False),
 ])
-def test_the_link_reaches_the_next_sentence_only_through_the_measure(enrich: Enrich, text: str, fires: bool) -> None:
+def test_the_link_reaches_the_next_sentence_only_through_the_measure_or_the_parties_pointed_back_at(
+        enrich: Enrich, text: str, fires: bool) -> None:
     assert bool(events(iran_sanctions(), enrich, text)) is fires, rejections(iran_sanctions(), enrich, text)
 
 

@@ -34,7 +34,7 @@ from services.alerter.rule_engine.events.framing import (
     refers_back,
 )
 from services.alerter.rule_engine.events.news_checks import NewsContext, why_not_news
-from services.alerter.rule_engine.events.next_sentence import linkable, measure_subject, opens_with_measure
+from services.alerter.rule_engine.events.next_sentence import linkable, opens_with_reference, referring_subject
 from services.alerter.rule_engine.events.object_phrases import ObjectPhrase, parse_with_phrases
 from services.alerter.rule_engine.events.parse_repairs import repaired
 from services.alerter.rule_engine.events.sentence_parse import ParsedSentence, Phrase, SentenceParser
@@ -168,7 +168,7 @@ class EventNode:
                 finding = self._placed(finding, index, event, parse, context, lede)
                 if targets is not None and finding.rejected is not None and finding.rejected.startswith("target:") \
                         and finding.scope is not None and self._measure_follows(words, index, targets):
-                    finding = self._linked_by_next(reading, words, finding, targets[index + 1], nationalities)
+                    finding = self._linked_by_next(reading, words, finding, event, targets[index + 1], nationalities)
                 found.append(finding)
         return self._resolved(found, with_object, {index for index in with_object & self._reporting(reading, words)
                                                    if index in lede})
@@ -192,18 +192,22 @@ class EventNode:
 
     @staticmethod
     def _measure_follows(words: ArticleWords, index: int, targets: Units) -> bool:
-        """The next sentence names the target and opens with the measure named again ("The move ...")."""
+        """The next sentence names the target and may open with the measure or the parties named again ("The move
+        ...", "These individuals ...")."""
         sentences = words.article.sentences
         if index + 1 not in targets or index + 1 >= len(sentences):
             return False
         following = sentences[index + 1]
-        return opens_with_measure(words.article.text[following.start:following.end])
+        return opens_with_reference(words.article.text[following.start:following.end])
 
-    def _linked_by_next(self, reading: Reading, words: ArticleWords, finding: EventFinding, spans: list[Span],
-                        nationalities: list[Span]) -> EventFinding:
-        """The finding kept when the next sentence, about the measure itself, names the target as an actor."""
+    def _linked_by_next(self, reading: Reading, words: ArticleWords, finding: EventFinding, event: Event,
+                        spans: list[Span], nationalities: list[Span]) -> EventFinding:
+        """The finding kept when the next sentence, about the measure itself or the parties pointed back at,
+        names the target as an actor."""
         start, parse = self._parse(reading, words, finding.sentence + 1)
-        subject = measure_subject(parse)
+        parties = frozenset(token.lemma for phrase in event.targets for token in phrase
+                            if token.pos in ("NOUN", "PROPN"))
+        subject = referring_subject(parse, parties)
         if subject is None:
             return finding
         actors = TargetSpans(linkable(parse, subject, spans, start), nationalities).actors(parse, start)
