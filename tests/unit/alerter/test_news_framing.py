@@ -143,6 +143,7 @@ def test_the_scope_is_an_option_of_the_event_condition(enrich: Enrich, scope: st
     "Guard Corps.",
     "The UK announced a new round of sanctions aimed at cutting off the networks that fund Iran's militias.",
     "The Council decided to expand the scope of its sanctions framework, given Iran's support for the war.",
+    "Ministers today widened the legal framework for restrictive measures in view of Iran's drone deliveries.",
     "Canada expanded its restrictive measures on Tuesday to counter Tehran's supply of missiles.",
     "The Treasury is countering Iran's weapons trade by designating a network of brokers on Friday.",
 ])

@@ -23,12 +23,15 @@ INCLUDING = frozenset({"include", "add", "cover"})
 # Prepositions that put a container on the verb: "added to", "included in", "put on", "listed under".
 CONTAINER_LINKS = frozenset({"to", "in", "on", "onto", "into", "under"})
 # How an object may hang below its container: "the list of (persons) subject to sanctions", "the list
-# of entities under an asset freeze", "the list of sanctioned entities", "its sanctions regime".
+# of entities under an asset freeze", "the list of sanctioned entities", "its sanctions regime", "the
+# framework for restrictive measures".
 _PATH_ROLES = frozenset({"pobj", "dobj", "prep", "amod", "acl", "agent", "conj", "compound", "nmod"})
 # How an object word modifies its container noun: "sanctions list"; the parser hangs the first of two
 # coordinated modifiers as nmod ("a travel ban and asset freeze list").
 _MODIFYING = frozenset({"compound", "nmod"})
-_PATH_PREPOSITIONS = frozenset({"to", "of", "under", "by"})
+_PATH_PREPOSITIONS = frozenset({"to", "of", "under", "by", "for"})
+# How a container names what it holds: "the list of sanctioned entities", "the framework for restrictive measures".
+_HOLDING = frozenset({"of", "for"})
 _MAX_PATH = 6
 
 
@@ -44,7 +47,7 @@ def container_of(sentence: ParsedSentence, obj: ParsedToken) -> ParsedToken | No
             return None
         if current.dep == "prep" and current.lower not in _PATH_PREPOSITIONS:
             return None
-        if head.lemma in CONTAINERS and not head.is_verb and (current.dep in _MODIFYING or current.lower == "of"):
+        if head.lemma in CONTAINERS and not head.is_verb and (current.dep in _MODIFYING or current.lower in _HOLDING):
             return head
         if head.is_verb and not (head.dep in ("acl", "amod") and head.tag in ("VBN", "VBG")):
             return None
