@@ -14,7 +14,9 @@ from tests.unit.alerter.conftest import Enrich, events, iran_sanctions, one_rule
 BODY = ("Officials in several capitals spent the morning talking about shipping routes, oil prices and the "
         "weather over the Gulf, which has been calm for weeks now.\n"
         "Markets in Asia opened lower and traders said they were waiting for more signals from central banks "
-        "before making any large moves this quarter.\n")
+        "before making any large moves this quarter.\n"
+        "Farmers in the north said the late rains had delayed the harvest by two weeks and raised the price "
+        "of feed for their herds.\n")
 
 
 @pytest.mark.parametrize(("text", "why"), [
@@ -117,6 +119,10 @@ def test_scope_lede_keeps_the_lede_and_anchored_sentences_and_drops_undated_back
     lede = "Britain imposed sanctions on Iran's oil minister.\n" + BODY
     [event] = events(iran_sanctions(), enrich, lede)
     assert event.scope == "headline"
+    two_paragraphs = "".join(BODY.splitlines(keepends=True)[:2])
+    third = two_paragraphs + "Britain imposed sanctions on Iran's oil minister, the foreign office said in a statement."
+    [event] = events(iran_sanctions(), enrich, third)
+    assert event.scope == "lede"
 
 
 @pytest.mark.parametrize(("scope", "fires"), [("anywhere", True), ("headline", False), ("lede", False)])

@@ -1,9 +1,10 @@
 """Where in an article an event may be its news, and the article's date.
 
 An event is the article's news when it is in the **headline** (the text's first sentence), the
-**lede** (every sentence up to the end of the second paragraph of prose: a line of at least
+**lede** (every sentence up to the end of the third paragraph of prose: a line of at least
 ``PROSE_WORDS`` words that ends a sentence, so scraped chrome above the story, bylines and captions
-ending with their credit, counts as headline matter), or anchored in a present or recent time
+ending with their credit, counts as headline matter; three, because a scraped page often opens with
+a standfirst or a paragraph of context before the news), or anchored in a present or recent time
 (``framing.recently_anchored``). A paragraph is a line: text arrives with its hard wraps joined
 (``services/dedupe/cleanup.py``). Without a published date, the text's own dates date it.
 
@@ -23,7 +24,7 @@ from shared.schemas import EnrichedArticle
 PROSE_WORDS = 15
 # Prose ends its sentences; a photo caption ends with its credit "(Aaron Chown/PA)", a headline with nothing.
 _ENDS_SENTENCE = re.compile(r"""[.!?]["'’”»)\]]*$""")
-LEDE_PARAGRAPHS = 2
+LEDE_PARAGRAPHS = 3
 _MONTH = (r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
 _DATES = (
