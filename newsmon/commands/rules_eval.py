@@ -118,11 +118,13 @@ def score_rules(labelled: list[LabelLine], enriched: list[EnrichedArticle],
 def _false_negative(compiled: CompiledRule, label: LabelLine, article: EnrichedArticle) -> Miss:
     from services.alerter.rule_engine.article_words import ArticleWords
 
-    rejected = compiled.rejected_events(ArticleWords(article))
+    words = ArticleWords(article)
+    rejected = compiled.rejected_events(words)
     sentences = [text for text in dict.fromkeys(_sentence_text(article, finding.sentence) for finding in rejected)]
     shown = [label.sentence] if label.sentence else sentences or [_shortened(article.text)]
+    reasons = [f"{finding.kind} '{_at(article, finding.action)}': {finding.rejected}" for finding in rejected]
     return Miss(label.id, label.kind, "false_negative", shown,
-                [f"{finding.kind} '{_at(article, finding.action)}': {finding.rejected}" for finding in rejected],
+                reasons + compiled.silences(words) if compiled.event_nodes else ["no sentence satisfies the condition"],
                 label.reason, label.story)
 
 

@@ -205,6 +205,10 @@ class CompiledRule:
                     kept.setdefault(finding.sentence, finding)
         return [kept[index].explained(words) for index in sorted(set(sentences)) if index in kept]
 
+    def silences(self, words: ArticleWords) -> list[str]:
+        """Why each event condition that found nothing in the article found nothing (``rules eval``)."""
+        return [node.silence(words) for node in self.event_nodes if not node.findings(words)]
+
     def rejected_events(self, words: ArticleWords) -> list[EventFinding]:
         """The events the rule's event conditions found and rejected, with the reasons (for ``rules eval``)."""
         return [finding for node in self.event_nodes for finding in node.findings(words)

@@ -63,6 +63,28 @@ def test_the_report_shows_each_miss_with_its_sentence_and_why(tmp_path: Path) ->
     assert "    fired on: Aid trucks waited at Rafah." in lines
 
 
+def test_a_miss_where_the_rule_found_no_event_says_which_part_was_missing(tmp_path: Path) -> None:
+    path = labels_file(
+        tmp_path,
+        {"id": "no-object", "rules": ["iran-sanctions"], "text": "Washington barred Iran's envoys on Monday."},
+        {"id": "apart", "rules": ["iran-sanctions"],
+         "text": "Iran's navy seized a tanker.\nBritain imposed new sanctions on Monday."},
+        {"id": "no-action", "rules": ["iran-sanctions"], "text": "Iran's sanctions lawyers met in Geneva."},
+        {"id": "rafah", "rules": ["rafah"], "text": "Aid trucks waited at Gaza's southern crossing."},
+    )
+    result = CliRunner().invoke(app, ["rules", "eval", "--labels", str(path)])
+    assert result.exit_code == 0, result.output
+    report = result.stdout
+    assert "  false negative: no-object\n    should fire on: Washington barred Iran's envoys on Monday.\n" \
+           "      no event: no sentence holds an object word\n" in report
+    assert "  false negative: apart\n" in report and "      no event: no sentence holds an object word with the " \
+           "target (nor the source), or links them through the next sentence\n" in report
+    assert "      no event: in the sentences that hold an object word with the target, no action or cue word " \
+           "acts on it\n" in report
+    assert "  false negative: rafah\n    should fire on: Aid trucks waited at Gaza's southern crossing.\n" \
+           "      no sentence satisfies the condition\n" in report
+
+
 def test_json_gives_the_figures_to_scripts(tmp_path: Path) -> None:
     path = labels_file(tmp_path, {"id": "a", "rules": ["rafah"], "text": "Tanks entered Rafah."},
                        {"id": "b", "rules": [], "text": "Rafael Nadal won in Madrid."})

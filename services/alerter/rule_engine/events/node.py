@@ -136,21 +136,42 @@ class EventNode:
         """Every event in the candidate sentences, kept or rejected, computed once per article."""
         return words.cached(("event-findings", self), self._findings, words)
 
-    def _findings(self, words: ArticleWords) -> list[EventFinding]:
-        article = words.article
-        reading = self.reading(article.language)
+    def silence(self, words: ArticleWords) -> str:
+        """Why the condition found no event at all in the article (``rules eval`` prints it with a miss)."""
+        reading = self.reading(words.article.language)
         if reading is None:
-            return []
+            return f"no event: the condition has no words for language {words.article.language!r}"
+        with_object, _, _, candidates = self._candidates(reading, words)
+        if not with_object:
+            return "no event: no sentence holds an object word"
+        if not candidates:
+            return "no event: no sentence holds an object word with the target (nor the source), or links them " \
+                   "through the next sentence"
+        return "no event: in the sentences that hold an object word with the target, no action or cue word acts " \
+               "on it"
+
+    def _candidates(self, reading: Reading, words: ArticleWords) -> tuple[set[int], Units | None, Units | None,
+                                                                          set[int]]:
+        """The sentences holding an object word, where the target (with the country phrases that stand for it)
+        and the source are named, and the sentences to parse: an object word with the target and source, or
+        with the source and a target the next sentence links."""
         with_object = set(reading.objects.evaluate(words, "sentence"))
         targets = self.target.evaluate(words, "sentence") if self.target is not None else None
         sources = self.source.evaluate(words, "sentence") if self.source is not None else None
         candidates = set(with_object) if sources is None else with_object & sources.keys()
-        linked_next: set[int] = set()
         if targets is not None:
             targets = {**targets, **resolved_anaphors(words, targets, candidates)}
             linked_next = {index for index in candidates - targets.keys()
                            if self._measure_follows(words, index, targets)}
             candidates = (candidates & targets.keys()) | linked_next
+        return with_object, targets, sources, candidates
+
+    def _findings(self, words: ArticleWords) -> list[EventFinding]:
+        article = words.article
+        reading = self.reading(article.language)
+        if reading is None:
+            return []
+        with_object, targets, sources, candidates = self._candidates(reading, words)
         if not candidates:
             return []
         published, dated = article_date(article)
