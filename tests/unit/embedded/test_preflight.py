@@ -103,8 +103,9 @@ def test_a_port_held_by_another_program_names_it_and_the_setting_that_moves_the_
     try:
         with pytest.raises(EmbeddedError) as refused:
             check_ports(settings_on(tmp_path, port))
+        program = Path(f"/proc/{holder.pid}/comm").read_text().strip()  # python or python3, as the tests were run
         assert str(refused.value) == (f"port {port}, where the embedded Kafka broker listens, is already in use by "
-                                      f"python3 (pid {holder.pid}). Stop it, or give this stack another port with "
+                                      f"{program} (pid {holder.pid}). Stop it, or give this stack another port with "
                                       "NEWSMON_EMBEDDED_KAFKA_PORT.")
     finally:
         holder.kill()
