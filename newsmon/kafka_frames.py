@@ -2,7 +2,8 @@
 
 A frame here is one request or response without its 4-byte size prefix. Only what the relay needs
 is parsed: a request's header, a Fetch request's ``max_wait_ms`` and the partitions and offsets it
-asks for, a Produce request's ``acks``, and the trailing tagged fields of an ApiVersions reply. Every function
+asks for, a Produce request's ``acks`` and the partitions it writes to, and the trailing tagged
+fields of an ApiVersions reply. Every function
 returns None (or its input unchanged) for bytes it cannot parse, so the relay then passes the
 frame on as the client sent it.
 """
@@ -64,6 +65,7 @@ class FetchRequest:
     wait_ms: int
     # (topic name or id, partition, fetch offset) of every partition asked for
     positions: tuple[tuple[bytes, int, int], ...]
+    topic_ids: bool = False  # v13 and later name topics by id, never by the name a Produce uses
 
 
 class _Reader:
@@ -88,11 +90,18 @@ class _Reader:
         return self.fixed(">i")
 
     def string(self) -> bytes:
+        return self._sized(">h")
+
+    def data(self) -> bytes:
+        """A bytes field (a Produce's records): int32 length, or for a flexible version a varint of length + 1."""
+        return self._sized(">i")
+
+    def _sized(self, length_format: str) -> bytes:
         if self.flexible:
             size, self.position = read_uvarint(self.frame, self.position)
             size -= 1
         else:
-            size = self.fixed(">h")
+            size = self.fixed(length_format)
         start = self.position
         self.position += max(size, 0)
         if self.position > len(self.frame):
@@ -130,7 +139,7 @@ def fetch_request(frame: bytes, api_version: int) -> FetchRequest | None:
             body.tags()
     except (IndexError, struct.error):
         return None
-    return FetchRequest(wait_position, wait_ms, tuple(positions))
+    return FetchRequest(wait_position, wait_ms, tuple(positions), topic_ids=api_version >= 13)
 
 
 def with_fetch_wait(frame: bytes, position: int, wait_ms: int) -> bytes:
@@ -138,15 +147,38 @@ def with_fetch_wait(frame: bytes, position: int, wait_ms: int) -> bytes:
     return frame[:position] + struct.pack(">i", wait_ms) + frame[position + 4:]
 
 
-def produce_acks(frame: bytes, api_version: int) -> int | None:
-    """A Produce request's ``acks`` (0: the client expects no reply), or None if it does not parse."""
+@dataclass(frozen=True)
+class ProduceRequest:
+    """What the relay reads of a Produce request: whether a reply comes, and where it stores."""
+
+    acks: int  # 0: the client expects no reply
+    # (topic name, partition) of every partition written to; None when the body past ``acks`` does not parse
+    partitions: tuple[tuple[bytes, int], ...] | None
+
+
+def produce_request(frame: bytes, api_version: int) -> ProduceRequest | None:
+    """A Produce request's ``acks`` and partitions (v0 to v11), or None if not even ``acks`` parses."""
+    flexible = api_version >= FIRST_FLEXIBLE[PRODUCE]
     try:
-        body = _Reader(frame, _body_start(frame, PRODUCE, api_version), api_version >= FIRST_FLEXIBLE[PRODUCE])
+        body = _Reader(frame, _body_start(frame, PRODUCE, api_version), flexible)
         if api_version >= 3:
             body.string()  # transactional_id
-        return body.fixed(">h")
+        acks = body.fixed(">h")
     except (IndexError, struct.error):
         return None
+    try:
+        body.skip(4)  # timeout_ms
+        partitions = []
+        for _ in range(body.count()):
+            topic = body.string()
+            for _ in range(body.count()):
+                partitions.append((topic, body.fixed(">i")))
+                body.data()  # records
+                body.tags()
+            body.tags()
+    except (IndexError, struct.error):
+        return ProduceRequest(acks, None)
+    return ProduceRequest(acks, tuple(partitions))
 
 
 def without_trailing_tags(body: bytes) -> bytes:

@@ -7,9 +7,13 @@ one sleep (``tansu-broker/src/broker/fetch.rs``). A consumer therefore either wa
 whole ``fetch_max_wait`` for each new message, or polls the broker, and every poll costs CPU in
 the consumer, the broker and here while the news is quiet. The relay sees every Produce of the
 stack, so it holds a Fetch itself instead: a Fetch that asks for the same partitions at the same
-offsets as the connection's previous Fetches, with nothing stored since, waits here (costing
-nothing) until a Produce is acknowledged, another request follows on its connection, or its
-``max_wait_ms`` passes; then it goes to tansu with a 1 ms wait, which tansu answers at once.
+offsets as the connection's previous Fetches, with nothing stored in them since, waits here
+(costing nothing) until a Produce to one of them is acknowledged, another request follows on its
+connection, or its ``max_wait_ms`` passes; then it goes to tansu with a 1 ms wait, which tansu
+answers at once. A store elsewhere does not let it go: in a burst, every store of every stage
+would otherwise send every consumer's Fetch to tansu and back empty, about two round trips per
+article for each consumer. A Produce whose partitions do not parse counts for every partition, and
+a Fetch that names its topics by id (v13 and later, which no Produce does) waits for any store.
 tansu acknowledges a Produce a moment before a Fetch can read it, so a Fetch answered empty just
 after a store is asked once more when that store is ``STORE_SETTLE_S`` old: before, a message could
 wait in the broker for a consumer's whole ``fetch_max_wait`` (5 s) now and then. A
@@ -29,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import struct
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 from newsmon.kafka_frames import (
@@ -38,7 +43,7 @@ from newsmon.kafka_frames import (
     PRODUCE,
     FetchRequest,
     fetch_request,
-    produce_acks,
+    produce_request,
     read_uvarint,
     request_header,
     skip_tagged_fields,
@@ -51,28 +56,45 @@ __all__ = ["StoredSignal", "read_uvarint", "serve", "skip_tagged_fields", "witho
 _HOST = "127.0.0.1"
 # What a held Fetch asks of tansu once let go: one look at the partitions (0 would skip even that).
 _RELEASED_WAIT_MS = 1
-_REWRITE, _STORED = 1, 2  # what the reply to a noted request means
+_REWRITE = 1  # a noted request whose reply is rewritten
 # tansu acknowledges a Produce a moment before a Fetch can read it: a Fetch it answered empty just after
 # a store may have missed that store. So a repeated Fetch is held past this age of the last store only
 # once it has been asked again after it (held until then at most), never on a store it may not have seen.
 STORE_SETTLE_S = 0.25
 
 
+Partition = tuple[bytes, int]  # (topic name, partition)
+
+
 class StoredSignal:
-    """Counts acknowledged Produce requests; a held Fetch waits for the count to move."""
+    """Counts acknowledged Produce requests, in all and per partition; a held Fetch waits for a store to one
+    of its partitions."""
 
     def __init__(self) -> None:
         self.count = 0
-        self.last_at = float("-inf")  # when the last store was acknowledged (the event loop's clock)
+        self._anywhere = (0, float("-inf"))  # (count, time) of the last store whose partitions are not known
+        self._partitions: dict[Partition, tuple[int, float]] = {}  # (count, time) of each one's last store
         self._next: asyncio.Future[None] | None = None
 
-    def stored(self) -> None:
-        """Something was stored: every Fetch held now may go."""
+    def stored(self, partitions: tuple[Partition, ...] | None) -> None:
+        """Something was stored (in ``partitions``, or anywhere when they are not known): the Fetches held for
+        those partitions may go."""
         self.count += 1
-        self.last_at = asyncio.get_running_loop().time()
+        stamp = (self.count, asyncio.get_running_loop().time())
+        if partitions is None:
+            self._anywhere = stamp
+        for partition in partitions or ():
+            self._partitions[partition] = stamp
         if self._next is not None:
             self._next.set_result(None)
             self._next = None
+
+    def last(self, partition: Partition | None) -> tuple[int, float]:
+        """(count, time) of the last store that may have reached ``partition``; None: of the last store at all
+        (a Fetch that names its topics by id, which Produce requests never do)."""
+        if partition is None:
+            return self.count, max([self._anywhere[1], *(at for _, at in self._partitions.values())])
+        return max(self._anywhere, self._partitions.get(partition, (0, float("-inf"))))
 
     def next_store(self) -> asyncio.Future[None]:
         """A future done at the next ``stored``; shared by every waiter, so never cancel it."""
@@ -81,21 +103,36 @@ class StoredSignal:
         return self._next
 
 
+@dataclass(frozen=True)
+class _Stored:
+    """A Produce whose reply means its partitions were stored."""
+
+    partitions: tuple[Partition, ...] | None
+
+
 class _Connection:
     """One client's connection: what the replies it waits for mean, and what its Fetches last asked for."""
 
     def __init__(self, signal: StoredSignal) -> None:
         self.signal = signal
-        self.noted: dict[int, int] = {}
-        # (topic, partition) -> (fetch offset, store count) when a Fetch last asked for it
-        self.asked: dict[tuple[bytes, int], tuple[int, int]] = {}
+        self.noted: dict[int, int | _Stored] = {}
+        # (topic, partition) -> (fetch offset, count of the last store to it) when a Fetch last asked for it
+        self.asked: dict[Partition, tuple[int, int]] = {}
 
     def nothing_new(self, fetch: FetchRequest) -> bool:
-        """True when each partition was asked for at the same offset since the last store: tansu would
+        """True when each partition was asked for at the same offset since the last store to it: tansu would
         answer empty. An advanced offset (data came back) or a moved one (a seek) is asked at once."""
-        count = self.signal.count
         return bool(fetch.positions) and all(
-            self.asked.get((topic, partition)) == (offset, count) for topic, partition, offset in fetch.positions)
+            self.asked.get((topic, partition)) == (offset, self._last_count(fetch, (topic, partition)))
+            for topic, partition, offset in fetch.positions)
+
+    def _last_count(self, fetch: FetchRequest, partition: Partition) -> int:
+        return self.signal.last(None if fetch.topic_ids else partition)[0]
+
+    def _last_store_at(self, fetch: FetchRequest) -> float:
+        if fetch.topic_ids:
+            return self.signal.last(None)[1]
+        return max(self.signal.last((topic, partition))[1] for topic, partition, _ in fetch.positions)
 
     async def release_fetch(self, frame: bytes, api_version: int,
                             client: asyncio.StreamReader) -> tuple[bytes, asyncio.Future[bytes | None] | None]:
@@ -106,14 +143,16 @@ class _Connection:
             return frame, None
         following: asyncio.Future[bytes | None] | None = None
         if fetch.wait_ms > _RELEASED_WAIT_MS and self.nothing_new(fetch):
+            loop = asyncio.get_running_loop()
             following = asyncio.ensure_future(_read_frame(client))
-            waits: list[asyncio.Future[Any]] = [following, self.signal.next_store()]
-            settled_in = self.signal.last_at + STORE_SETTLE_S - asyncio.get_running_loop().time()
-            timeout = fetch.wait_ms / 1000 if settled_in <= 0 else min(fetch.wait_ms / 1000, settled_in)
-            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        count = self.signal.count
+            settled_in = self._last_store_at(fetch) + STORE_SETTLE_S - loop.time()
+            until = loop.time() + (fetch.wait_ms / 1000 if settled_in <= 0 else min(fetch.wait_ms / 1000, settled_in))
+            # A store to other partitions wakes the wait; it goes on while nothing new is stored for this Fetch.
+            while not following.done() and self.nothing_new(fetch) and (left := until - loop.time()) > 0:
+                waits: list[asyncio.Future[Any]] = [following, self.signal.next_store()]
+                await asyncio.wait(waits, timeout=left, return_when=asyncio.FIRST_COMPLETED)
         for topic, partition, offset in fetch.positions:
-            self.asked[(topic, partition)] = (offset, count)
+            self.asked[(topic, partition)] = (offset, self._last_count(fetch, (topic, partition)))
         return with_fetch_wait(frame, fetch.wait_position, _RELEASED_WAIT_MS), following
 
     def note(self, frame: bytes) -> None:
@@ -122,10 +161,12 @@ class _Connection:
         if api_key == API_VERSIONS and api_version >= FIRST_FLEXIBLE[API_VERSIONS]:
             self.noted[correlation_id] = _REWRITE
         elif api_key == PRODUCE:
-            if produce_acks(frame, api_version) == 0:
-                self.signal.stored()
+            produce = produce_request(frame, api_version)
+            partitions = None if produce is None else produce.partitions
+            if produce is not None and produce.acks == 0:
+                self.signal.stored(partitions)
             else:
-                self.noted[correlation_id] = _STORED
+                self.noted[correlation_id] = _Stored(partitions)
 
 
 async def _read_frame(reader: asyncio.StreamReader) -> bytes | None:
@@ -157,8 +198,8 @@ async def _responses(broker: asyncio.StreamReader, client: asyncio.StreamWriter,
         noted = connection.noted.pop(struct.unpack_from(">i", frame)[0], None) if connection.noted else None
         if noted == _REWRITE:
             frame = frame[:4] + without_trailing_tags(frame[4:])
-        elif noted == _STORED:
-            connection.signal.stored()
+        elif isinstance(noted, _Stored):
+            connection.signal.stored(noted.partitions)
         client.write(struct.pack(">i", len(frame)) + frame)
         await client.drain()
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import struct
+
 from aiokafka.protocol.fetch import FetchRequest_v4, FetchRequest_v11
 from aiokafka.protocol.produce import ProduceRequest_v3, ProduceRequest_v7
 from aiokafka.protocol.struct import Struct
 
-from newsmon.kafka_frames import fetch_request, produce_acks, request_header, with_fetch_wait
+from newsmon.kafka_frames import ProduceRequest, fetch_request, produce_request, request_header, with_fetch_wait
 
 
 def encoded(request: Struct, correlation_id: int = 7) -> bytes:
@@ -45,7 +47,27 @@ def test_a_cut_fetch_does_not_parse() -> None:
     assert fetch_request(frame[:12], 4) is None
 
 
-def test_produce_acks_with_and_without_a_transactional_id() -> None:
-    assert produce_acks(encoded(ProduceRequest_v7(None, -1, 30000, [("articles.raw", [(0, b"batch")])])), 7) == -1
-    assert produce_acks(encoded(ProduceRequest_v3("tx-1", 0, 30000, [("alerts", [(0, b"batch")])])), 3) == 0
-    assert produce_acks(b"\x00\x00\x00\x07\x00\x00\x00\x01\x00", 7) is None
+def test_a_produce_gives_its_acks_and_every_partition_it_writes_to() -> None:
+    request = ProduceRequest_v7(None, -1, 30000, [("articles.raw", [(0, b"batch"), (2, b"more")]),
+                                                  ("alerts", [(1, b"x" * 300)])])
+    assert produce_request(encoded(request), 7) == ProduceRequest(
+        -1, ((b"articles.raw", 0), (b"articles.raw", 2), (b"alerts", 1)))
+    assert produce_request(encoded(ProduceRequest_v3("tx-1", 0, 30000, [("alerts", [(0, b"batch")])])), 3) == \
+        ProduceRequest(0, ((b"alerts", 0),))
+
+
+def test_a_flexible_produce_gives_its_partitions() -> None:
+    """v9, as a newer client sends it: compact strings and arrays, tagged fields in the header and after each
+    partition and topic."""
+    header = struct.pack(">hhih", 0, 9, 7, 1) + b"c" + b"\x00"
+    body = (b"\x00" + struct.pack(">hi", 1, 30000)  # no transactional id, acks, timeout
+            + b"\x02" + b"\x07" + b"alerts"  # one topic
+            + b"\x03" + struct.pack(">i", 4) + b"\x06batch" + b"\x00" + struct.pack(">i", 5) + b"\x01" + b"\x00"
+            + b"\x00" + b"\x00")
+    assert produce_request(header + body, 9) == ProduceRequest(1, ((b"alerts", 4), (b"alerts", 5)))
+
+
+def test_a_produce_cut_short_keeps_its_acks_but_not_its_partitions() -> None:
+    frame = encoded(ProduceRequest_v7(None, -1, 30000, [("articles.raw", [(0, b"batch")])]))
+    assert produce_request(frame[:-3], 7) == ProduceRequest(-1, None)
+    assert produce_request(b"\x00\x00\x00\x07\x00\x00\x00\x01\x00", 7) is None

@@ -110,15 +110,16 @@ def encoded_fetch(correlation_id: int, offset: int, wait_ms: int) -> bytes:
     return bytes(request.build_request_header(correlation_id, "c").encode() + request.encode())
 
 
-def produce(correlation_id: int) -> bytes:
-    request = ProduceRequest_v7(None, -1, 30000, [("articles.raw", [(0, b"batch")])])
+def produce(correlation_id: int, topic: str = "articles.raw", partition: int = 0) -> bytes:
+    request = ProduceRequest_v7(None, -1, 30000, [(topic, [(partition, b"batch")])])
     return frame(bytes(request.build_request_header(correlation_id, "p").encode() + request.encode()))
 
 
 async def test_a_fetch_with_nothing_new_waits_in_the_relay_until_something_is_stored() -> None:
     """A stand-in broker answers at once and notes each request; the relay holds a repeated Fetch until
-    a Produce is answered, lets a Fetch at a new offset go at once, asks once more when a store has
-    settled, and lets a held Fetch go when the client sends another request behind it."""
+    a Produce to its partition is answered (not one to another partition or topic), lets a Fetch at a
+    new offset go at once, asks once more when a store has settled, and lets a held Fetch go when the
+    client sends another request behind it."""
     arrived: asyncio.Queue[tuple[int, int, int]] = asyncio.Queue()  # (api_key, correlation id, fetch wait)
 
     async def broker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -154,9 +155,13 @@ async def test_a_fetch_with_nothing_new_waits_in_the_relay_until_something_is_st
         assert await next_arrival(1) == (1, 1, 1)  # the first goes at once, asking tansu to answer at once
         consumer.write(fetch(2, offset=5))
         assert await next_arrival(0.5) is None  # same partition, same offset, nothing stored: held
+        producer.write(produce(31, topic="alerts"))
+        producer.write(produce(32, partition=1))
+        assert [await next_arrival(1), await next_arrival(1)] == [(0, 31, -1), (0, 32, -1)]
+        assert await next_arrival(0.5) is None  # stored elsewhere: still held
         producer.write(produce(3))
         assert await next_arrival(1) == (0, 3, -1)
-        assert await next_arrival(1) == (1, 2, 1)  # the Produce was answered: the Fetch goes
+        assert await next_arrival(1) == (1, 2, 1)  # the Produce to its partition was answered: the Fetch goes
         loop = asyncio.get_running_loop()
         stored_at = loop.time()
         consumer.write(fetch(4, offset=6))
@@ -174,7 +179,7 @@ async def test_a_fetch_with_nothing_new_waits_in_the_relay_until_something_is_st
         assert await next_arrival(1) == (1, 8, 1)  # a held Fetch goes when its own wait is over
         replies = [struct.unpack(">i", (await read_frame(consumer_reader))[:4])[0] for _ in range(7)]
         assert replies == [1, 2, 4, 5, 6, 7, 8]
-        assert struct.unpack(">i", (await read_frame(producer_reader))[:4])[0] == 3
+        assert [struct.unpack(">i", (await read_frame(producer_reader))[:4])[0] for _ in range(3)] == [31, 32, 3]
         for writer in (consumer, producer):
             writer.close()
     finally:
