@@ -29,6 +29,8 @@ def create_service(settings: Settings) -> faust.App:
     """The fetcher's faust app, wired from ``settings``."""
     parts = bootstrap(settings)
     app = create_app("fetcher", settings, readiness=[parts.redis_reachable])
+    # It consumes nothing: no consumer group, so no heartbeats, fetches or commit timers while the news is quiet.
+    app.producer_only = True
     raw_articles = raw_topic(app, topics.ARTICLES_RAW, produced_by="fetcher")
 
     async def send(article: RawArticle) -> None:
