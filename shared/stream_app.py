@@ -21,12 +21,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 import faust
-from faust.sensors.prometheus import setup_prometheus_sensors
 from pydantic import ValidationError
 
 from shared import metrics, topics
 from shared.dead_letters import build_dead_letter
 from shared.failure_policy import TOO_LARGE, Backoff, Rejected, as_rejected, classify, describe_error, retry_transient
+from shared.faust_metrics import serve_faust_metrics
 from shared.kafka_transport import FetchWaitTransport
 from shared.logs import log_event, logging_config
 from shared.message_size import record_size
@@ -95,9 +95,7 @@ def create_app(service: ServiceName, settings: Settings, readiness: list[Readine
         return web.json({"service": service, "ready": report.ready, "checks": report.checks, "reasons": report.reasons},
                         status=200 if report.ready else 503)
 
-    # faust's own sensor serves /metrics: our prometheus-client metrics (same default registry)
-    # plus faust's per-topic/partition offsets, from which consumer lag is derived.
-    setup_prometheus_sensors(app, pattern="/metrics", name_prefix="newsmon_faust")
+    serve_faust_metrics(app, name_prefix="newsmon_faust")
     return app
 
 
