@@ -91,11 +91,21 @@ async def send_and_wait(settings: Settings, articles: list[BenchArticle]) -> flo
                     enriched |= {record.key for record in records} & ids
         if len(enriched) < stories or len(fired) < alerts:
             raise TimeoutError(f"{stories - len(enriched)} stories not enriched, {alerts - len(fired)} alerts missing "
-                               "after 600s")
+                               f"after 600s; stories without an enriched article: {unenriched(articles, enriched)}")
         return time.perf_counter() - started
     finally:
         await writer.stop()
         await reader.stop()
+
+
+def unenriched(articles: list[BenchArticle], enriched: set[bytes]) -> list[str]:
+    """The article id of each original none of whose story's articles (it or a copy) was enriched."""
+    story_ids: dict[int, set[bytes]] = {}
+    for article in articles:
+        story_ids.setdefault(article.copy_of if article.copy_of is not None else article.number, set()).add(
+            article.as_raw().article_id.encode())
+    return [article.as_raw().article_id for article in articles
+            if article.copy_of is None and not story_ids[article.number] & enriched]
 
 
 def raw_seconds(nlp: Language, settings: Settings, articles: list[BenchArticle]) -> float:
@@ -138,7 +148,11 @@ def measure(layout: str, corpus: str, stack: Stack, nlp: Language, seed: int,
     for round_number in range(ROUNDS):
         articles = make(RUN_ARTICLES[corpus], seed * 100 + round_number + 1)
         before = used_so_far()
-        through_stack = asyncio.run(send_and_wait(stack.settings, articles))
+        try:
+            through_stack = asyncio.run(send_and_wait(stack.settings, articles))
+        except TimeoutError as error:
+            tails = "\n".join(f"--- {name}:\n{stack.services[name].log_tail(15)}" for name in ("dedupe", "ner"))
+            raise TimeoutError(f"{error}\n{tails}") from None
         used = {name: (spent - before[name]) / len(articles) for name, spent in used_so_far().items()}
         raw = raw_seconds(nlp, stack.settings, articles)
         rounds.append((raw / through_stack, through_stack, raw, articles, used))
