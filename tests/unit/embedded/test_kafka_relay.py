@@ -11,7 +11,7 @@ from aiokafka.protocol.produce import ProduceRequest_v7
 
 from newsmon.embedded import free_port
 from newsmon.kafka_frames import read_uvarint, skip_tagged_fields, without_trailing_tags
-from newsmon.kafka_relay import STORE_SETTLE_S, serve
+from newsmon.kafka_relay import RELEASED_WAIT_MS, STORE_SETTLE_S, serve
 
 # tansu's ApiVersions v3 reply body, as captured from the broker (after the correlation id).
 TANSU_REPLY = bytes.fromhex(
@@ -152,7 +152,8 @@ async def test_a_fetch_with_nothing_new_waits_in_the_relay_until_something_is_st
             except OSError:
                 await asyncio.sleep(0.05)
         consumer.write(fetch(1, offset=5))
-        assert await next_arrival(1) == (1, 1, 1)  # the first goes at once, asking tansu to answer at once
+        # The first goes at once, asking tansu for a short wait.
+        assert await next_arrival(1) == (1, 1, RELEASED_WAIT_MS)
         consumer.write(fetch(2, offset=5))
         assert await next_arrival(0.5) is None  # same partition, same offset, nothing stored: held
         producer.write(produce(31, topic="alerts"))
@@ -161,22 +162,23 @@ async def test_a_fetch_with_nothing_new_waits_in_the_relay_until_something_is_st
         assert await next_arrival(0.5) is None  # stored elsewhere: still held
         producer.write(produce(3))
         assert await next_arrival(1) == (0, 3, -1)
-        assert await next_arrival(1) == (1, 2, 1)  # the Produce to its partition was answered: the Fetch goes
+        # The Produce to its partition was answered: the Fetch goes.
+        assert await next_arrival(1) == (1, 2, RELEASED_WAIT_MS)
         loop = asyncio.get_running_loop()
         stored_at = loop.time()
         consumer.write(fetch(4, offset=6))
-        assert await next_arrival(1) == (1, 4, 1)  # a new offset goes at once
+        assert await next_arrival(1) == (1, 4, RELEASED_WAIT_MS)  # a new offset goes at once
         # Asked again just after the store: tansu may not have shown it yet, so it goes once the store has settled.
         consumer.write(fetch(5, offset=6))
-        assert await next_arrival(1) == (1, 5, 1)
+        assert await next_arrival(1) == (1, 5, RELEASED_WAIT_MS)
         assert STORE_SETTLE_S <= loop.time() - stored_at < STORE_SETTLE_S + 0.5
         consumer.write(fetch(6, offset=6))
         assert await next_arrival(0.5) is None  # asked after the store settled, nothing stored since: held
         consumer.write(request(3, 4, 7))  # a Metadata request behind the held Fetch lets it go, in order
-        assert [await next_arrival(1), await next_arrival(1)] == [(1, 6, 1), (3, 7, -1)]
+        assert [await next_arrival(1), await next_arrival(1)] == [(1, 6, RELEASED_WAIT_MS), (3, 7, -1)]
         consumer.write(fetch(8, offset=6, wait_ms=300))
         assert await next_arrival(0.15) is None
-        assert await next_arrival(1) == (1, 8, 1)  # a held Fetch goes when its own wait is over
+        assert await next_arrival(1) == (1, 8, RELEASED_WAIT_MS)  # a held Fetch goes when its own wait is over
         replies = [struct.unpack(">i", (await read_frame(consumer_reader))[:4])[0] for _ in range(7)]
         assert replies == [1, 2, 4, 5, 6, 7, 8]
         assert [struct.unpack(">i", (await read_frame(producer_reader))[:4])[0] for _ in range(3)] == [31, 32, 3]
