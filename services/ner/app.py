@@ -53,8 +53,9 @@ def create_service(settings: Settings) -> faust.App:
     @app.agent(unique_articles, name="ner")
     async def ner_agent(stream: faust.StreamT[bytes]) -> None:
         stream.enable_acks = False  # acknowledged in handle_batch, once the batch's outputs are stored
-        # As many batches at once as worker processes, so none of them waits for a batch to be published.
-        in_flight = OrderedPipeline(depth=enricher.processes)
+        # One batch more than there are worker processes: each process starts its next batch while the
+        # one before is published, never idling for the broker's acknowledgement.
+        in_flight = OrderedPipeline(depth=enricher.processes + 1)
         try:
             async for events in idle_batches(aiter(stream.events()), settings.ner_batch_size,
                                              settings.ner_batch_idle_s, settings.ner_batch_wait_s):

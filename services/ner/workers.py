@@ -1,10 +1,14 @@
-"""Where a micro-batch is annotated: in a thread beside the event loop, or spread over worker processes.
+"""Where a micro-batch is annotated: in worker processes, with the rest of the work beside the event loop.
 
-spaCy holds the GIL, so one process annotates on one core. ``ThreadEnricher`` keeps faust's event
-loop (heartbeats, fetches, acknowledgements) responsive while it works; ``ProcessPoolEnricher``
-(``NEWSMON_NER_N_PROCESS`` > 1) keeps that many worker processes, each with its pipeline loaded
-once, and splits every micro-batch among them. Both return the enriched articles in input order.
-Both annotate at a lower priority (``ANNOTATION_NICENESS``) than every other process of the stack.
+spaCy holds the GIL, so a thread running it in the service's own process competes with faust's
+event loop (fetching, decoding, publishing) and with everything else done per article. Instead
+``NEWSMON_NER_N_PROCESS`` worker processes (one by default on a single core, one per usable core
+above) each load the pipelines once and only annotate (``annotate.annotate``: ``nlp.pipe`` and
+what is read off each doc); the service's process, on another core when there is one, identifies
+languages before (``annotate.plan``) and builds the enriched articles after (``annotate.finish``),
+in a thread beside its event loop. Each batch is split among the workers by text length, and the
+enriched articles come back in input order. Workers annotate at a lower priority
+(``ANNOTATION_NICENESS``) than every other process of the stack.
 """
 
 from __future__ import annotations
@@ -19,11 +23,10 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 from spacy.language import Language
 
-from services.ner.annotate import enrich
+from services.ner.annotate import Annotation, Planned, annotate, enrich, finish, plan
 from services.ner.language import identifier
 from services.ner.pipeline import ModelNotInstalled, PatternFileError, load_pipeline
 from services.ner.pipelines import Pipelines
@@ -68,40 +71,13 @@ class PipelineConfig:
                    dict(settings.spacy_language_models))
 
     def load(self) -> Pipelines:
-        """The primary spaCy pipeline, with the language identifier loaded too so no article waits for it;
-        the other languages' pipelines load when a text first needs them (``pipelines.py``)."""
-        identifier()
+        """The primary spaCy pipeline; the other languages' pipelines load when a text first needs them
+        (``pipelines.py``)."""
         return Pipelines(load_pipeline(self.model, self.extra_patterns), self.language_models, self.extra_patterns)
 
     def enrich(self, nlp: Pipelines | Language, articles: Sequence[UniqueArticle]) -> list[EnrichedArticle]:
+        """Every step in this process, as ``newsmon ner`` and the benchmarks run it."""
         return enrich(nlp, articles, self.batch_size, self.max_chars)
-
-
-class Enricher(Protocol):
-    """Enriches articles without blocking the event loop; calls may overlap, and each returns in input order."""
-
-    processes: int  # that annotate at once
-
-    async def enrich(self, articles: Sequence[UniqueArticle]) -> list[EnrichedArticle]: ...
-
-    def close(self) -> None: ...
-
-
-class ThreadEnricher:
-    """The pipeline in this process, run by one worker thread: calls wait their turn, in call order."""
-
-    processes = 1
-
-    def __init__(self, config: PipelineConfig) -> None:
-        self.config = config
-        self.nlp = config.load()
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="ner-pipeline", initializer=lower_priority)
-
-    async def enrich(self, articles: Sequence[UniqueArticle]) -> list[EnrichedArticle]:
-        return await asyncio.get_running_loop().run_in_executor(self._thread, self.config.enrich, self.nlp, articles)
-
-    def close(self) -> None:
-        self._thread.shutdown(wait=False, cancel_futures=True)
 
 
 # State of one worker process of ProcessPoolEnricher (never used in the service's own process).
@@ -142,43 +118,45 @@ def _end_with_the_service() -> None:
     threading.Thread(target=wait_for_the_end, name="ends-with-the-service", daemon=True).start()
 
 
-def _enrich_in_worker(articles: Sequence[UniqueArticle]) -> list[str]:
-    """The enriched articles as JSON: pickling the models back (every mention, sentence and entity a
-    model of its own) costs ten times writing and reading their JSON, about 1.4 ms per article."""
+def _annotate_in_worker(planned: Sequence[Planned]) -> list[Annotation]:
     if _worker_error is not None:
         raise _worker_error
     assert _worker_config is not None and _worker_nlp is not None, "worker started without _start_worker"
-    return [article.model_dump_json() for article in _worker_config.enrich(_worker_nlp, articles)]
+    return annotate(_worker_nlp, planned, _worker_config.batch_size)
 
 
-def _shares(articles: Sequence[UniqueArticle], parts: int) -> list[list[int]]:
-    """Indices of ``articles`` for each of at most ``parts`` workers, none empty, balanced by text length.
+def _shares(planned: Sequence[Planned], parts: int) -> list[list[int]]:
+    """Indices of ``planned`` for each of at most ``parts`` workers, none empty, balanced by text length.
 
     spaCy's time grows with the text, and a batch is done when its slowest worker is: each
-    article, longest first, goes to the worker with the least text so far. Each share is in
+    text, longest first, goes to the worker with the least text so far. Each share is in
     input order.
     """
-    shares: list[list[int]] = [[] for _ in range(min(parts, len(articles)))]
+    shares: list[list[int]] = [[] for _ in range(min(parts, len(planned)))]
     loads = [0] * len(shares)
-    for index in sorted(range(len(articles)), key=lambda index: -len(articles[index].text)):
+    for index in sorted(range(len(planned)), key=lambda index: -len(planned[index].text)):
         least = loads.index(min(loads))
         shares[least].append(index)
-        loads[least] += len(articles[index].text)
+        loads[least] += len(planned[index].text)
     return [sorted(share) for share in shares]
 
 
 class ProcessPoolEnricher:
-    """``processes`` worker processes, each with its own pipeline; each batch is shared out among them
-    by text length (``_shares``)."""
+    """``processes`` worker processes, each with its own pipelines, and one thread of the service's process
+    that plans each batch before them and finishes it after. Calls may overlap (the next batch is
+    annotated while the one before is published); each returns its articles in input order."""
 
     def __init__(self, config: PipelineConfig, processes: int) -> None:
-        # spawn, not fork: the service process runs an event loop and threads that a fork would copy mid-flight.
+        self.config = config
         self.processes = processes
+        identifier()  # the language identifier, loaded now so that no article waits for it
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="ner-articles")
+        # spawn, not fork: the service process runs an event loop and threads that a fork would copy mid-flight.
         self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_start_worker, initargs=(config,))
         # Start the workers now, so a missing model fails the service at start, not at the first article.
         try:
-            self._pool.submit(_enrich_in_worker, []).result()
+            self._pool.submit(_annotate_in_worker, []).result()
         except BaseException:
             self.close()
             raise
@@ -187,28 +165,28 @@ class ProcessPoolEnricher:
         if not articles:
             return []
         loop = asyncio.get_running_loop()
-        shares = _shares(articles, self.processes)
+        planned = await loop.run_in_executor(
+            self._thread, lambda: [plan(article, self.config.max_chars) for article in articles])
+        shares = _shares(planned, self.processes)
         chunks = await asyncio.gather(*(
-            loop.run_in_executor(self._pool, _enrich_in_worker, [articles[index] for index in share])
+            loop.run_in_executor(self._pool, _annotate_in_worker, [planned[index] for index in share])
             for share in shares
         ))
-        by_index = {index: EnrichedArticle.model_validate_json(article)
-                    for share, chunk in zip(shares, chunks, strict=True)
-                    for index, article in zip(share, chunk, strict=True)}
-        return [by_index[index] for index in range(len(articles))]
+        by_index = {index: annotation for share, chunk in zip(shares, chunks, strict=True)
+                    for index, annotation in zip(share, chunk, strict=True)}
+        return await loop.run_in_executor(self._thread, lambda: [
+            finish(article, planned[index], by_index[index]) for index, article in enumerate(articles)])
 
     def close(self) -> None:
         self._pool.shutdown(cancel_futures=True)
+        self._thread.shutdown(wait=False, cancel_futures=True)
 
 
-def make_enricher(settings: Settings) -> Enricher:
-    """The enricher the settings ask for: in-process for one process, a process pool above; logs the choice."""
-    config = PipelineConfig.from_settings(settings)
+def make_enricher(settings: Settings) -> ProcessPoolEnricher:
+    """The worker processes the settings ask for (``worker_processes``); logs how many and why."""
     processes, reason = worker_processes(settings.ner_n_process)
     log_event(logger, "ner.processes", processes=processes, reason=reason)
-    if processes > 1:
-        return ProcessPoolEnricher(config, processes)
-    return ThreadEnricher(config)
+    return ProcessPoolEnricher(PipelineConfig.from_settings(settings), processes)
 
 
 def worker_processes(configured: int | None) -> tuple[int, str]:

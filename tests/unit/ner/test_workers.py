@@ -16,7 +16,6 @@ from services.ner.workers import (
     WORKER_MEMORY_BYTES,
     PipelineConfig,
     ProcessPoolEnricher,
-    ThreadEnricher,
     make_enricher,
     worker_processes,
 )
@@ -43,14 +42,19 @@ async def test_worker_processes_match_the_in_process_pipeline(nlp: Language, sam
     assert comparable(enriched) == comparable(config.enrich(nlp, articles))
 
 
-async def test_one_process_runs_the_pipeline_in_a_thread(sample_dir: Path) -> None:
+async def test_one_process_annotates_in_a_worker_at_low_priority_beside_the_event_loop(sample_dir: Path) -> None:
     enricher = make_enricher(Settings(_env_file=None, ner_n_process=1))
-    assert isinstance(enricher, ThreadEnricher)
-    (enriched,) = await enricher.enrich([unique_article(sample_dir / "001_757be6f2e390ada8.txt")])
-    assert enriched.entities[0].name == "Antony Blinken"
-    # spaCy's thread yields the core to the other hops of an article; the event loop keeps its priority.
-    assert enricher._thread.submit(os.nice, 0).result() == nicer_than(os.nice(0))
-    enricher.close()
+    try:
+        assert enricher.processes == 1
+        (enriched,) = await enricher.enrich([unique_article(sample_dir / "001_757be6f2e390ada8.txt")])
+        assert enriched.entities[0].name == "Antony Blinken"
+        # spaCy's process yields the core to the other hops of an article; the service's own threads keep
+        # their priority.
+        assert enricher._pool.submit(os.nice, 0).result() == nicer_than(os.nice(0))
+        assert enricher._pool.submit(os.getpid).result() != os.getpid()
+        assert enricher._thread.submit(os.nice, 0).result() == os.nice(0)
+    finally:
+        enricher.close()
 
 
 def nicer_than(niceness: int) -> int:
