@@ -19,6 +19,11 @@ TRUNCATED = Counter("newsmon_ner_truncated_total", "Articles annotated only up t
 BATCH_ARTICLES = Histogram(
     "newsmon_ner_batch_articles", "Articles per micro-batch.", buckets=(1, 2, 4, 8, 16, 32, 64, 128)
 )
+WORKERS_REPLACED = Counter(
+    "newsmon_ner_worker_pools_replaced_total",
+    "Worker pools started again because a worker process ended mid-batch (killed, out of memory); the batch "
+    "was annotated again by the new pool.",
+)
 INPUT_WAIT = Histogram(
     "newsmon_ner_input_wait_seconds",
     "From an articles.unique message's producer timestamp to its micro-batch starting: the broker hop, the "

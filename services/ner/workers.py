@@ -21,11 +21,13 @@ import os
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from spacy.language import Language
 
+from services.ner import metrics
 from services.ner.annotate import Annotation, Planned, annotate, enrich, finish, plan
 from services.ner.language import identifier
 from services.ner.pipeline import ModelNotInstalled, PatternFileError, load_pipeline
@@ -151,9 +153,7 @@ class ProcessPoolEnricher:
         self.processes = processes
         identifier()  # the language identifier, loaded now so that no article waits for it
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="ner-articles")
-        # spawn, not fork: the service process runs an event loop and threads that a fork would copy mid-flight.
-        self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_start_worker, initargs=(config,))
+        self._pool = self._start_pool()
         # Start the workers now, so a missing model fails the service at start, not at the first article.
         try:
             self._pool.submit(_annotate_in_worker, []).result()
@@ -161,21 +161,47 @@ class ProcessPoolEnricher:
             self.close()
             raise
 
+    def _start_pool(self) -> ProcessPoolExecutor:
+        # spawn, not fork: the service process runs an event loop and threads that a fork would copy mid-flight.
+        return ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_start_worker, initargs=(self.config,))
+
     async def enrich(self, articles: Sequence[UniqueArticle]) -> list[EnrichedArticle]:
         if not articles:
             return []
         loop = asyncio.get_running_loop()
         planned = await loop.run_in_executor(
             self._thread, lambda: [plan(article, self.config.max_chars) for article in articles])
+        pool = self._pool
+        try:
+            annotations = await self._annotate(pool, planned)
+        except BrokenProcessPool:
+            # A worker process ended mid-batch (the kernel's out-of-memory killer picks the largest process,
+            # spaCy's; or someone killed it), and a pool that lost a worker takes no more work. A new pool
+            # annotates the batch again; a batch that ends the new pool's worker too fails as any error does,
+            # and the service retries its articles one at a time (``app.py``).
+            if pool is self._pool:  # not already replaced by another batch that met the same end
+                log_event(logger, "ner.workers_lost", logging.ERROR, processes=self.processes,
+                          articles=len(articles), article_ids=[article.article_id for article in articles])
+                metrics.WORKERS_REPLACED.inc()
+                pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._start_pool()
+            annotations = await self._annotate(self._pool, planned)
+        return await loop.run_in_executor(self._thread, lambda: [
+            finish(article, item, annotation)
+            for article, item, annotation in zip(articles, planned, annotations, strict=True)])
+
+    async def _annotate(self, pool: ProcessPoolExecutor, planned: list[Planned]) -> list[Annotation]:
+        """The batch shared out among the workers (``_shares``), the annotations in input order."""
+        loop = asyncio.get_running_loop()
         shares = _shares(planned, self.processes)
         chunks = await asyncio.gather(*(
-            loop.run_in_executor(self._pool, _annotate_in_worker, [planned[index] for index in share])
+            loop.run_in_executor(pool, _annotate_in_worker, [planned[index] for index in share])
             for share in shares
         ))
         by_index = {index: annotation for share, chunk in zip(shares, chunks, strict=True)
                     for index, annotation in zip(share, chunk, strict=True)}
-        return await loop.run_in_executor(self._thread, lambda: [
-            finish(article, planned[index], by_index[index]) for index, article in enumerate(articles)])
+        return [by_index[index] for index in range(len(planned))]
 
     def close(self) -> None:
         self._pool.shutdown(cancel_futures=True)

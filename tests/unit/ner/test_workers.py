@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 from pathlib import Path
 
 import pytest
 from spacy.language import Language
 
-from services.ner import workers
+from services.ner import metrics, workers
 from services.ner.pipeline import ModelNotInstalled
 from services.ner.pipelines import Pipelines
 from services.ner.workers import (
@@ -55,6 +57,28 @@ async def test_one_process_annotates_in_a_worker_at_low_priority_beside_the_even
         assert enricher._thread.submit(os.nice, 0).result() == os.nice(0)
     finally:
         enricher.close()
+
+
+async def test_a_worker_killed_mid_batch_is_replaced_and_the_batch_annotated_again(
+        nlp: Language, sample_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    config = PipelineConfig.from_settings(Settings(_env_file=None))
+    articles = [unique_article(path) for path in sorted(sample_dir.glob("*.txt"))] * 8  # long enough to kill mid-way
+    pool = ProcessPoolEnricher(config, processes=1)
+    replaced = metrics.WORKERS_REPLACED._value.get()
+    try:
+        worker = pool._pool.submit(os.getpid).result()
+        batch = asyncio.ensure_future(pool.enrich(articles))
+        await asyncio.sleep(0.3)  # the worker is inside nlp.pipe: the batch takes seconds
+        assert not batch.done()
+        os.kill(worker, signal.SIGKILL)
+        enriched = await batch
+        assert comparable(enriched) == comparable(config.enrich(nlp, articles))
+        assert pool._pool.submit(os.getpid).result() != worker
+        assert metrics.WORKERS_REPLACED._value.get() == replaced + 1
+        assert "ner.workers_lost" in caplog.messages
+        assert comparable(await pool.enrich(articles[:1])) == comparable(enriched[:1])  # and the next batch too
+    finally:
+        pool.close()
 
 
 def nicer_than(niceness: int) -> int:
