@@ -10,7 +10,10 @@ resend after a crash only with the same id). Each test prints how long recovery 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,7 @@ import pytest
 from services.notifier.webhooks.subscriptions import new_secret
 from shared.article_ids import article_id_for_content
 from shared.settings import SERVICE_NAMES
+from shared.topics import dead_letter_topic
 from tests.integration.faults.articles import batch_titles, write_batch
 from tests.integration.faults.up_stack import (
     RECOVERY_TIMEOUT_S,
@@ -51,9 +55,10 @@ def assert_status_shows(up: UpStack, name: str, restarts: int, last_exit: str) -
     assert f"restarts {restarts}" in line and f"last: {last_exit}" in line, status.stdout
 
 
-def kill_mid_stream(up: UpStack, subscriber: Subscriber, victim: str, feed: Path) -> tuple[int, float]:
-    """Feed a batch, kill ``victim`` once its first alert arrived (the stream flows), feed another while it
-    is down; returns (the killed pid, when)."""
+def kill_mid_stream(up: UpStack, subscriber: Subscriber, victim: str, feed: Path,
+                    kill: Callable[[], int] | None = None) -> tuple[int, float]:
+    """Feed a batch, kill ``victim`` (or the process whose pid ``kill`` gives) once its first alert arrived
+    (the stream flows), feed another while it is down; returns (the killed pid, when)."""
     before, during = f"{victim}-before", f"{victim}-during"
     if victim == "fetcher":
         write_batch(feed, before, BATCH)
@@ -61,7 +66,11 @@ def kill_mid_stream(up: UpStack, subscriber: Subscriber, victim: str, feed: Path
         up.replay(write_batch(feed, before, BATCH))
     wait_until(lambda: subscriber.deliveries().keys() & batch_titles(before, BATCH), DELIVERY_TIMEOUT_S,
                lambda: f"the first alert of {before}:\n{up.tail()}")
-    pid = up.kill(victim)
+    if kill is None:
+        pid = up.kill(victim)
+    else:
+        pid = kill()
+        os.kill(pid, signal.SIGKILL)
     killed_at = time.monotonic()
     if victim == "fetcher":
         write_batch(feed, during, BATCH)
@@ -86,6 +95,35 @@ def test_a_service_killed_mid_stream_is_restarted_and_no_alert_is_lost_or_double
     assert_status_shows(up, victim, restarts + 1, "killed by SIGKILL")
     assert any(line.startswith(f"{victim} (pid {pid}) died: killed by SIGKILL; restarting in ")
                for line in up.console_lines()), up.tail()
+
+
+def ner_workers(ner_pid: int) -> set[int]:
+    """The ner service's worker processes: its children started by multiprocessing's spawn (not its
+    resource tracker)."""
+    children = {int(child) for task in Path(f"/proc/{ner_pid}/task").iterdir()
+                for child in (task / "children").read_text().split()}
+    return {child for child in children
+            if "spawn_main" in (command := Path(f"/proc/{child}/cmdline").read_text())
+            and "resource_tracker" not in command}
+
+
+def test_a_ner_worker_killed_mid_stream_is_replaced_and_no_article_is_lost_or_dead_lettered(
+    up: UpStack, subscriber: Subscriber
+) -> None:
+    """The kernel's out-of-memory killer picks the largest process, spaCy's worker: the service stays up,
+    starts new workers, and annotates the articles again."""
+    ner_pid, restarts = up.state().pid("ner"), up.restarts()["ner"]
+    workers, dead_letters = ner_workers(ner_pid), len(up.topic(dead_letter_topic("ner")))
+    assert workers, "ner runs its pipeline in worker processes"
+    pid, killed_at = kill_mid_stream(up, subscriber, "ner-worker", up.root, kill=lambda: min(workers))
+    titles = batch_titles("ner-worker-before", BATCH) | batch_titles("ner-worker-during", BATCH)
+    recover(up, subscriber, "ner's worker", killed_at, titles)
+
+    assert_alerted_once(up, subscriber, titles, resend_allowed=False)
+    assert (up.state().pid("ner"), up.restarts()["ner"]) == (ner_pid, restarts), "the service was not restarted"
+    replaced = ner_workers(ner_pid)
+    assert pid not in replaced and len(replaced) == len(workers)
+    assert len(up.topic(dead_letter_topic("ner"))) == dead_letters, "nothing dead-lettered"
 
 
 def test_redis_killed_mid_stream_comes_back_with_its_data(up: UpStack, subscriber: Subscriber) -> None:
