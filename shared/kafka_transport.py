@@ -13,18 +13,24 @@ ask crosses the threads twice), aiokafka's fetch loop looked for work every seco
 keepalives of the thread ran every second. Each wake costs both event loops; five services' worth
 was most of the idle stack's CPU. Every one of these waits ends at once on what it waits for (a
 record stored, a seek, a rebalance, a stop), so ``IDLE_WAKE_S`` only bounds how long nothing
-happens; a service's idle CPU fell from about 0.5% to 0.25% of one core.
+happens; a service's idle CPU fell from about 0.5% to 0.25% of one core. faust's commit timer woke
+the service every ``broker_commit_interval`` (2.8 s) to find nothing acknowledged since the last
+commit: it now waits for a message to be acknowledged, then commits that interval later as faust
+did, and its livelock check (a warning after minutes without progress) runs every
+``LIVELOCK_CHECK_S`` instead of every 7 s.
 """
 
 from __future__ import annotations
 
+import asyncio
 from time import monotonic
-from typing import cast
+from typing import Any, cast
 
 import aiokafka
+from faust.sensors import Sensor
 from faust.transport.consumer import RecordMap
 from faust.transport.drivers import aiokafka as faust_aiokafka
-from faust.types import AppT
+from faust.types import AppT, Message
 from faust.types.tuples import TP
 from mode import Service
 from yarl import URL
@@ -32,6 +38,9 @@ from yarl import URL
 # How long an idle consumer thread, and faust's ask for records, wait with nothing to wake them
 # (aiokafka's fetch loop: 0.2 s by default; faust's ask and mode's keepalives: 1 s).
 IDLE_WAKE_S = 5.0
+# How often faust's check for partitions that stopped making progress runs; it warns only after
+# ``broker_commit_livelock_soft_timeout`` (minutes), so every 7 s (faust's) bought nothing.
+LIVELOCK_CHECK_S = 30.0
 # mode logs an error when the thread has not answered a keepalive for this long (3 keepalives).
 _KEEPALIVE_LATE_S = 3 * IDLE_WAKE_S
 
@@ -68,9 +77,50 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
             await self._wakeup_timer_in_thread()
 
 
+class _AckSignal(Sensor):
+    """Wakes a consumer's commit timer when a message is acknowledged. A sensor, because faust's compiled
+    stream loop marks messages acknowledged itself, without calling ``Consumer.ack``."""
+
+    def __init__(self, acked: asyncio.Event) -> None:
+        super().__init__()
+        self.acked = acked
+
+    def on_message_out(self, tp: TP, offset: int, message: Message) -> None:
+        self.acked.set()
+
+
 class _Consumer(faust_aiokafka.Consumer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._acked_since_commit = asyncio.Event()
+        self.app.sensors.add(_AckSignal(self._acked_since_commit))
+
     def _new_consumer_thread(self) -> _ConsumerThread:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    @Service.task
+    async def _commit_handler(self) -> None:
+        """faust's commit every ``commit_interval``, but only after a message was acknowledged since the last.
+
+        Offsets are committed as late as before (an interval after the work), so a crash redelivers no more
+        than it did; a rebalance or a stop still commits at once (faust's own ``on_partitions_revoked``).
+        Acknowledged offsets a commit could not take yet (an earlier message of the partition still in work)
+        are tried again an interval later, as faust's timer would.
+        """
+        while not self.should_stop:
+            await self.wait(self._acked_since_commit.wait())
+            self._acked_since_commit.clear()
+            await self.sleep(self.commit_interval)
+            await self.commit()
+            if any(self._acked.values()):
+                self._acked_since_commit.set()
+
+    @Service.task
+    async def _commit_livelock_detector(self) -> None:
+        """faust's check that every assigned partition makes progress, every ``LIVELOCK_CHECK_S``."""
+        async for _ in self.itertimer(LIVELOCK_CHECK_S, name="livelock"):
+            if not self.app.rebalancing:
+                await self.verify_all_partitions_active()
 
 
 class FetchWaitTransport(faust_aiokafka.Transport):

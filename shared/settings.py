@@ -62,10 +62,12 @@ class Settings(BaseSettings):
     notifier_port: int = 8085
 
     topic_partitions: int = Field(default=4, ge=1)
-    # Short group timeouts make the embedded broker's consumer-group join take seconds, not 30 s.
+    # Short group timeouts make the embedded broker's consumer-group join take seconds, not 30 s. Heartbeats
+    # at a third of the session timeout (Kafka's advice, aiokafka's default): each one wakes the consumer,
+    # the relay and the broker, most of what an idle stack does.
     kafka_session_timeout_s: float = 10.0
     kafka_rebalance_timeout_s: float = 6.0
-    kafka_heartbeat_interval_s: float = 2.0
+    kafka_heartbeat_interval_s: float = 3.0
     kafka_max_message_bytes: int = Field(
         default=1_048_588, ge=65_536,
         description="Largest message the services send (Kafka's default message.max.bytes); a larger output "

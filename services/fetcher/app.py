@@ -15,7 +15,8 @@ import faust
 from services.fetcher.bootstrap import FetcherDependencies, bootstrap
 from services.fetcher.files import PublishedFiles
 from services.fetcher.metrics import PUBLISH_LATENCY
-from services.fetcher.polling import Send, poll
+from services.fetcher.polling import Send, poll, source_label
+from services.fetcher.published import SourceFreshness
 from services.fetcher.sources import Source
 from shared import topics
 from shared.background import keep_running
@@ -51,8 +52,11 @@ def create_service(settings: Settings) -> faust.App:
 
 async def poll_forever(parts: FetcherDependencies, source: Source, send: Send, ttl_s: int) -> None:
     """Poll one source until the service stops; a failed poll is logged and counted by ``poll``, never fatal,
-    and a Redis or broker outage is waited out within the poll. A files source's unchanged files are read once."""
+    and a Redis or broker outage is waited out within the poll. A files source's unchanged files are read once,
+    and the source's newest article time is read from Redis once."""
     published = PublishedFiles()
+    freshness = SourceFreshness(source_label(source))
     while True:
-        await poll(source, parts.http, parts.redis, send, ttl_s, wait_out_outages=True, published=published)
+        await poll(source, parts.http, parts.redis, send, ttl_s, wait_out_outages=True, published=published,
+                   freshness=freshness)
         await asyncio.sleep(source.interval_s)

@@ -27,15 +27,27 @@ async def remember(redis: Redis, article: RawArticle, ttl_seconds: int) -> None:
     await redis.set(f"{KEY_PREFIX}:{article.article_id}", sha256_hex(article.text), ex=ttl_seconds)
 
 
-async def newest_article_time(redis: Redis, source: str, seen_now: float | None) -> float | None:
-    """The newest publication time ever seen from ``source``, kept across restarts.
+class SourceFreshness:
+    """The newest publication time ever seen from one source, kept across restarts in Redis.
 
-    After a restart the first polls are answered 304 and show no articles; the stored time
-    keeps the source's freshness visible instead of blank.
+    After a restart the first polls are answered 304 and show no articles; the stored time keeps the
+    source's freshness visible instead of blank. Redis is read at the first poll and written when the
+    time moves: a quiet folder polled every second asked Redis on every poll for a value only this
+    loop writes (one fetcher polls each source).
     """
-    key = f"{NEWEST_PREFIX}:{sha256_hex(source)[:32]}"
-    stored = await redis.get(key)
-    newest = max(filter(None, (seen_now, float(stored) if stored else None)), default=None)
-    if newest is not None and newest != (float(stored) if stored else None):
-        await redis.set(key, repr(newest))
-    return newest
+
+    def __init__(self, source: str) -> None:
+        self.key = f"{NEWEST_PREFIX}:{sha256_hex(source)[:32]}"
+        self._read = False
+        self._newest: float | None = None
+
+    async def update(self, redis: Redis, seen_now: float | None) -> float | None:
+        """The newest time, given the newest publication of this poll (None: it published nothing)."""
+        if not self._read:
+            stored = await redis.get(self.key)
+            self._newest = float(stored) if stored else None
+            self._read = True
+        if seen_now is not None and (self._newest is None or seen_now > self._newest):
+            await redis.set(self.key, repr(seen_now))
+            self._newest = seen_now
+        return self._newest

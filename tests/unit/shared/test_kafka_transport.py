@@ -1,13 +1,17 @@
-"""Every consuming service waits on an empty fetch only as long as the setting says, not faust's 1.5 s."""
+"""Every consuming service waits on an empty fetch only as long as the setting says, not faust's 1.5 s, and
+commits only when it has something to commit."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import cast
 
 import faust
+from faust.types import TP, Message
 
 from newsmon.stack import service_environment
-from shared.kafka_transport import IDLE_WAKE_S
+from shared.kafka_transport import IDLE_WAKE_S, FetchWaitTransport
 from shared.settings import Settings
 from shared.stream_app import create_app, raw_topic
 
@@ -50,3 +54,52 @@ def test_the_embedded_stack_gives_its_services_the_long_wait_and_kafka_the_short
     assert service_environment(embedded)["NEWSMON_KAFKA_FETCH_MAX_WAIT_S"] == "5.0"
     assert service_environment(on_kafka)["NEWSMON_KAFKA_FETCH_MAX_WAIT_S"] == "0.5"
     assert service_environment(chosen)["NEWSMON_KAFKA_FETCH_MAX_WAIT_S"] == "0.2"
+
+
+
+async def test_an_idle_consumer_commits_only_after_a_message_was_acknowledged(tmp_path: Path) -> None:
+    # A plain app with newsmon's transport (create_app would register the Prometheus sensors a second time).
+    app = faust.App("commit-timer", broker="kafka://127.0.0.1:1", store="memory://", datadir=tmp_path,
+                    autodiscover=False)
+    app.transport = FetchWaitTransport(app.conf.broker_consumer, app, 0.03)
+    consumer = app.consumer
+    tp = TP("articles.raw", 0)
+    committed: list[list[int]] = []
+    left_behind: list[int] = []  # an offset the commit cannot take yet (an earlier message still in work)
+
+    async def commit(*_: object, **__: object) -> bool:
+        committed.append(list(consumer._acked[tp]))
+        consumer._acked[tp][:] = left_behind  # as faust's commit, which takes what it committed
+        return True
+
+    consumer.commit = commit  # type: ignore[method-assign]
+    consumer.commit_interval = 0.05
+    handler = asyncio.ensure_future(consumer._commit_handler(consumer))
+
+    def acknowledge(offset: int) -> None:
+        """What faust's stream loop does for a processed message: record the offset, then tell the sensors."""
+        consumer._acked[tp].append(offset)
+        app.sensors.on_message_out(tp, offset, cast(Message, None))
+
+    try:
+        await asyncio.sleep(0.5)
+        assert committed == [], "nothing acknowledged: no commit (faust's timer would have woken ten times)"
+
+        acknowledge(7)
+        acknowledge(8)
+        await asyncio.sleep(0.5)
+        assert committed == [[7, 8]], "acknowledged: committed once, an interval later, then asleep again"
+
+        left_behind.append(10)
+        acknowledge(10)
+        await asyncio.sleep(0.5)
+        assert len(committed) > 3, "an offset the commit left is tried again every interval, as faust would"
+        left_behind.clear()
+        await asyncio.sleep(0.2)
+        settled = len(committed)
+        await asyncio.sleep(0.3)
+        assert len(committed) == settled
+    finally:
+        handler.cancel()
+        await asyncio.gather(handler, return_exceptions=True)
+        consumer._thread.thread_loop.close()  # built with the consumer, never started
