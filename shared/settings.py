@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(default=4, ge=1)
     # Short group timeouts make the embedded broker's consumer-group join take seconds, not 30 s. Heartbeats
     # at a third of the session timeout (Kafka's advice, aiokafka's default): each one wakes the consumer,
-    # the relay and the broker, most of what an idle stack does.
+    # the relay and the broker, a large share of what an idle stack does.
     kafka_session_timeout_s: float = 10.0
     kafka_rebalance_timeout_s: float = 6.0
     kafka_heartbeat_interval_s: float = 3.0
