@@ -7,17 +7,20 @@ and validator store on the same Redis, polling the local news site with stories 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aiokafka.errors import KafkaTimeoutError
+from redis.asyncio import Redis
 
 from newsmon.stack import Stack
 from services.fetcher.polite_http import polite_client
 from services.fetcher.polling import poll
+from services.fetcher.published import SourceFreshness
 from services.fetcher.sources import Source
 from services.fetcher.validator_store import RedisValidatorStore
 from shared import topics
@@ -136,3 +139,39 @@ def test_stories_updated_or_added_while_the_fetcher_was_down_are_published_after
     assert ["Monday evening" in article["text"] for article in versions] == [False, True], "the new version follows"
     assert Counter(article["title"] for article in published) == Counter(
         {harbour.title: 2, STORIES["library"].title: 1, MUSEUM.title: 1})
+
+
+def test_a_sources_newest_article_time_outlives_a_restart_and_quiet_polls_leave_redis_alone(stack: Stack) -> None:
+    async def scenario() -> None:
+        redis = connect(stack.settings)
+        asked: list[str] = []
+
+        class Counted:
+            """The real client, with its reads counted."""
+
+            async def get(self, key: str) -> Any:
+                asked.append(key)
+                return await redis.get(key)
+
+            async def set(self, key: str, value: str) -> Any:
+                return await redis.set(key, value)
+
+        counted = cast(Redis, Counted())
+        label = f"https://freshness.example/{uuid.uuid4().hex}.xml"
+        try:
+            before_restart = SourceFreshness(label)
+            assert await before_restart.update(counted, None) is None, "never published: no freshness"
+            assert await before_restart.update(counted, 1_000.0) == 1_000.0
+            assert await before_restart.update(counted, 900.0) == 1_000.0, "an older article does not move it back"
+            for _ in range(5):
+                assert await before_restart.update(counted, None) == 1_000.0
+            assert len(asked) == 1, "a loop reads the stored time once, not on every quiet poll"
+
+            after_restart = SourceFreshness(label)
+            assert await after_restart.update(counted, None) == 1_000.0, "a restarted fetcher still shows it"
+            assert await after_restart.update(counted, 2_000.0) == 2_000.0
+            assert await SourceFreshness(label).update(counted, None) == 2_000.0
+        finally:
+            await redis.aclose()
+
+    asyncio.run(scenario())
