@@ -29,6 +29,12 @@ from shared.renamed_settings import RenamedVariables
 ServiceName = Literal["fetcher", "dedupe", "ner", "alerter", "notifier"]
 SERVICE_NAMES: tuple[ServiceName, ...] = ("fetcher", "dedupe", "ner", "alerter", "notifier")
 # Consumers' empty fetch wait on the embedded broker (whose relay answers as soon as data is stored) and on Kafka.
+# A longer embedded wait saves idle wakes (at 25 s an idle stack's broker woke 8 times a second instead of 17,
+# the relay 2.9 instead of 4.8), but bursts then stalled: with two ner instances, 10 of 50 bursts of the
+# throughput bench took 10-20 s longer at 25 s, none of 24 at 5 s. The wait bounds how long a consumer sits on
+# a Fetch the relay holds wrongly, most likely one tansu answered empty just after a store more than once
+# (``STORE_SETTLE_S`` in ``newsmon/kafka_relay.py`` asks again once). So 5 s, until the relay knows each
+# partition's stored end offset (from the Produce replies) and holds only a Fetch already at it.
 RELAYED_FETCH_MAX_WAIT_S = 5.0
 KAFKA_FETCH_MAX_WAIT_S = 0.5
 # Where `newsmon up` keeps the embedded Redis's password, inside the data dir (owner-only).
