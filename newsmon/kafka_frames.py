@@ -2,8 +2,8 @@
 
 A frame here is one request or response without its 4-byte size prefix. Only what the relay needs
 is parsed: a request's header, a Fetch request's ``max_wait_ms`` and the partitions and offsets it
-asks for, a Produce request's ``acks`` and the partitions it writes to, and the trailing tagged
-fields of an ApiVersions reply. Every function
+asks for, a Produce request's ``acks``, the partitions it writes to and how many records to each, the
+offsets a Produce reply gives them, and the trailing tagged fields of an ApiVersions reply. Every function
 returns None (or its input unchanged) for bytes it cannot parse, so the relay then passes the
 frame on as the client sent it.
 """
@@ -11,7 +11,7 @@ frame on as the client sent it.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 PRODUCE, FETCH, API_VERSIONS = 0, 1, 18
 # The first version of each API whose request header carries tagged fields (KIP-482).
@@ -81,6 +81,8 @@ class _Reader:
 
     def skip(self, size: int) -> None:
         self.position += size
+        if self.position > len(self.frame):
+            raise IndexError("field past the end of the frame")
 
     def count(self) -> int:
         """An array's length: int32, or for a flexible version a varint of length + 1."""
@@ -154,6 +156,8 @@ class ProduceRequest:
     acks: int  # 0: the client expects no reply
     # (topic name, partition) of every partition written to; None when the body past ``acks`` does not parse
     partitions: tuple[tuple[bytes, int], ...] | None
+    # how many records go to each partition whose records are v2 batches (what every current client sends)
+    counts: dict[tuple[bytes, int], int] = field(default_factory=dict)
 
 
 def produce_request(frame: bytes, api_version: int) -> ProduceRequest | None:
@@ -169,16 +173,69 @@ def produce_request(frame: bytes, api_version: int) -> ProduceRequest | None:
     try:
         body.skip(4)  # timeout_ms
         partitions = []
+        counts = {}
         for _ in range(body.count()):
             topic = body.string()
             for _ in range(body.count()):
-                partitions.append((topic, body.fixed(">i")))
-                body.data()  # records
+                partition = (topic, body.fixed(">i"))
+                partitions.append(partition)
+                if (count := record_count(body.data())) is not None:
+                    counts[partition] = count
                 body.tags()
             body.tags()
     except (IndexError, struct.error):
         return ProduceRequest(acks, None)
-    return ProduceRequest(acks, tuple(partitions))
+    return ProduceRequest(acks, tuple(partitions), counts)
+
+
+# A v2 record batch: base offset, length (of the rest), leader epoch, magic, crc, attributes, last offset delta.
+_BATCH_LENGTH_AT, _MAGIC_AT, _LAST_OFFSET_DELTA_AT, _BATCH_HEADER = 8, 16, 23, 61
+
+
+def record_count(records: bytes) -> int | None:
+    """How many records the v2 batches in ``records`` hold; None for older message sets or cut bytes."""
+    total = position = 0
+    while position < len(records):
+        if len(records) - position < _BATCH_HEADER or records[position + _MAGIC_AT] != 2:
+            return None
+        total += struct.unpack_from(">i", records, position + _LAST_OFFSET_DELTA_AT)[0] + 1
+        position += 12 + struct.unpack_from(">i", records, position + _BATCH_LENGTH_AT)[0]
+    return total if position == len(records) else None
+
+
+def produce_offsets(frame: bytes, api_version: int) -> dict[tuple[bytes, int], int] | None:
+    """The base offset a Produce reply (v0 to v11, after its size) gives each partition it stored, or None for a
+    reply that does not parse to its last byte.
+
+    Layout per partition: index int32, error int16, base offset int64, then (v2+) log append time int64,
+    (v5+) log start offset int64, (v8+) record errors and an error message; partitions with an error are left out.
+    """
+    flexible = api_version >= FIRST_FLEXIBLE[PRODUCE]
+    try:
+        body = _Reader(frame, 4, flexible)
+        body.tags()  # a flexible reply's header
+        offsets = {}
+        for _ in range(body.count()):
+            topic = body.string()
+            for _ in range(body.count()):
+                partition, error, base_offset = body.fixed(">i"), body.fixed(">h"), body.fixed(">q")
+                body.skip((8 if api_version >= 2 else 0) + (8 if api_version >= 5 else 0))
+                if api_version >= 8:
+                    for _ in range(body.count()):
+                        body.skip(4)  # batch index
+                        body.string()  # its error message
+                        body.tags()
+                    body.string()  # error message
+                body.tags()
+                if error == 0:
+                    offsets[(topic, partition)] = base_offset
+            body.tags()
+        if api_version >= 1:
+            body.skip(4)  # throttle time
+        body.tags()
+    except (IndexError, struct.error):
+        return None
+    return offsets if body.position == len(frame) else None
 
 
 def without_trailing_tags(body: bytes) -> bytes:

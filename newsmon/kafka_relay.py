@@ -17,9 +17,13 @@ article for each consumer. A Produce whose partitions do not parse counts for ev
 a Fetch that names its topics by id (v13 and later, which no Produce does) waits for any store.
 tansu acknowledges a Produce a moment before a Fetch can read it, so a Fetch answered empty just
 after a store is asked once more when that store is ``STORE_SETTLE_S`` old: before, a message could
-wait in the broker for a consumer's whole ``fetch_max_wait`` (5 s) now and then. A
-consumer may then wait long on an empty fetch, as it would with Apache Kafka, and still see a new
-message within a few milliseconds of its storage.
+wait in the broker for a consumer's whole ``fetch_max_wait`` (5 s) now and then. Under load tansu
+can take longer than that, and a Fetch held then waited its whole ``fetch_max_wait`` for records
+already stored (one in 20 bursts of the throughput benchmark with two ner instances, logged by a
+probe of the relay). So the relay also reads each Produce's record counts and its reply's base
+offsets, and never holds a Fetch below the end a store gave its partition in the last
+``STORED_END_FRESH_S``. A consumer may then wait long on an empty fetch, as it would with Apache
+Kafka, and still see a new message within a few milliseconds of its storage.
 
 kcat. librdkafka before 2.1 (Debian bookworm's kcat ships 2.0.2) skips tagged fields wrongly
 when a field is longer than one byte, and tansu's ApiVersions v3 reply ends with four such
@@ -44,6 +48,7 @@ from newsmon.kafka_frames import (
     PRODUCE,
     FetchRequest,
     fetch_request,
+    produce_offsets,
     produce_request,
     read_uvarint,
     request_header,
@@ -67,6 +72,10 @@ _REWRITE = 1  # a noted request whose reply is rewritten
 # a store may have missed that store. So a repeated Fetch is held past this age of the last store only
 # once it has been asked again after it (held until then at most), never on a store it may not have seen.
 STORE_SETTLE_S = 0.25
+# How long the end offset a Produce reply gave a partition is trusted. A Fetch below it is never held (the
+# records are there, whatever tansu last answered); older ends may belong to a broker that restarted since
+# (its memory storage starts again at offset 0), and an old store is no longer one tansu may not have shown.
+STORED_END_FRESH_S = 30.0
 
 
 Partition = tuple[bytes, int]  # (topic name, partition)
@@ -80,17 +89,21 @@ class StoredSignal:
         self.count = 0
         self._anywhere = (0, float("-inf"))  # (count, time) of the last store whose partitions are not known
         self._partitions: dict[Partition, tuple[int, float]] = {}  # (count, time) of each one's last store
+        self._ends: dict[Partition, tuple[int, float]] = {}  # (offset after its last record, time) when known
         self._next: asyncio.Future[None] | None = None
 
-    def stored(self, partitions: tuple[Partition, ...] | None) -> None:
-        """Something was stored (in ``partitions``, or anywhere when they are not known): the Fetches held for
-        those partitions may go."""
+    def stored(self, partitions: tuple[Partition, ...] | None, ends: dict[Partition, int] | None = None) -> None:
+        """Something was stored (in ``partitions``, or anywhere when they are not known), up to ``ends`` where
+        the reply told: the Fetches held for those partitions may go."""
         self.count += 1
-        stamp = (self.count, asyncio.get_running_loop().time())
+        now = asyncio.get_running_loop().time()
+        stamp = (self.count, now)
         if partitions is None:
             self._anywhere = stamp
         for partition in partitions or ():
             self._partitions[partition] = stamp
+        for partition, end in (ends or {}).items():
+            self._ends[partition] = (end, now)  # the latest, not the largest: a restarted broker starts at 0
         if self._next is not None:
             self._next.set_result(None)
             self._next = None
@@ -102,6 +115,11 @@ class StoredSignal:
             return self.count, max([self._anywhere[1], *(at for _, at in self._partitions.values())])
         return max(self._anywhere, self._partitions.get(partition, (0, float("-inf"))))
 
+    def stored_past(self, partition: Partition, offset: int) -> bool:
+        """Whether a store in the last ``STORED_END_FRESH_S`` put records in ``partition`` at ``offset`` or after."""
+        end, at = self._ends.get(partition, (0, float("-inf")))
+        return offset < end and asyncio.get_running_loop().time() - at < STORED_END_FRESH_S
+
     def next_store(self) -> asyncio.Future[None]:
         """A future done at the next ``stored``; shared by every waiter, so never cancel it."""
         if self._next is None:
@@ -111,9 +129,17 @@ class StoredSignal:
 
 @dataclass(frozen=True)
 class _Stored:
-    """A Produce whose reply means its partitions were stored."""
+    """A Produce whose reply means its partitions were stored, and how many records went to each."""
 
     partitions: tuple[Partition, ...] | None
+    counts: dict[Partition, int]
+    api_version: int
+
+    def ends(self, reply: bytes) -> dict[Partition, int]:
+        """The offset after the last record stored in each partition, from the reply's base offsets."""
+        offsets = produce_offsets(reply, self.api_version) or {}
+        return {partition: offsets[partition] + count for partition, count in self.counts.items()
+                if partition in offsets}
 
 
 class _Connection:
@@ -127,9 +153,11 @@ class _Connection:
 
     def nothing_new(self, fetch: FetchRequest) -> bool:
         """True when each partition was asked for at the same offset since the last store to it: tansu would
-        answer empty. An advanced offset (data came back) or a moved one (a seek) is asked at once."""
+        answer empty. An advanced offset (data came back) or a moved one (a seek) is asked at once, and so is
+        one a recent store's reply puts below the partition's end: tansu answered it empty, but too early."""
         return bool(fetch.positions) and all(
             self.asked.get((topic, partition)) == (offset, self._last_count(fetch, (topic, partition)))
+            and (fetch.topic_ids or not self.signal.stored_past((topic, partition), offset))
             for topic, partition, offset in fetch.positions)
 
     def _last_count(self, fetch: FetchRequest, partition: Partition) -> int:
@@ -172,7 +200,7 @@ class _Connection:
             if produce is not None and produce.acks == 0:
                 self.signal.stored(partitions)
             else:
-                self.noted[correlation_id] = _Stored(partitions)
+                self.noted[correlation_id] = _Stored(partitions, produce.counts if produce else {}, api_version)
 
 
 async def _read_frame(reader: asyncio.StreamReader) -> bytes | None:
@@ -205,7 +233,7 @@ async def _responses(broker: asyncio.StreamReader, client: asyncio.StreamWriter,
         if noted == _REWRITE:
             frame = frame[:4] + without_trailing_tags(frame[4:])
         elif isinstance(noted, _Stored):
-            connection.signal.stored(noted.partitions)
+            connection.signal.stored(noted.partitions, noted.ends(frame))
         client.write(struct.pack(">i", len(frame)) + frame)
         await client.drain()
 

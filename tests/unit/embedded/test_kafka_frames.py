@@ -5,10 +5,19 @@ from __future__ import annotations
 import struct
 
 from aiokafka.protocol.fetch import FetchRequest_v4, FetchRequest_v11
-from aiokafka.protocol.produce import ProduceRequest_v3, ProduceRequest_v7
+from aiokafka.protocol.produce import ProduceRequest_v3, ProduceRequest_v7, ProduceResponse_v7, ProduceResponse_v8
 from aiokafka.protocol.struct import Struct
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
-from newsmon.kafka_frames import ProduceRequest, fetch_request, produce_request, request_header, with_fetch_wait
+from newsmon.kafka_frames import (
+    ProduceRequest,
+    fetch_request,
+    produce_offsets,
+    produce_request,
+    record_count,
+    request_header,
+    with_fetch_wait,
+)
 
 
 def encoded(request: Struct, correlation_id: int = 7) -> bytes:
@@ -64,10 +73,43 @@ def test_a_flexible_produce_gives_its_partitions() -> None:
             + b"\x02" + b"\x07" + b"alerts"  # one topic
             + b"\x03" + struct.pack(">i", 4) + b"\x06batch" + b"\x00" + struct.pack(">i", 5) + b"\x01" + b"\x00"
             + b"\x00" + b"\x00")
-    assert produce_request(header + body, 9) == ProduceRequest(1, ((b"alerts", 4), (b"alerts", 5)))
+    assert produce_request(header + body, 9) == ProduceRequest(1, ((b"alerts", 4), (b"alerts", 5)),
+                                                                {(b"alerts", 5): 0})  # "batch" is no batch
 
 
 def test_a_produce_cut_short_keeps_its_acks_but_not_its_partitions() -> None:
     frame = encoded(ProduceRequest_v7(None, -1, 30000, [("articles.raw", [(0, b"batch")])]))
     assert produce_request(frame[:-3], 7) == ProduceRequest(-1, None)
     assert produce_request(b"\x00\x00\x00\x07\x00\x00\x00\x01\x00", 7) is None
+
+
+def record_batch(records: int) -> bytes:
+    """A v2 record batch as aiokafka's producer builds it."""
+    builder = DefaultRecordBatchBuilder(magic=2, compression_type=0, is_transactional=False, producer_id=-1,
+                                        producer_epoch=-1, base_sequence=-1, batch_size=1 << 20)
+    for number in range(records):
+        builder.append(number, timestamp=None, key=b"article-%d" % number, value=b"{}", headers=[])
+    return bytes(builder.build())
+
+
+def test_a_produce_tells_how_many_records_go_to_each_partition() -> None:
+    three, two = record_batch(3), record_batch(2)
+    request = ProduceRequest_v7(None, -1, 30000, [("articles.raw", [(0, three), (2, three + two), (4, b"old")])])
+
+    parsed = produce_request(encoded(request), 7)
+
+    assert parsed is not None and parsed.counts == {(b"articles.raw", 0): 3, (b"articles.raw", 2): 5}
+    assert record_count(three[:-1]) is None and record_count(three + b"x") is None
+
+
+def test_a_produce_reply_gives_the_base_offset_of_each_partition_stored() -> None:
+    v7 = ProduceResponse_v7([("articles.raw", [(0, 0, 41, -1, 0), (2, 6, -1, -1, 0)]),
+                             ("alerts", [(1, 0, 7, -1, 0)])], 0)
+    v8 = ProduceResponse_v8([("alerts", [(1, 0, 9, -1, 0, [(0, "one bad record")], "some failed"),
+                                         (3, 0, 11, -1, 0, [], None)])], 0)
+    reply_v7 = struct.pack(">i", 5) + bytes(v7.encode())
+
+    # Partition 2 failed (error 6): it stored nothing, so it has no offset.
+    assert produce_offsets(reply_v7, 7) == {(b"articles.raw", 0): 41, (b"alerts", 1): 7}
+    assert produce_offsets(struct.pack(">i", 5) + bytes(v8.encode()), 8) == {(b"alerts", 1): 9, (b"alerts", 3): 11}
+    assert produce_offsets(reply_v7[:-12], 7) is None

@@ -7,11 +7,12 @@ import asyncio
 import struct
 
 from aiokafka.protocol.fetch import FetchRequest_v4
-from aiokafka.protocol.produce import ProduceRequest_v7
+from aiokafka.protocol.produce import ProduceRequest_v7, ProduceResponse_v7
 
 from newsmon.embedded import free_port
 from newsmon.kafka_frames import read_uvarint, skip_tagged_fields, without_trailing_tags
 from newsmon.kafka_relay import RELEASED_WAIT_MS, STORE_SETTLE_S, serve
+from tests.unit.embedded.test_kafka_frames import record_batch
 
 # tansu's ApiVersions v3 reply body, as captured from the broker (after the correlation id).
 TANSU_REPLY = bytes.fromhex(
@@ -110,8 +111,8 @@ def encoded_fetch(correlation_id: int, offset: int, wait_ms: int) -> bytes:
     return bytes(request.build_request_header(correlation_id, "c").encode() + request.encode())
 
 
-def produce(correlation_id: int, topic: str = "articles.raw", partition: int = 0) -> bytes:
-    request = ProduceRequest_v7(None, -1, 30000, [(topic, [(partition, b"batch")])])
+def produce(correlation_id: int, topic: str = "articles.raw", partition: int = 0, records: bytes = b"batch") -> bytes:
+    request = ProduceRequest_v7(None, -1, 30000, [(topic, [(partition, records)])])
     return frame(bytes(request.build_request_header(correlation_id, "p").encode() + request.encode()))
 
 
@@ -182,6 +183,65 @@ async def test_a_fetch_with_nothing_new_waits_in_the_relay_until_something_is_st
         replies = [struct.unpack(">i", (await read_frame(consumer_reader))[:4])[0] for _ in range(7)]
         assert replies == [1, 2, 4, 5, 6, 7, 8]
         assert [struct.unpack(">i", (await read_frame(producer_reader))[:4])[0] for _ in range(3)] == [31, 32, 3]
+        for writer in (consumer, producer):
+            writer.close()
+    finally:
+        relay.cancel()
+        broker_server.close()
+        await broker_server.wait_closed()
+
+
+async def test_a_fetch_below_what_a_store_put_in_its_partition_is_never_held() -> None:
+    """tansu may answer a Fetch empty although a Produce to its partition was acknowledged: under load, for
+    longer than ``STORE_SETTLE_S``. A stand-in broker that stores at offset 5 and answers every Fetch empty:
+    the relay, knowing from the Produce's 3 records and its reply's base offset that the partition ends at 8,
+    lets every Fetch at 5 go at once, however long after the store; one at 8 (the end) it holds."""
+    arrived: asyncio.Queue[tuple[int, int, int]] = asyncio.Queue()  # (api_key, correlation id, fetch wait)
+    stored = ProduceResponse_v7([("articles.raw", [(0, 0, 5, -1, 0)])], 0).encode()
+
+    async def broker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                payload = await read_frame(reader)
+                api_key, _, correlation_id = struct.unpack_from(">hhi", payload)
+                wait = struct.unpack_from(">i", payload, 8 + 2 + 1 + 4)[0] if api_key == 1 else -1
+                arrived.put_nowait((api_key, correlation_id, wait))
+                writer.write(frame(payload[4:8] + (bytes(stored) if api_key == 0 else b"\x00\x00")))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    async def next_arrival(within: float) -> tuple[int, int, int] | None:
+        try:
+            return await asyncio.wait_for(arrived.get(), within)
+        except TimeoutError:
+            return None
+
+    broker_port, relay_port = free_port(), free_port()
+    broker_server = await asyncio.start_server(broker, "127.0.0.1", broker_port)
+    relay = asyncio.create_task(serve(relay_port, broker_port))
+    try:
+        for _ in range(50):
+            try:
+                consumer_reader, consumer = await asyncio.open_connection("127.0.0.1", relay_port)
+                producer_reader, producer = await asyncio.open_connection("127.0.0.1", relay_port)
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        producer.write(produce(1, records=record_batch(3)))
+        assert await next_arrival(1) == (0, 1, -1)
+        await read_frame(producer_reader)  # acknowledged: offsets 5, 6 and 7 are stored
+        consumer.write(fetch(2, offset=5))
+        assert await next_arrival(1) == (1, 2, RELEASED_WAIT_MS)
+        await asyncio.sleep(STORE_SETTLE_S + 0.1)  # past the time a store settles
+        for correlation_id in (3, 4):  # answered empty, asked again at 5: goes at once, each time
+            consumer.write(fetch(correlation_id, offset=5))
+            assert await next_arrival(0.2) == (1, correlation_id, RELEASED_WAIT_MS)
+        consumer.write(fetch(5, offset=8))
+        assert await next_arrival(1) == (1, 5, RELEASED_WAIT_MS)  # a new offset goes once
+        consumer.write(fetch(6, offset=8))
+        assert await next_arrival(0.5) is None  # at the end, nothing stored since: held
+        assert [struct.unpack(">i", (await read_frame(consumer_reader))[:4])[0] for _ in range(4)] == [2, 3, 4, 5]
         for writer in (consumer, producer):
             writer.close()
     finally:
