@@ -76,6 +76,14 @@ STORE_SETTLE_S = 0.25
 # records are there, whatever tansu last answered); older ends may belong to a broker that restarted since
 # (its memory storage starts again at offset 0), and an old store is no longer one tansu may not have shown.
 STORED_END_FRESH_S = 30.0
+# A Fetch that leaves out a partition its connection asked for this recently is never held. aiokafka leaves a
+# partition out while records it fetched for it wait to be consumed, and asks for it again only once its
+# Fetch in flight returns: held, that Fetch kept a consumer from the rest of a drained partition until a store
+# to another partition or the end of its wait (at a 25 s wait, 7 of 24 bursts of the throughput benchmark with
+# two ner instances took 10-20 s longer, each with one held Fetch of one partition running its whole wait;
+# with this rule, none of 24). A partition left out for longer (revoked) lets the connection's Fetches be
+# held again after this.
+RECENTLY_ASKED_S = 10.0
 
 
 Partition = tuple[bytes, int]  # (topic name, partition)
@@ -150,6 +158,7 @@ class _Connection:
         self.noted: dict[int, int | _Stored] = {}
         # (topic, partition) -> (fetch offset, count of the last store to it) when a Fetch last asked for it
         self.asked: dict[Partition, tuple[int, int]] = {}
+        self.asked_at: dict[Partition, float] = {}  # when a Fetch last asked for each partition
 
     def nothing_new(self, fetch: FetchRequest) -> bool:
         """True when each partition was asked for at the same offset since the last store to it: tansu would
@@ -158,7 +167,12 @@ class _Connection:
         return bool(fetch.positions) and all(
             self.asked.get((topic, partition)) == (offset, self._last_count(fetch, (topic, partition)))
             and (fetch.topic_ids or not self.signal.stored_past((topic, partition), offset))
-            for topic, partition, offset in fetch.positions)
+            for topic, partition, offset in fetch.positions) and not self._leaves_out_a_recent_partition(fetch)
+
+    def _leaves_out_a_recent_partition(self, fetch: FetchRequest) -> bool:
+        asked = {(topic, partition) for topic, partition, _ in fetch.positions}
+        recent_from = asyncio.get_running_loop().time() - RECENTLY_ASKED_S
+        return any(at > recent_from and partition not in asked for partition, at in self.asked_at.items())
 
     def _last_count(self, fetch: FetchRequest, partition: Partition) -> int:
         return self.signal.last(None if fetch.topic_ids else partition)[0]
@@ -185,8 +199,10 @@ class _Connection:
             while not following.done() and self.nothing_new(fetch) and (left := until - loop.time()) > 0:
                 waits: list[asyncio.Future[Any]] = [following, self.signal.next_store()]
                 await asyncio.wait(waits, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+        now = asyncio.get_running_loop().time()
         for topic, partition, offset in fetch.positions:
             self.asked[(topic, partition)] = (offset, self._last_count(fetch, (topic, partition)))
+            self.asked_at[(topic, partition)] = now
         return with_fetch_wait(frame, fetch.wait_position, RELEASED_WAIT_MS), following
 
     def note(self, frame: bytes) -> None:

@@ -8,6 +8,7 @@ import struct
 
 from aiokafka.protocol.fetch import FetchRequest_v4
 from aiokafka.protocol.produce import ProduceRequest_v7, ProduceResponse_v7
+from aiokafka.protocol.struct import Struct
 
 from newsmon.embedded import free_port
 from newsmon.kafka_frames import read_uvarint, skip_tagged_fields, without_trailing_tags
@@ -106,9 +107,10 @@ def fetch(correlation_id: int, offset: int, wait_ms: int = 5000) -> bytes:
     return frame(encoded_fetch(correlation_id, offset, wait_ms))
 
 
-def encoded_fetch(correlation_id: int, offset: int, wait_ms: int) -> bytes:
-    request = FetchRequest_v4(-1, wait_ms, 1, 1 << 20, 0, [("articles.raw", [(0, offset, 1000)])])
-    return bytes(request.build_request_header(correlation_id, "c").encode() + request.encode())
+def encoded_fetch(correlation_id: int, offset: int, wait_ms: int, partitions: tuple[int, ...] = (0,)) -> bytes:
+    request: Struct = FetchRequest_v4(
+        -1, wait_ms, 1, 1 << 20, 0, [("articles.raw", [(partition, offset, 1000) for partition in partitions])])
+    return bytes(request.build_request_header(correlation_id, "c").encode() + request.encode())  # type: ignore[attr-defined]
 
 
 def produce(correlation_id: int, topic: str = "articles.raw", partition: int = 0, records: bytes = b"batch") -> bytes:
@@ -244,6 +246,54 @@ async def test_a_fetch_below_what_a_store_put_in_its_partition_is_never_held() -
         assert [struct.unpack(">i", (await read_frame(consumer_reader))[:4])[0] for _ in range(4)] == [2, 3, 4, 5]
         for writer in (consumer, producer):
             writer.close()
+    finally:
+        relay.cancel()
+        broker_server.close()
+        await broker_server.wait_closed()
+
+
+async def test_a_fetch_that_leaves_out_a_partition_it_asked_for_just_before_is_never_held() -> None:
+    """aiokafka leaves a partition out of its Fetches while records fetched for it wait to be consumed, and
+    asks for it again only when its Fetch in flight returns. Held, that Fetch would keep the consumer from the
+    partition it just drained; so it goes, and a Fetch for every partition again is held as before."""
+    arrived: asyncio.Queue[tuple[int, int]] = asyncio.Queue()  # (correlation id, fetch wait)
+
+    async def broker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                payload = await read_frame(reader)
+                arrived.put_nowait((struct.unpack_from(">i", payload, 4)[0],
+                                    struct.unpack_from(">i", payload, 8 + 2 + 1 + 4)[0]))
+                writer.write(frame(payload[4:8] + b"\x00\x00"))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    async def next_arrival(within: float) -> tuple[int, int] | None:
+        try:
+            return await asyncio.wait_for(arrived.get(), within)
+        except TimeoutError:
+            return None
+
+    broker_port, relay_port = free_port(), free_port()
+    broker_server = await asyncio.start_server(broker, "127.0.0.1", broker_port)
+    relay = asyncio.create_task(serve(relay_port, broker_port))
+    try:
+        for _ in range(50):
+            try:
+                consumer_reader, consumer = await asyncio.open_connection("127.0.0.1", relay_port)
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        both, second_only = (0, 1), (1,)
+        # Partition 1 at the offset asked before, nothing stored: held, were partition 0 not left out.
+        for correlation_id, partitions in ((1, both), (2, second_only), (3, second_only)):
+            consumer.write(frame(encoded_fetch(correlation_id, 5, 5000, partitions)))
+            assert await next_arrival(0.5) == (correlation_id, RELEASED_WAIT_MS)
+        consumer.write(frame(encoded_fetch(4, 5, 5000, both)))
+        assert await next_arrival(0.5) is None  # every partition, each at the offset asked before: held
+        assert [struct.unpack(">i", (await read_frame(consumer_reader))[:4])[0] for _ in range(3)] == [1, 2, 3]
+        consumer.close()
     finally:
         relay.cancel()
         broker_server.close()
