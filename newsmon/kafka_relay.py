@@ -17,7 +17,7 @@ article for each consumer. A Produce whose partitions do not parse counts for ev
 a Fetch that names its topics by id (v13 and later, which no Produce does) waits for any store.
 tansu acknowledges a Produce a moment before a Fetch can read it, so a Fetch answered empty just
 after a store is asked once more when that store is ``STORE_SETTLE_S`` old: before, a message could
-wait in the broker for a consumer's whole ``fetch_max_wait`` (5 s) now and then. Under load tansu
+wait in the broker for a consumer's whole ``fetch_max_wait`` (5 s then) now and then. Under load tansu
 can take longer than that, and a Fetch held then waited its whole ``fetch_max_wait`` for records
 already stored (one in 20 bursts of the throughput benchmark with two ner instances, logged by a
 probe of the relay). So the relay also reads each Produce's record counts and its reply's base

@@ -29,13 +29,13 @@ from shared.renamed_settings import RenamedVariables
 ServiceName = Literal["fetcher", "dedupe", "ner", "alerter", "notifier"]
 SERVICE_NAMES: tuple[ServiceName, ...] = ("fetcher", "dedupe", "ner", "alerter", "notifier")
 # Consumers' empty fetch wait on the embedded broker (whose relay answers as soon as data is stored) and on Kafka.
-# A longer embedded wait saves idle wakes (at 25 s an idle stack's broker woke 8 times a second instead of 17,
-# the relay 2.9 instead of 4.8), but bursts then stalled: with two ner instances, 10 of 50 bursts of the
-# throughput bench took 10-20 s longer at 25 s, none of 24 at 5 s. The wait bounds how long a consumer sits on
-# a Fetch the relay holds wrongly, most likely one tansu answered empty just after a store more than once
-# (``STORE_SETTLE_S`` in ``newsmon/kafka_relay.py`` asks again once). So 5 s, until the relay knows each
-# partition's stored end offset (from the Produce replies) and holds only a Fetch already at it.
-RELAYED_FETCH_MAX_WAIT_S = 5.0
+# On the embedded broker the wait costs no latency, only idle wakes: each Fetch the relay lets go at the end of
+# its wait goes to tansu, and an idle stack's broker woke 17.3 times a second at 5 s, 7.8 at 25 s (the relay 4.8
+# and 2.9; the whole stack 36.5 and 24.6). It also bounds any Fetch the relay holds wrongly: before the relay
+# knew stored end offsets and let go a Fetch that leaves out a partition just asked for, 10 of 50 bursts took
+# 10-20 s longer at 25 s; since, none of 24. 25 s stays under the 30 s the setting allows and far under the
+# consumers' request timeout (faust's 90 s).
+RELAYED_FETCH_MAX_WAIT_S = 25.0
 KAFKA_FETCH_MAX_WAIT_S = 0.5
 # Where `newsmon up` keeps the embedded Redis's password, inside the data dir (owner-only).
 EMBEDDED_REDIS_PASSWORD_FILE = "redis-password"
@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     )
     kafka_fetch_max_wait_s: float | None = Field(
         default=None, gt=0, le=30,
-        description="Longest a consumer's empty fetch waits for new messages; unset: 5 on the embedded broker, "
+        description="Longest a consumer's empty fetch waits for new messages; unset: 25 on the embedded broker, "
         "0.5 on Kafka. The embedded broker's relay answers a waiting fetch as soon as a message is stored "
         "(newsmon.kafka_relay), so a long wait costs no latency there and saves idle polling. Kafka answers "
         "at once too, but aiokafka asks for a partition it has just drained only once its fetch in flight "

@@ -51,7 +51,7 @@ def test_the_embedded_stack_gives_its_services_the_long_wait_and_kafka_the_short
     chosen = Settings(_env_file=None, data_dir=tmp_path, kafka_fetch_max_wait_s=0.2)
 
     # A service of `newsmon up` sees KAFKA_BOOTSTRAP set, so the stack resolves the wait for it.
-    assert service_environment(embedded)["NEWSMON_KAFKA_FETCH_MAX_WAIT_S"] == "5.0"
+    assert service_environment(embedded)["NEWSMON_KAFKA_FETCH_MAX_WAIT_S"] == "25.0"
     assert service_environment(on_kafka)["NEWSMON_KAFKA_FETCH_MAX_WAIT_S"] == "0.5"
     assert service_environment(chosen)["NEWSMON_KAFKA_FETCH_MAX_WAIT_S"] == "0.2"
 
