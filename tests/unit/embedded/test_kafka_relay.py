@@ -4,7 +4,9 @@ Fetch that would find nothing new until something is stored."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import struct
+from collections.abc import AsyncIterator, Callable
 
 from aiokafka.protocol.fetch import FetchRequest_v4
 from aiokafka.protocol.produce import ProduceRequest_v7, ProduceResponse_v7
@@ -118,79 +120,99 @@ def produce(correlation_id: int, topic: str = "articles.raw", partition: int = 0
     return frame(bytes(request.build_request_header(correlation_id, "p").encode() + request.encode()))
 
 
-async def test_a_fetch_with_nothing_new_waits_in_the_relay_until_something_is_stored() -> None:
-    """A stand-in broker answers at once and notes each request; the relay holds a repeated Fetch until
-    a Produce to its partition is answered (not one to another partition or topic), lets a Fetch at a
-    new offset go at once, asks once more when a store has settled, and lets a held Fetch go when the
-    client sends another request behind it."""
-    arrived: asyncio.Queue[tuple[int, int, int]] = asyncio.Queue()  # (api_key, correlation id, fetch wait)
+class StandInBroker:
+    """A broker behind a relay: notes each request (api key, correlation id, Fetch wait or -1) and answers it at
+    once with ``reply(api_key)`` after its correlation id."""
 
-    async def broker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, reply: Callable[[int], bytes]) -> None:
+        self.reply = reply
+        self.arrived: asyncio.Queue[tuple[int, int, int]] = asyncio.Queue()
+        self.relay_port = free_port()
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
                 payload = await read_frame(reader)
                 api_key, _, correlation_id = struct.unpack_from(">hhi", payload)
                 wait = struct.unpack_from(">i", payload, 8 + 2 + 1 + 4)[0] if api_key == 1 else -1
-                arrived.put_nowait((api_key, correlation_id, wait))
-                writer.write(frame(payload[4:8] + b"\x00\x00"))
+                self.arrived.put_nowait((api_key, correlation_id, wait))
+                writer.write(frame(payload[4:8] + self.reply(api_key)))
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             writer.close()
 
-    async def next_arrival(within: float) -> tuple[int, int, int] | None:
+    async def next_arrival(self, within: float) -> tuple[int, int, int] | None:
         try:
-            return await asyncio.wait_for(arrived.get(), within)
+            return await asyncio.wait_for(self.arrived.get(), within)
         except TimeoutError:
             return None
 
-    broker_port, relay_port = free_port(), free_port()
-    broker_server = await asyncio.start_server(broker, "127.0.0.1", broker_port)
-    relay = asyncio.create_task(serve(relay_port, broker_port))
-    try:
+    async def client(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A connection to the relay, once it listens."""
         for _ in range(50):
             try:
-                consumer_reader, consumer = await asyncio.open_connection("127.0.0.1", relay_port)
-                producer_reader, producer = await asyncio.open_connection("127.0.0.1", relay_port)
-                break
+                return await asyncio.open_connection("127.0.0.1", self.relay_port)
             except OSError:
                 await asyncio.sleep(0.05)
+        raise AssertionError("the relay never listened")
+
+
+@contextlib.asynccontextmanager
+async def relayed_broker(reply: Callable[[int], bytes] = lambda api_key: b"\x00\x00") -> AsyncIterator[StandInBroker]:
+    """A stand-in broker and a relay in front of it, both stopped on the way out."""
+    broker = StandInBroker(reply)
+    broker_port = free_port()
+    broker_server = await asyncio.start_server(broker.serve, "127.0.0.1", broker_port)
+    relay = asyncio.create_task(serve(broker.relay_port, broker_port))
+    try:
+        yield broker
+    finally:
+        relay.cancel()
+        broker_server.close()
+        await broker_server.wait_closed()
+
+
+async def test_a_fetch_with_nothing_new_waits_in_the_relay_until_something_is_stored() -> None:
+    """A stand-in broker answers at once and notes each request; the relay holds a repeated Fetch until
+    a Produce to its partition is answered (not one to another partition or topic), lets a Fetch at a
+    new offset go at once, asks once more when a store has settled, and lets a held Fetch go when the
+    client sends another request behind it."""
+    async with relayed_broker() as broker:
+        consumer_reader, consumer = await broker.client()
+        producer_reader, producer = await broker.client()
         consumer.write(fetch(1, offset=5))
         # The first goes at once, asking tansu for a short wait.
-        assert await next_arrival(1) == (1, 1, RELEASED_WAIT_MS)
+        assert await broker.next_arrival(1) == (1, 1, RELEASED_WAIT_MS)
         consumer.write(fetch(2, offset=5))
-        assert await next_arrival(0.5) is None  # same partition, same offset, nothing stored: held
+        assert await broker.next_arrival(0.5) is None  # same partition, same offset, nothing stored: held
         producer.write(produce(31, topic="alerts"))
         producer.write(produce(32, partition=1))
-        assert [await next_arrival(1), await next_arrival(1)] == [(0, 31, -1), (0, 32, -1)]
-        assert await next_arrival(0.5) is None  # stored elsewhere: still held
+        assert [await broker.next_arrival(1), await broker.next_arrival(1)] == [(0, 31, -1), (0, 32, -1)]
+        assert await broker.next_arrival(0.5) is None  # stored elsewhere: still held
         producer.write(produce(3))
-        assert await next_arrival(1) == (0, 3, -1)
+        assert await broker.next_arrival(1) == (0, 3, -1)
         # The Produce to its partition was answered: the Fetch goes.
-        assert await next_arrival(1) == (1, 2, RELEASED_WAIT_MS)
+        assert await broker.next_arrival(1) == (1, 2, RELEASED_WAIT_MS)
         loop = asyncio.get_running_loop()
         stored_at = loop.time()
         consumer.write(fetch(4, offset=6))
-        assert await next_arrival(1) == (1, 4, RELEASED_WAIT_MS)  # a new offset goes at once
+        assert await broker.next_arrival(1) == (1, 4, RELEASED_WAIT_MS)  # a new offset goes at once
         # Asked again just after the store: tansu may not have shown it yet, so it goes once the store has settled.
         consumer.write(fetch(5, offset=6))
-        assert await next_arrival(1) == (1, 5, RELEASED_WAIT_MS)
+        assert await broker.next_arrival(1) == (1, 5, RELEASED_WAIT_MS)
         assert STORE_SETTLE_S <= loop.time() - stored_at < STORE_SETTLE_S + 0.5
         consumer.write(fetch(6, offset=6))
-        assert await next_arrival(0.5) is None  # asked after the store settled, nothing stored since: held
+        assert await broker.next_arrival(0.5) is None  # asked after the store settled, nothing stored since: held
         consumer.write(request(3, 4, 7))  # a Metadata request behind the held Fetch lets it go, in order
-        assert [await next_arrival(1), await next_arrival(1)] == [(1, 6, RELEASED_WAIT_MS), (3, 7, -1)]
+        assert [await broker.next_arrival(1), await broker.next_arrival(1)] == [(1, 6, RELEASED_WAIT_MS), (3, 7, -1)]
         consumer.write(fetch(8, offset=6, wait_ms=300))
-        assert await next_arrival(0.15) is None
-        assert await next_arrival(1) == (1, 8, RELEASED_WAIT_MS)  # a held Fetch goes when its own wait is over
+        assert await broker.next_arrival(0.15) is None
+        assert await broker.next_arrival(1) == (1, 8, RELEASED_WAIT_MS)  # a held Fetch goes when its own wait is over
         replies = [struct.unpack(">i", (await read_frame(consumer_reader))[:4])[0] for _ in range(7)]
         assert replies == [1, 2, 4, 5, 6, 7, 8]
         assert [struct.unpack(">i", (await read_frame(producer_reader))[:4])[0] for _ in range(3)] == [31, 32, 3]
         for writer in (consumer, producer):
             writer.close()
-    finally:
-        relay.cancel()
-        broker_server.close()
-        await broker_server.wait_closed()
 
 
 async def test_a_fetch_below_what_a_store_put_in_its_partition_is_never_held() -> None:
@@ -198,103 +220,41 @@ async def test_a_fetch_below_what_a_store_put_in_its_partition_is_never_held() -
     longer than ``STORE_SETTLE_S``. A stand-in broker that stores at offset 5 and answers every Fetch empty:
     the relay, knowing from the Produce's 3 records and its reply's base offset that the partition ends at 8,
     lets every Fetch at 5 go at once, however long after the store; one at 8 (the end) it holds."""
-    arrived: asyncio.Queue[tuple[int, int, int]] = asyncio.Queue()  # (api_key, correlation id, fetch wait)
     stored = ProduceResponse_v7([("articles.raw", [(0, 0, 5, -1, 0)])], 0).encode()
 
-    async def broker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                payload = await read_frame(reader)
-                api_key, _, correlation_id = struct.unpack_from(">hhi", payload)
-                wait = struct.unpack_from(">i", payload, 8 + 2 + 1 + 4)[0] if api_key == 1 else -1
-                arrived.put_nowait((api_key, correlation_id, wait))
-                writer.write(frame(payload[4:8] + (bytes(stored) if api_key == 0 else b"\x00\x00")))
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            writer.close()
-
-    async def next_arrival(within: float) -> tuple[int, int, int] | None:
-        try:
-            return await asyncio.wait_for(arrived.get(), within)
-        except TimeoutError:
-            return None
-
-    broker_port, relay_port = free_port(), free_port()
-    broker_server = await asyncio.start_server(broker, "127.0.0.1", broker_port)
-    relay = asyncio.create_task(serve(relay_port, broker_port))
-    try:
-        for _ in range(50):
-            try:
-                consumer_reader, consumer = await asyncio.open_connection("127.0.0.1", relay_port)
-                producer_reader, producer = await asyncio.open_connection("127.0.0.1", relay_port)
-                break
-            except OSError:
-                await asyncio.sleep(0.05)
+    async with relayed_broker(lambda api_key: bytes(stored) if api_key == 0 else b"\x00\x00") as broker:
+        consumer_reader, consumer = await broker.client()
+        producer_reader, producer = await broker.client()
         producer.write(produce(1, records=record_batch(3)))
-        assert await next_arrival(1) == (0, 1, -1)
+        assert await broker.next_arrival(1) == (0, 1, -1)
         await read_frame(producer_reader)  # acknowledged: offsets 5, 6 and 7 are stored
         consumer.write(fetch(2, offset=5))
-        assert await next_arrival(1) == (1, 2, RELEASED_WAIT_MS)
+        assert await broker.next_arrival(1) == (1, 2, RELEASED_WAIT_MS)
         await asyncio.sleep(STORE_SETTLE_S + 0.1)  # past the time a store settles
         for correlation_id in (3, 4):  # answered empty, asked again at 5: goes at once, each time
             consumer.write(fetch(correlation_id, offset=5))
-            assert await next_arrival(0.2) == (1, correlation_id, RELEASED_WAIT_MS)
+            assert await broker.next_arrival(0.2) == (1, correlation_id, RELEASED_WAIT_MS)
         consumer.write(fetch(5, offset=8))
-        assert await next_arrival(1) == (1, 5, RELEASED_WAIT_MS)  # a new offset goes once
+        assert await broker.next_arrival(1) == (1, 5, RELEASED_WAIT_MS)  # a new offset goes once
         consumer.write(fetch(6, offset=8))
-        assert await next_arrival(0.5) is None  # at the end, nothing stored since: held
+        assert await broker.next_arrival(0.5) is None  # at the end, nothing stored since: held
         assert [struct.unpack(">i", (await read_frame(consumer_reader))[:4])[0] for _ in range(4)] == [2, 3, 4, 5]
         for writer in (consumer, producer):
             writer.close()
-    finally:
-        relay.cancel()
-        broker_server.close()
-        await broker_server.wait_closed()
 
 
 async def test_a_fetch_that_leaves_out_a_partition_it_asked_for_just_before_is_never_held() -> None:
     """aiokafka leaves a partition out of its Fetches while records fetched for it wait to be consumed, and
     asks for it again only when its Fetch in flight returns. Held, that Fetch would keep the consumer from the
     partition it just drained; so it goes, and a Fetch for every partition again is held as before."""
-    arrived: asyncio.Queue[tuple[int, int]] = asyncio.Queue()  # (correlation id, fetch wait)
-
-    async def broker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                payload = await read_frame(reader)
-                arrived.put_nowait((struct.unpack_from(">i", payload, 4)[0],
-                                    struct.unpack_from(">i", payload, 8 + 2 + 1 + 4)[0]))
-                writer.write(frame(payload[4:8] + b"\x00\x00"))
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            writer.close()
-
-    async def next_arrival(within: float) -> tuple[int, int] | None:
-        try:
-            return await asyncio.wait_for(arrived.get(), within)
-        except TimeoutError:
-            return None
-
-    broker_port, relay_port = free_port(), free_port()
-    broker_server = await asyncio.start_server(broker, "127.0.0.1", broker_port)
-    relay = asyncio.create_task(serve(relay_port, broker_port))
-    try:
-        for _ in range(50):
-            try:
-                consumer_reader, consumer = await asyncio.open_connection("127.0.0.1", relay_port)
-                break
-            except OSError:
-                await asyncio.sleep(0.05)
+    async with relayed_broker() as broker:
+        consumer_reader, consumer = await broker.client()
         both, second_only = (0, 1), (1,)
         # Partition 1 at the offset asked before, nothing stored: held, were partition 0 not left out.
         for correlation_id, partitions in ((1, both), (2, second_only), (3, second_only)):
             consumer.write(frame(encoded_fetch(correlation_id, 5, 5000, partitions)))
-            assert await next_arrival(0.5) == (correlation_id, RELEASED_WAIT_MS)
+            assert await broker.next_arrival(0.5) == (1, correlation_id, RELEASED_WAIT_MS)
         consumer.write(frame(encoded_fetch(4, 5, 5000, both)))
-        assert await next_arrival(0.5) is None  # every partition, each at the offset asked before: held
+        assert await broker.next_arrival(0.5) is None  # every partition, each at the offset asked before: held
         assert [struct.unpack(">i", (await read_frame(consumer_reader))[:4])[0] for _ in range(3)] == [1, 2, 3]
         consumer.close()
-    finally:
-        relay.cancel()
-        broker_server.close()
-        await broker_server.wait_closed()
