@@ -8,7 +8,8 @@ what is read off each doc); the service's process, on another core when there is
 languages before (``annotate.plan``) and builds the enriched articles after (``annotate.finish``),
 in a thread beside its event loop. Each batch is split among the workers by text length, and the
 enriched articles come back in input order. Workers annotate at a lower priority
-(``ANNOTATION_NICENESS``) than every other process of the stack.
+(``ANNOTATION_NICENESS``) than every other process of the stack, and keep the memory a batch frees
+for the next one until they are idle (``worker_heap.py``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from services.ner.annotate import Annotation, Planned, annotate, enrich, finish,
 from services.ner.language import identifier
 from services.ner.pipeline import ModelNotInstalled, PatternFileError, load_pipeline
 from services.ner.pipelines import Pipelines
+from services.ner.worker_heap import KeptHeap
 from shared.logs import log_event
 from shared.schemas import EnrichedArticle, UniqueArticle
 from shared.settings import Settings
@@ -86,6 +88,7 @@ class PipelineConfig:
 _worker_config: PipelineConfig | None = None
 _worker_nlp: Pipelines | None = None
 _worker_error: Exception | None = None
+_worker_heap = KeptHeap(WORKER_MEMORY_BYTES)
 
 
 def _start_worker(config: PipelineConfig) -> None:
@@ -94,6 +97,8 @@ def _start_worker(config: PipelineConfig) -> None:
     global _worker_config, _worker_nlp, _worker_error
     _end_with_the_service()
     lower_priority()
+    if not _worker_heap.keep():
+        log_event(logger, "ner.heap_policy_unchanged", reason="no mallopt in the C library, or it refused the setting")
     _worker_config = config
     try:
         _worker_nlp = config.load()
@@ -124,7 +129,11 @@ def _annotate_in_worker(planned: Sequence[Planned]) -> list[Annotation]:
     if _worker_error is not None:
         raise _worker_error
     assert _worker_config is not None and _worker_nlp is not None, "worker started without _start_worker"
-    return annotate(_worker_nlp, planned, _worker_config.batch_size)
+    _worker_heap.in_use()
+    try:
+        return annotate(_worker_nlp, planned, _worker_config.batch_size)
+    finally:
+        _worker_heap.in_use()
 
 
 def _shares(planned: Sequence[Planned], parts: int) -> list[list[int]]:
