@@ -23,7 +23,10 @@ already stored (one in 20 bursts of the throughput benchmark with two ner instan
 probe of the relay). So the relay also reads each Produce's record counts and its reply's base
 offsets, and never holds a Fetch below the end a store gave its partition in the last
 ``STORED_END_FRESH_S``. A consumer may then wait long on an empty fetch, as it would with Apache
-Kafka, and still see a new message within a few milliseconds of its storage.
+Kafka, and still see a new message within a few milliseconds of its storage. Nor is a Fetch held that
+leaves out a partition its connection asked for in the last ``RECENTLY_ASKED_S``: aiokafka leaves out a
+partition whose fetched records wait to be consumed, and asks for it again only when its Fetch in flight
+returns, so holding that Fetch would keep the consumer from the partition it has just drained.
 
 kcat. librdkafka before 2.1 (Debian bookworm's kcat ships 2.0.2) skips tagged fields wrongly
 when a field is longer than one byte, and tansu's ApiVersions v3 reply ends with four such

@@ -8,10 +8,12 @@ import contextlib
 import struct
 from collections.abc import AsyncIterator, Callable
 
+import pytest
 from aiokafka.protocol.fetch import FetchRequest_v4
 from aiokafka.protocol.produce import ProduceRequest_v7, ProduceResponse_v7
 from aiokafka.protocol.struct import Struct
 
+from newsmon import kafka_relay
 from newsmon.embedded import free_port
 from newsmon.kafka_frames import read_uvarint, skip_tagged_fields, without_trailing_tags
 from newsmon.kafka_relay import RELEASED_WAIT_MS, STORE_SETTLE_S, serve
@@ -257,4 +259,45 @@ async def test_a_fetch_that_leaves_out_a_partition_it_asked_for_just_before_is_n
         consumer.write(frame(encoded_fetch(4, 5, 5000, both)))
         assert await broker.next_arrival(0.5) is None  # every partition, each at the offset asked before: held
         assert [struct.unpack(">i", (await read_frame(consumer_reader))[:4])[0] for _ in range(3)] == [1, 2, 3]
+        consumer.close()
+
+
+async def test_a_stored_end_older_than_its_freshness_no_longer_lets_a_fetch_go(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The end a store gave a partition is trusted for ``STORED_END_FRESH_S`` (a broker restarted since starts
+    its memory storage at offset 0 again); after that, a Fetch below it with nothing stored since is held."""
+    monkeypatch.setattr(kafka_relay, "STORED_END_FRESH_S", STORE_SETTLE_S + 0.3)
+    stored = ProduceResponse_v7([("articles.raw", [(0, 0, 5, -1, 0)])], 0).encode()
+
+    async with relayed_broker(lambda api_key: bytes(stored) if api_key == 0 else b"\x00\x00") as broker:
+        consumer_reader, consumer = await broker.client()
+        producer_reader, producer = await broker.client()
+        producer.write(produce(1, records=record_batch(3)))
+        await read_frame(producer_reader)  # offsets 5, 6 and 7 stored
+        consumer.write(fetch(2, offset=5))
+        await asyncio.sleep(STORE_SETTLE_S + 0.1)
+        consumer.write(fetch(3, offset=5))
+        assert [await broker.next_arrival(1) for _ in range(3)] == [
+            (0, 1, -1), (1, 2, RELEASED_WAIT_MS), (1, 3, RELEASED_WAIT_MS)]  # below a fresh end: goes
+        await asyncio.sleep(0.4)  # the end is now older than STORED_END_FRESH_S
+        consumer.write(fetch(4, offset=5))
+        assert await broker.next_arrival(0.5) is None
+        assert [struct.unpack(">i", (await read_frame(consumer_reader))[:4])[0] for _ in range(2)] == [2, 3]
+        for writer in (consumer, producer):
+            writer.close()
+
+
+async def test_a_partition_left_out_for_longer_than_recently_asked_lets_fetches_be_held(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A partition a connection stopped asking for (revoked, or paused) counts as left out only for
+    ``RECENTLY_ASKED_S``; after that, the connection's Fetches of its other partitions are held as before."""
+    monkeypatch.setattr(kafka_relay, "RECENTLY_ASKED_S", 0.3)
+    async with relayed_broker() as broker:
+        consumer_reader, consumer = await broker.client()
+        for correlation_id, partitions in ((1, (0, 1)), (2, (1,))):
+            consumer.write(frame(encoded_fetch(correlation_id, 5, 5000, partitions)))
+            assert await broker.next_arrival(0.5) == (1, correlation_id, RELEASED_WAIT_MS)
+        await asyncio.sleep(0.4)  # partition 0 was last asked for longer ago than RECENTLY_ASKED_S
+        consumer.write(frame(encoded_fetch(3, 5, 5000, (1,))))
+        assert await broker.next_arrival(0.5) is None  # partition 1 at the offset asked before: held
+        assert [struct.unpack(">i", (await read_frame(consumer_reader))[:4])[0] for _ in range(2)] == [1, 2]
         consumer.close()
