@@ -88,15 +88,16 @@ class PipelineConfig:
 _worker_config: PipelineConfig | None = None
 _worker_nlp: Pipelines | None = None
 _worker_error: Exception | None = None
-_worker_heap = KeptHeap(WORKER_MEMORY_BYTES)
+_worker_heap: KeptHeap | None = None
 
 
 def _start_worker(config: PipelineConfig) -> None:
     """Load the pipeline once per worker; a configuration error is kept and raised by each task, so
     it reaches the service with its message instead of breaking the pool silently."""
-    global _worker_config, _worker_nlp, _worker_error
+    global _worker_config, _worker_nlp, _worker_error, _worker_heap
     _end_with_the_service()
     lower_priority()
+    _worker_heap = KeptHeap(WORKER_MEMORY_BYTES)
     if not _worker_heap.keep():
         log_event(logger, "ner.heap_policy_unchanged", reason="no mallopt in the C library, or it refused the setting")
     _worker_config = config
@@ -128,7 +129,8 @@ def _end_with_the_service() -> None:
 def _annotate_in_worker(planned: Sequence[Planned]) -> list[Annotation]:
     if _worker_error is not None:
         raise _worker_error
-    assert _worker_config is not None and _worker_nlp is not None, "worker started without _start_worker"
+    assert _worker_config is not None and _worker_nlp is not None and _worker_heap is not None, \
+        "worker started without _start_worker"
     _worker_heap.in_use()
     try:
         return annotate(_worker_nlp, planned, _worker_config.batch_size)
