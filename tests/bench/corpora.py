@@ -36,6 +36,7 @@ from tests.bench.corpus import (
     BenchArticle,
     _near_duplicate,
     generate,
+    may_edit,
 )
 from tests.bench.corpus import (
     _fill as fill_corpus_sentence,
@@ -209,7 +210,8 @@ def _wire_copy(rng: random.Random, number: int, source: BenchArticle) -> BenchAr
     """A subscriber's copy of a wire item: the same text under its own banner, a word changed."""
     words = source.text.split(" ")
     spot = rng.randrange(1, len(words))
-    if words[spot].isalpha() and words[spot].islower() and words[spot] not in {"sanctions", "new", "fresh"}:
+    line = source.text.split("\n\n")[" ".join(words[:spot]).count("\n\n")]
+    if words[spot].isalpha() and words[spot].islower() and may_edit(source, line):
         words[spot] = rng.choice(["also", "now", "again"])
     outlet = f"paper{rng.randrange(40)}.example.com"
     return BenchArticle(source.seed, number, outlet, source.title, f"{outlet} | Wire\n\n" + " ".join(words),

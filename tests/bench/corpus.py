@@ -7,7 +7,8 @@ and a mix the stages must tell apart:
 
 - ``duplicate_fraction`` of the articles are near-duplicates of an earlier one: another outlet's
   banner and footer, a few words changed, sometimes the last paragraph cut (estimated Jaccard
-  similarity well above dedupe's 0.5); their ``copy_of`` names the original;
+  similarity well above dedupe's 0.5); their ``copy_of`` names the original, and they fire the
+  original's rules (``may_edit``);
 - ``hit_fraction`` of the originals contain one sentence that fires exactly one of the shipped
   rules (``iran-sanctions`` or ``rafah``); no other sentence fires any (``rule_hits``).
 
@@ -106,6 +107,8 @@ HIT_PATTERNS = {
         "Residents of Rafah told {org} on {day} that {nouns} were running short of water.",
     ],
 }
+# The places every rule-hit sentence names; a copy leaves the passages that name them as they are.
+HIT_NAMES = ("Iran", "Tehran", "Rafah")
 HEADLINES = [
     "{person} {action} {topic} after {quality} talks in {city}",
     "{place} and {place2} clash over {topic}",
@@ -218,13 +221,13 @@ def _near_duplicate(rng: random.Random, number: int, source: BenchArticle) -> Be
     """Another outlet's copy: its own banner and footer, two words changed, maybe the last paragraph cut."""
     paragraphs = source.text.split("\n\n")
     if (rng.random() < 0.5 and len(" ".join(paragraphs[:-1]).split()) >= MIN_WORDS
-            and not any(name in paragraphs[-1] for name in ("Iran", "Tehran", "Rafah"))):
+            and not any(name in paragraphs[-1] for name in HIT_NAMES)):
         paragraphs = paragraphs[:-1]
     for _ in range(2):
         index = rng.randrange(len(paragraphs))
         words = paragraphs[index].split(" ")
         spot = rng.randrange(len(words))
-        if re.fullmatch(r"[a-z]+", words[spot]) and not _keeps_hit(source, words[spot]):
+        if re.fullmatch(r"[a-z]+", words[spot]) and may_edit(source, paragraphs[index]):
             words[spot] = rng.choice(["reportedly", "also", "again", "now", "still"])
         paragraphs[index] = " ".join(words)
     outlet = f"outlet{rng.randrange(60, 120)}.example.com"
@@ -233,6 +236,11 @@ def _near_duplicate(rng: random.Random, number: int, source: BenchArticle) -> Be
     return replace(source, number=number, outlet=outlet, title=title, text=body, copy_of=source.number)
 
 
-def _keeps_hit(source: BenchArticle, word: str) -> bool:
-    """True for words a rule hit needs, which a copy must keep so it fires the same rules."""
-    return bool(source.rule_hits) and word.lower() in {"new", "fresh", "expand", "imposed", "sanctions", "rafah"}
+def may_edit(source: BenchArticle, passage: str) -> bool:
+    """Whether a copy of ``source`` may change a word of ``passage``: not where a rule hit may be.
+
+    A copy must fire its original's rules, since it reaches dedupe first whenever its partition is read
+    first, and then it is the story's article that ner and the alerter see. A hit reads on more than
+    its key words (a preposition, a day, the actor), so a passage naming a hit's place is left whole.
+    """
+    return not source.rule_hits or not any(name in passage for name in HIT_NAMES)
